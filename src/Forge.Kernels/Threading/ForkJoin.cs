@@ -1,0 +1,186 @@
+using System.Runtime.ExceptionServices;
+
+namespace Forge.Kernels.Threading;
+
+/// <summary>
+/// A tiny fork–join pool for kernels: <c>For(count, state, body)</c> splits the index range
+/// [0, count) into blocks that the calling thread and <see cref="Threads"/>−1 persistent workers
+/// claim one by one.
+/// <para>
+/// Why not <c>Parallel.For</c>: at toy model sizes a kernel runs for microseconds, so the per-call
+/// cost of scheduling tasks and allocating closures would dominate. Here a call allocates nothing
+/// (state travels as a pointer, the body is a static function pointer), and idle workers spin for a
+/// short while before sleeping, so back-to-back kernels start without a wake-up delay.
+/// </para>
+/// Results never depend on which thread ran a block: bodies must write disjoint outputs per index.
+/// Nested calls (a body that calls <c>For</c>) and calls from a second thread while the pool is busy
+/// run inline on the caller, so the pool can never deadlock.
+/// </summary>
+public static unsafe class ForkJoin
+{
+    /// <summary>How long an idle worker spins before it sleeps (iterations of <see cref="Thread.SpinWait"/>).</summary>
+    const int SpinIterations = 20_000;
+
+    static readonly object s_gate = new();
+    static int s_threads = Environment.ProcessorCount;
+    static Worker[] s_workers = [];
+
+    // The job being run. Written by the caller before it bumps s_generation.
+    static void* s_state;
+    static delegate*<void*, int, int, void> s_body;
+    static int s_count, s_blockSize, s_blockCount;
+    static int s_nextBlock, s_busyWorkers, s_generation;
+    static ExceptionDispatchInfo? s_failure;
+
+    [ThreadStatic] static bool t_insideBody;
+
+    /// <summary>Threads used by kernels, the caller included (≥ 1). Defaults to the core count.</summary>
+    public static int Threads
+    {
+        get => s_threads;
+        set
+        {
+            if (value < 1) throw new ArgumentOutOfRangeException(nameof(value), value, "ForkJoin.Threads must be at least 1.");
+            lock (s_gate)
+            {
+                foreach (var worker in s_workers) worker.Stop();
+                s_workers = [];
+                s_threads = value;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="body"/>(state, begin, end) over [0, count) in blocks of at least
+    /// <paramref name="minBlock"/> indices. Returns when every block has run.
+    /// </summary>
+    public static void For(int count, void* state, delegate*<void*, int, int, void> body, int minBlock = 1)
+    {
+        if (count <= 0) return;
+        int threads = s_threads;
+        if (threads == 1 || count <= minBlock || t_insideBody || !Monitor.TryEnter(s_gate))
+        {
+            body(state, 0, count);
+            return;
+        }
+        try { RunOnPool(count, state, body, minBlock, threads); }
+        finally { Monitor.Exit(s_gate); }
+    }
+
+    static void RunOnPool(int count, void* state, delegate*<void*, int, int, void> body, int minBlock, int threads)
+    {
+        if (s_workers.Length != threads - 1) StartWorkers(threads - 1);
+
+        // A few blocks per thread balance uneven work without many claims.
+        int blockSize = Math.Max(minBlock, (count + threads * 4 - 1) / (threads * 4));
+        s_state = state;
+        s_body = body;
+        s_count = count;
+        s_blockSize = blockSize;
+        s_blockCount = (count + blockSize - 1) / blockSize;
+        s_nextBlock = 0;
+        s_failure = null;
+        Volatile.Write(ref s_busyWorkers, s_workers.Length);
+        Interlocked.Increment(ref s_generation);          // publishes the job (full fence)
+        foreach (var worker in s_workers) worker.WakeIfSleeping();
+
+        RunBlocks();
+        var spin = new SpinWait();
+        while (Volatile.Read(ref s_busyWorkers) != 0) spin.SpinOnce(sleep1Threshold: -1);
+
+        s_state = null;
+        s_failure?.Throw();
+    }
+
+    /// <summary>Claims and runs blocks of the current job until none are left.</summary>
+    static void RunBlocks()
+    {
+        t_insideBody = true;
+        try
+        {
+            while (true)
+            {
+                int block = Interlocked.Increment(ref s_nextBlock) - 1;
+                if (block >= s_blockCount) return;
+                int begin = block * s_blockSize;
+                s_body(s_state, begin, Math.Min(s_count, begin + s_blockSize));
+            }
+        }
+        catch (Exception e)
+        {
+            s_failure ??= ExceptionDispatchInfo.Capture(e);
+            Volatile.Write(ref s_nextBlock, int.MaxValue / 2); // others stop claiming
+        }
+        finally { t_insideBody = false; }
+    }
+
+    static void StartWorkers(int n)
+    {
+        foreach (var worker in s_workers) worker.Stop();
+        var workers = new Worker[n];
+        for (int i = 0; i < n; i++) workers[i] = new Worker(i, Volatile.Read(ref s_generation));
+        s_workers = workers;
+    }
+
+    sealed class Worker
+    {
+        readonly SemaphoreSlim _wake = new(0);
+        int _sleeping;
+        volatile bool _stopped;
+        int _seenGeneration;
+
+        public Worker(int index, int generation)
+        {
+            _seenGeneration = generation;
+            new Thread(Loop) { IsBackground = true, Name = $"Forge.ForkJoin.{index}" }.Start();
+        }
+
+        public void Stop()
+        {
+            _stopped = true;
+            _wake.Release();
+        }
+
+        public void WakeIfSleeping()
+        {
+            if (Interlocked.Exchange(ref _sleeping, 0) == 1) _wake.Release();
+        }
+
+        void Loop()
+        {
+            while (true)
+            {
+                WaitForJob();
+                if (_stopped) return;
+                RunBlocks();
+                Interlocked.Decrement(ref s_busyWorkers);
+            }
+        }
+
+        void WaitForJob()
+        {
+            for (int i = 0; i < SpinIterations; i++)
+            {
+                if (HasNewJob() || _stopped) return;
+                Thread.SpinWait(8);
+            }
+            while (true)
+            {
+                // Announce sleep, then look once more: either the caller sees _sleeping and wakes us,
+                // or we see its new generation. Spurious wake-ups just loop.
+                Interlocked.Exchange(ref _sleeping, 1);
+                if (HasNewJob() || _stopped) { Interlocked.Exchange(ref _sleeping, 0); return; }
+                _wake.Wait();
+                if (HasNewJob() || _stopped) return;
+            }
+        }
+
+        bool HasNewJob()
+        {
+            int generation = Volatile.Read(ref s_generation);
+            if (generation == _seenGeneration) return false;
+            _seenGeneration = generation;
+            return true;
+        }
+    }
+}
