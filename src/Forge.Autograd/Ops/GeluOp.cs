@@ -1,0 +1,20 @@
+using System.Numerics;
+using Forge.Kernels;
+using static Forge.Autograd.Ops.OpBuffers;
+
+namespace Forge.Autograd.Ops;
+
+/// <summary>GELU, tanh approximation (GPT-2's gelu_new): y = ½x(1 + tanh(√(2/π)(x + 0.044715x³))).</summary>
+internal sealed class GeluOp<T> : Op<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    GeluOp(Var<T> x) : base("Gelu", x) { }
+
+    public static Var<T> Apply(Var<T> x) => new GeluOp<T>(ContiguousOp<T>.Ensure(x)).Run(new Tensor<T>(x.Shape));
+
+    public override void Forward() => Gelu.Forward(Span(Inputs[0].Data), Span(Output.Data));
+
+    public override void Backward()
+    {
+        if (NeedsGrad(0)) Gelu.Backward(Span(Inputs[0].Data), Span(Output.Grad), Span(Inputs[0].Grad));
+    }
+}

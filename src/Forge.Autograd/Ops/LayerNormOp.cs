@@ -1,0 +1,42 @@
+using System.Numerics;
+using Forge.Kernels;
+using static Forge.Autograd.Ops.OpBuffers;
+
+namespace Forge.Autograd.Ops;
+
+/// <summary>
+/// LayerNorm over the last axis: y = (x − mean)/√(var + ε)·w + b, biased variance (the conventions'
+/// definition). One fused kernel each way; mean and 1/σ are saved for backward.
+/// </summary>
+internal sealed class LayerNormOp<T> : Op<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    readonly int _rows, _d;
+    readonly T _eps;
+    readonly T[] _mean, _rstd;
+
+    LayerNormOp(Var<T> x, Var<T> w, Var<T> b, T eps) : base("LayerNorm", x, w, b)
+    {
+        (_rows, _d, _eps) = (Rows(x.ShapeSpan), x.Size(-1), eps);
+        _mean = new T[_rows];
+        _rstd = new T[_rows];
+    }
+
+    public static Var<T> Apply(Var<T> x, Var<T> w, Var<T> b, T eps)
+    {
+        int d = x.Size(-1);
+        if (w.Rank != 1 || w.Size(0) != d || b.Rank != 1 || b.Size(0) != d)
+            throw new ShapeException("LayerNorm", "weight and bias must be [d] for input [..., d]", x.Shape, w.Shape, b.Shape);
+        return new LayerNormOp<T>(ContiguousOp<T>.Ensure(x), ContiguousOp<T>.Ensure(w), ContiguousOp<T>.Ensure(b), eps).Run(new Tensor<T>(x.Shape));
+    }
+
+    Var<T> X => Inputs[0];
+    Var<T> W => Inputs[1];
+    Var<T> B => Inputs[2];
+
+    public override void Forward() =>
+        LayerNorm.Forward(Span(X.Data), Span(W.Data), Span(B.Data), Span(Output.Data), _mean, _rstd, _rows, _d, _eps);
+
+    // The kernel accumulates into all three gradients; buffers of inputs that need none are simply unused.
+    public override void Backward() =>
+        LayerNorm.Backward(Span(Output.Grad), Span(X.Data), Span(W.Data), _mean, _rstd, Span(X.Grad), Span(W.Grad), Span(B.Grad), _rows, _d);
+}

@@ -1,0 +1,98 @@
+using System.Numerics;
+using Forge.Kernels;
+using static Forge.Autograd.Ops.OpBuffers;
+
+namespace Forge.Autograd.Ops;
+
+/// <summary>
+/// C = A·B. Two forms, the two a transformer needs:
+/// <list type="bullet">
+/// <item>A [..., m, k] · W [k, n] — activations times a weight: the leading axes fold into the rows of
+/// one GEMM (A is made contiguous if needed).</item>
+/// <item>A [b…, m, k] · B [b…, k, n] with the same batch axes — one GEMM per batch entry (attention
+/// scores and mixing).</item>
+/// </list>
+/// Transposed views (e.g. <c>k.Transpose(-1, -2)</c>) are passed to GEMM as transposed operands, not
+/// copied. Backward: dA += dC·Bᵀ and dB += Aᵀ·dC, with β = 1 so GEMM accumulates in place.
+/// </summary>
+internal sealed class MatMulOp<T> : Op<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    readonly MatrixLayout _a, _b;
+    readonly int _m, _n, _k, _batch;
+
+    MatMulOp(Var<T> a, Var<T> b, MatrixLayout la, MatrixLayout lb, int m, int n, int k, int batch) : base("MatMul", a, b)
+    {
+        (_a, _b, _m, _n, _k, _batch) = (la, lb, m, n, k, batch);
+    }
+
+    public static Var<T> Apply(Var<T> a, Var<T> b)
+    {
+        if (a.Rank < 2 || b.Rank < 2) throw new ShapeException("MatMul", "operands need at least 2 axes", a.Shape, b.Shape);
+        if (a.Size(-1) != b.Size(-2)) throw new ShapeException("MatMul", "inner dimensions differ", a.Shape, b.Shape);
+        return b.Rank == 2 ? ApplyToWeight(a, b) : ApplyBatched(a, b);
+    }
+
+    static Var<T> ApplyToWeight(Var<T> a, Var<T> w)
+    {
+        a = ContiguousOp<T>.Ensure(a);
+        w = EnsureMatrix(w);
+        int k = a.Size(-1), n = w.Size(1), m = a.Data.Length / Math.Max(k, 1);
+        var la = new MatrixLayout(false, Math.Max(k, 1), 0, 1);
+        int[] shape = [.. a.Shape[..^1], n];
+        return new MatMulOp<T>(a, w, la, MatrixLayout.Of(w.Data)!.Value, m, n, k, 1).Run(new Tensor<T>(shape));
+    }
+
+    static Var<T> ApplyBatched(Var<T> a, Var<T> b)
+    {
+        if (!Forge.Shape.SameShape(a.ShapeSpan[..^2], b.ShapeSpan[..^2]))
+            throw new ShapeException("MatMul", "batch axes differ (batched MatMul needs equal batch shapes or a 2-D right operand)", a.Shape, b.Shape);
+        a = EnsureMatrix(a);
+        b = EnsureMatrix(b);
+        var la = MatrixLayout.Of(a.Data)!.Value;
+        var lb = MatrixLayout.Of(b.Data)!.Value;
+        int m = a.Size(-2), k = a.Size(-1), n = b.Size(-1);
+        int batch = Forge.Shape.Count(a.ShapeSpan[..^2]);
+        // Batch axes of size 1 collapse to batch 1 in the layout; GEMM always sees the full count.
+        la = la with { Batch = batch };
+        lb = lb with { Batch = batch };
+        int[] shape = [.. a.Shape[..^1], n];
+        return new MatMulOp<T>(a, b, la, lb, m, n, k, batch).Run(new Tensor<T>(shape));
+    }
+
+    static Var<T> EnsureMatrix(Var<T> x) => MatrixLayout.Of(x.Data) is null ? ContiguousOp<T>.Ensure(x) : x;
+
+    Var<T> A => Inputs[0];
+    Var<T> B => Inputs[1];
+    static ReadOnlySpan<T> From(Tensor<T> t) => t.HostArray.AsSpan(t.Offset);
+
+    // C (batch, m, n) = A (batch, m, k) · B (batch, k, n)
+    public override void Forward() =>
+        Gemm.RunBatched(_a.Transposed, _b.Transposed, _m, _n, _k, T.One,
+            From(A.Data), _a.LeadingDimension, _a.BatchStride, From(B.Data), _b.LeadingDimension, _b.BatchStride,
+            T.Zero, Span(Output.Data), _n, (long)_m * _n, _batch);
+
+    public override void Backward()
+    {
+        ReadOnlySpan<T> dC = Span(Output.Grad);
+        // dA (batch, m, k) += dC (batch, m, n) · Bᵀ (batch, n, k)
+        if (NeedsGrad(0))
+            Gemm.RunBatched(false, !_b.Transposed, _m, _k, _n, T.One,
+                dC, _n, (long)_m * _n, From(B.Data), _b.LeadingDimension, _b.BatchStride,
+                T.One, Span(A.Grad), _k, (long)_m * _k, _batch);
+        if (NeedsGrad(1)) AccumulateB(dC);
+    }
+
+    void AccumulateB(ReadOnlySpan<T> dC)
+    {
+        if (B.Rank == 2)
+        {
+            // A weight is shared by every row: dW (k, n) += Aᵀ (k, M) · dC (M, n), one GEMM over all M rows.
+            Gemm.Run(true, false, _k, _n, _m, T.One, From(A.Data), _a.LeadingDimension, dC, _n, T.One, Span(B.Grad), _n);
+            return;
+        }
+        // dB (batch, k, n) += Aᵀ (batch, k, m) · dC (batch, m, n)
+        Gemm.RunBatched(!_a.Transposed, false, _k, _n, _m, T.One,
+            From(A.Data), _a.LeadingDimension, _a.BatchStride, dC, _n, (long)_m * _n,
+            T.One, Span(B.Grad), _n, (long)_k * _n, _batch);
+    }
+}

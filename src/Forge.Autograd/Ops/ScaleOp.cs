@@ -1,0 +1,29 @@
+using System.Numerics;
+using Forge.Kernels;
+using static Forge.Autograd.Ops.OpBuffers;
+
+namespace Forge.Autograd.Ops;
+
+/// <summary>y = α·x + β for constants α, β (scaling, shifting, negation by constants).</summary>
+internal sealed class ScaleOp<T> : Op<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    readonly T _alpha, _beta;
+
+    ScaleOp(Var<T> x, T alpha, T beta) : base("Scale", x) => (_alpha, _beta) = (alpha, beta);
+
+    public static Var<T> Apply(Var<T> x, T alpha, T beta) =>
+        new ScaleOp<T>(ContiguousOp<T>.Ensure(x), alpha, beta).Run(new Tensor<T>(x.Shape));
+
+    public override void Forward()
+    {
+        var y = Span(Output.Data);
+        Elementwise.Scale<T>(Span(Inputs[0].Data), _alpha, y);
+        if (_beta != T.Zero) Elementwise.Shift(y, _beta);
+    }
+
+    // y = α·x + β  ⇒  dx += α·dy
+    public override void Backward()
+    {
+        if (NeedsGrad(0)) Elementwise.Axpy<T>(_alpha, Span(Output.Grad), Span(Inputs[0].Grad));
+    }
+}

@@ -1,0 +1,57 @@
+using System.Numerics;
+using Forge.Kernels;
+using static Forge.Autograd.Ops.OpBuffers;
+
+namespace Forge.Autograd.Ops;
+
+/// <summary>
+/// A view (reshape, permute, transpose, narrow, select, unsqueeze, squeeze): the output shares the
+/// input's storage, so forward has nothing to recompute. Backward applies the same view to the
+/// input's gradient buffer, which gives exactly the positions the output's elements came from, and
+/// adds the output gradient there (y[strided] += dOut). Views without repeated elements only —
+/// broadcasting (expand) sums instead, see <see cref="ExpandOp{T}"/>.
+/// </summary>
+internal sealed class ViewOp<T> : Op<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    readonly Func<Tensor<T>, Tensor<T>> _view;
+    Tensor<T>? _gradView;
+
+    ViewOp(string name, Var<T> x, Func<Tensor<T>, Tensor<T>> view) : base(name, x) => _view = view;
+
+    public static Var<T> Apply(string name, Var<T> x, Func<Tensor<T>, Tensor<T>> view)
+    {
+        var op = new ViewOp<T>(name, x, view);
+        return op.Run(view(x.Data));
+    }
+
+    /// <summary>Reshape is a view of contiguous data; a strided input is made contiguous first.</summary>
+    public static Var<T> Reshape(Var<T> x, int[] shape) =>
+        Apply("Reshape", ContiguousOp<T>.Ensure(x), data => data.Reshape(shape));
+
+    public override void Forward() { } // shares storage with the input
+
+    public override void Backward()
+    {
+        if (!NeedsGrad(0)) return;
+        _gradView ??= _view(Inputs[0].Grad);
+        Elementwise.AddStrided(_gradView.ShapeSpan, Span(Output.Grad), _gradView.HostArray, _gradView.Offset, _gradView.StridesSpan);
+    }
+}
+
+/// <summary>
+/// Broadcasts axes of size 1 (and new leading axes) to a larger shape without copying (stride 0).
+/// Each input element feeds many outputs, so its gradient is the sum of theirs.
+/// </summary>
+internal sealed class ExpandOp<T> : Op<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    ExpandOp(Var<T> x) : base("Expand", x) { }
+
+    public static Var<T> Apply(Var<T> x, int[] shape) => new ExpandOp<T>(x).Run(x.Data.Expand(shape));
+
+    public override void Forward() { }
+
+    public override void Backward()
+    {
+        if (NeedsGrad(0)) Elementwise.ReduceBroadcast(Output.ShapeSpan, Span(Output.Grad), Inputs[0].ShapeSpan, Span(Inputs[0].Grad));
+    }
+}

@@ -1,0 +1,38 @@
+using System.Numerics;
+using Forge.Kernels;
+
+namespace Forge.Autograd.Optim;
+
+/// <summary>
+/// Adam (torch.optim.Adam): weight decay is <i>coupled</i> L2 (added to the gradient before the
+/// moments); with <c>decoupled: true</c> it is AdamW (torch.optim.AdamW: p −= lr·wd·p separately).
+/// </summary>
+public sealed class Adam<T> : Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    readonly T[][] _m, _v;
+
+    public Adam(IEnumerable<Var<T>> parameters, double learningRate, double beta1 = 0.9, double beta2 = 0.999,
+        double eps = 1e-8, double weightDecay = 0, bool decoupled = false) : base(parameters, learningRate)
+    {
+        (Beta1, Beta2, Eps, WeightDecay, Decoupled) = (beta1, beta2, eps, weightDecay, decoupled);
+        _m = NewState();
+        _v = NewState();
+    }
+
+    public double Beta1 { get; }
+    public double Beta2 { get; }
+    public double Eps { get; }
+    public double WeightDecay { get; }
+    public bool Decoupled { get; }
+
+    protected override void Update(int index, Span<T> parameter, ReadOnlySpan<T> gradient)
+    {
+        T lr = T.CreateChecked(LearningRate), b1 = T.CreateChecked(Beta1), b2 = T.CreateChecked(Beta2);
+        T eps = T.CreateChecked(Eps), wd = T.CreateChecked(WeightDecay);
+        if (Decoupled) Optimizers.AdamW(parameter, gradient, _m[index], _v[index], lr, b1, b2, eps, wd, StepCount);
+        else Optimizers.Adam(parameter, gradient, _m[index], _v[index], lr, b1, b2, eps, wd, StepCount);
+    }
+
+    public override IEnumerable<(string, T[])> State() =>
+        Parameters.SelectMany((p, i) => new[] { ($"{p.Name}.exp_avg", _m[i]), ($"{p.Name}.exp_avg_sq", _v[i]) });
+}

@@ -1,0 +1,18 @@
+using System.Numerics;
+using Forge.Kernels;
+
+namespace Forge.Autograd.Optim;
+
+/// <summary>SGD with optional momentum and coupled L2 weight decay (torch.optim.SGD semantics).</summary>
+public sealed class Sgd<T>(IEnumerable<Var<T>> parameters, double learningRate, double momentum = 0, double weightDecay = 0)
+    : Optimizer<T>(parameters, learningRate) where T : unmanaged, IFloatingPointIeee754<T>
+{
+    readonly T[][]? _momentum = momentum == 0 ? null : parameters.Select(p => new T[p.Data.Length]).ToArray();
+
+    protected override void Update(int index, Span<T> parameter, ReadOnlySpan<T> gradient) =>
+        Optimizers.Sgd(parameter, gradient, _momentum is null ? default : _momentum[index],
+            T.CreateChecked(LearningRate), T.CreateChecked(momentum), T.CreateChecked(weightDecay));
+
+    public override IEnumerable<(string, T[])> State() =>
+        _momentum is null ? [] : Parameters.Select((p, i) => ($"{p.Name}.momentum", _momentum[i]));
+}

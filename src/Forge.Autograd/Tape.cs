@@ -1,0 +1,84 @@
+using System.Numerics;
+
+namespace Forge.Autograd;
+
+/// <summary>
+/// The record of ops run while the tape was recording, in execution order. Backward walks it in
+/// reverse — a recorded order is already a topological order, so no graph sort is needed.
+/// <para>
+/// Two ways to train with it. Eager: <see cref="Clear"/>, record a new forward pass, backward —
+/// simple, but every step allocates new tensors. Replay: record the step once, then each step write
+/// the new inputs into the input tensors, <see cref="Replay"/> (recompute every op into its existing
+/// buffers) and backward again — no allocation at all (llm.c's static buffers, found automatically).
+/// Replay requires the same shapes and the same control flow each step.
+/// </para>
+/// </summary>
+public sealed class Tape<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    [ThreadStatic] static Tape<T>? t_active;
+
+    readonly List<Op<T>> _ops = [];
+
+    /// <summary>The tape ops record onto on this thread (null when none is recording).</summary>
+    public static Tape<T>? Active => t_active;
+
+    public IReadOnlyList<Op<T>> Ops => _ops;
+
+    /// <summary>Makes this tape the active one until the returned scope is disposed.</summary>
+    public RecordingScope Record()
+    {
+        var scope = new RecordingScope(t_active);
+        t_active = this;
+        return scope;
+    }
+
+    internal void Record(Op<T> op) => _ops.Add(op);
+
+    /// <summary>Forgets every recorded op (their buffers become garbage).</summary>
+    public void Clear() => _ops.Clear();
+
+    /// <summary>Recomputes every recorded op, in order, from the current contents of the input tensors.</summary>
+    public void Replay()
+    {
+        foreach (var op in _ops) op.Forward();
+    }
+
+    /// <summary>
+    /// Reverse-mode pass from <paramref name="output"/>: seeds its gradient with <paramref name="seed"/>
+    /// (default: 1 for a one-element output — the usual scalar loss), zeroes the gradients of every
+    /// recorded intermediate, and runs each op's backward in reverse order. Parameters (leaves)
+    /// accumulate. A seed other than ones gives a vector–Jacobian product seedᵀ·∂output/∂inputs.
+    /// </summary>
+    public void Backward(Var<T> output, Tensor<T>? seed = null)
+    {
+        if (!output.RequiresGrad)
+            throw new InvalidOperationException($"Backward: {output} does not require grad (no parameter reaches it, or it was computed under NoGrad)");
+        int last = _ops.LastIndexOf(output.Creator!);
+        if (last < 0) throw new InvalidOperationException($"Backward: {output} was not recorded on this tape");
+
+        for (int i = 0; i <= last; i++)
+            if (_ops[i].Output.RequiresGrad) _ops[i].Output.ZeroGradOrAllocate();
+        SeedGradient(output, seed);
+        for (int i = last; i >= 0; i--)
+            if (_ops[i].Output.RequiresGrad) _ops[i].Backward();
+    }
+
+    static void SeedGradient(Var<T> output, Tensor<T>? seed)
+    {
+        var grad = output.Grad.AsSpan();
+        if (seed is null)
+        {
+            if (output.Data.Length != 1)
+                throw new ShapeException($"Backward: output of shape {Forge.Shape.Format(output.Shape)} is not a scalar; pass a seed of the same shape");
+            grad[0] = T.One;
+            return;
+        }
+        if (!Forge.Shape.SameShape(seed.ShapeSpan, output.ShapeSpan)) throw new ShapeException("Backward", "seed and output shapes differ", seed.Shape, output.Shape);
+        seed.Contiguous().AsSpan().CopyTo(grad);
+    }
+
+    public readonly struct RecordingScope(Tape<T>? previous) : IDisposable
+    {
+        public void Dispose() => t_active = previous;
+    }
+}
