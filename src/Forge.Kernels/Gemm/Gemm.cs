@@ -1,0 +1,125 @@
+using System.Runtime.CompilerServices;
+using System.Numerics;
+using Forge.Kernels.Threading;
+
+namespace Forge.Kernels;
+
+/// <summary>
+/// General matrix multiply, row-major: C = alpha · op(A)·op(B) + beta · C, where op(X) is X or Xᵀ.
+/// This is where nearly all of a transformer's time goes (every linear layer, attention scores and
+/// mixing, and their gradients), so float and double run on an AVX-512 register-blocked, cache-blocked
+/// kernel (<see cref="GemmBlocked"/>), multithreaded over rows of C through <see cref="ForkJoin"/>.
+/// Results are bit-identical for any <see cref="ForkJoin.Threads"/>: threads only decide who
+/// computes a tile, never the order of a sum.
+/// </summary>
+public static unsafe class Gemm
+{
+    /// <summary>
+    /// C = alpha · op(A)·op(B) + beta · C. op(A) is (m, k), op(B) is (k, n), C is (m, n).
+    /// A is stored (m, k) with row stride <paramref name="lda"/> when !<paramref name="transA"/>,
+    /// else stored (k, m) with row stride lda; likewise B. beta == 0 overwrites C (its old contents,
+    /// even NaN, are never read); alpha == 0 or k == 0 leaves beta · C without reading A or B.
+    /// </summary>
+    /// <exception cref="ArgumentException">A size is negative, a leading dimension is shorter than a row, or a span is too short.</exception>
+    public static void Run<T>(bool transA, bool transB, int m, int n, int k, T alpha,
+        ReadOnlySpan<T> a, int lda, ReadOnlySpan<T> b, int ldb, T beta, Span<T> c, int ldc)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        GemmArguments.Check(transA, transB, m, n, k, a.Length, lda, b.Length, ldb, c.Length, ldc);
+        fixed (T* aPtr = a, bPtr = b, cPtr = c)
+        {
+            RunChecked(transA, transB, m, n, k, alpha, aPtr, lda, bPtr, ldb, beta, cPtr, ldc);
+        }
+    }
+
+    /// <summary>
+    /// <paramref name="batch"/> independent GEMMs with the shapes of <see cref="Run{T}"/>: matrix i of
+    /// A, B and C starts at i·strideA, i·strideB, i·strideC (a stride of 0 reuses one matrix for all).
+    /// Small matrices are spread over threads one whole matrix each; large ones are each split by rows.
+    /// Writing the same C from several batch entries (strideC = 0 with batch > 1) is undefined.
+    /// </summary>
+    /// <exception cref="ArgumentException">A size or stride is negative, a leading dimension is shorter than a row, or a span is too short.</exception>
+    public static void RunBatched<T>(bool transA, bool transB, int m, int n, int k, T alpha,
+        ReadOnlySpan<T> a, int lda, long strideA, ReadOnlySpan<T> b, int ldb, long strideB,
+        T beta, Span<T> c, int ldc, long strideC, int batch) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        GemmArguments.CheckBatched(transA, transB, m, n, k, a.Length, lda, strideA, b.Length, ldb, strideB,
+            c.Length, ldc, strideC, batch);
+        if (batch == 0 || m == 0 || n == 0) return;
+        fixed (T* aPtr = a, bPtr = b, cPtr = c)
+        {
+            var job = new BatchJob<T>
+            {
+                TransA = transA, TransB = transB, M = m, N = n, K = k, Alpha = alpha, Beta = beta,
+                A = aPtr, Lda = lda, StrideA = strideA, B = bPtr, Ldb = ldb, StrideB = strideB,
+                C = cPtr, Ldc = ldc, StrideC = strideC,
+            };
+            // A matrix big enough to keep every thread busy on its own is split by rows instead.
+            long fmas = (long)m * n * k;
+            int minMatrices = fmas >= BatchSplitFmas ? batch : (int)Math.Max(1, MinFmasPerTask / Math.Max(1, fmas));
+            ForkJoin.For(batch, &job, &BatchBody<T>, minMatrices);
+        }
+    }
+
+    /// <summary>A batch entry with at least this many FMAs is split by rows rather than run whole on one thread.</summary>
+    const long BatchSplitFmas = 1 << 22;
+
+    /// <summary>Below this many FMAs a group of batch entries is not worth handing to another thread.</summary>
+    const long MinFmasPerTask = 1 << 18;
+
+    struct BatchJob<T> where T : unmanaged
+    {
+        public bool TransA, TransB;
+        public int M, N, K;
+        public T Alpha, Beta;
+        public T* A, B, C;
+        public int Lda, Ldb, Ldc;
+        public long StrideA, StrideB, StrideC;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void BatchBody<T>(void* state, int begin, int end) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var job = (BatchJob<T>*)state;
+        for (int i = begin; i < end; i++)
+        {
+            RunChecked(job->TransA, job->TransB, job->M, job->N, job->K, job->Alpha,
+                job->A + i * job->StrideA, job->Lda, job->B + i * job->StrideB, job->Ldb,
+                job->Beta, job->C + i * job->StrideC, job->Ldc);
+        }
+    }
+
+    /// <summary>Dispatch after argument checks: trivial cases, then the AVX-512 kernel or the portable fallback.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void RunChecked<T>(bool transA, bool transB, int m, int n, int k, T alpha,
+        T* a, int lda, T* b, int ldb, T beta, T* c, int ldc) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (m == 0 || n == 0) return;
+        if (k == 0 || alpha == T.Zero)
+        {
+            ScaleC(m, n, beta, c, ldc);
+            return;
+        }
+        if (GemmSimd.IsSupported && (typeof(T) == typeof(float) || typeof(T) == typeof(double)))
+        {
+            GemmBlocked.Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            return;
+        }
+        // No AVX-512 (or an unusual T): correct but slow.
+        var aSpan = new ReadOnlySpan<T>(a, (int)GemmArguments.Extent(transA, m, k, lda));
+        var bSpan = new ReadOnlySpan<T>(b, (int)GemmArguments.Extent(transB, k, n, ldb));
+        var cSpan = new Span<T>(c, (int)GemmArguments.Extent(false, m, n, ldc));
+        GemmReference.Run(transA, transB, m, n, k, alpha, aSpan, lda, bSpan, ldb, beta, cSpan, ldc);
+    }
+
+    /// <summary>C = beta · C, with beta == 0 writing zeros without reading C.</summary>
+    static void ScaleC<T>(int m, int n, T beta, T* c, int ldc) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int i = 0; i < m; i++)
+        {
+            var row = new Span<T>(c + (nint)i * ldc, n);
+            if (beta == T.Zero) row.Clear();
+            else if (beta != T.One) foreach (ref T x in row) x *= beta;
+        }
+    }
+}
