@@ -1,0 +1,216 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
+using Forge.Kernels.Threading;
+
+namespace Forge.Kernels;
+
+/// <summary>
+/// Layer normalisation over the last dimension of an (n, d) matrix, fused (llm.c's layernorm):
+/// y = (x − mean)·rstd·w + b with the biased variance and rstd = 1/√(var + eps) (PyTorch uses
+/// eps = 1e-5). Reference versions: <see cref="LayerNormReference"/>.
+/// <para>
+/// Forward and the dx part of backward run rows in parallel. dw and db sum over rows, so backward
+/// computes them in a second pass split by blocks of columns: each column is summed by one thread
+/// in row order, which keeps the result independent of the thread count.
+/// </para>
+/// </summary>
+public static unsafe class LayerNorm
+{
+    /// <summary>Columns per work item of the dw/db pass.</summary>
+    const int ColumnBlock = 128;
+
+    /// <summary>
+    /// y = (x − mean)·rstd ⊙ w + b row by row. x and y are (n, d); w and b are (d), or empty for no
+    /// scale / no bias; mean and rstd are (n), saved for <see cref="Backward{T}"/> (pass empty spans
+    /// to skip saving, e.g. at inference). y may be x.
+    /// </summary>
+    public static void Forward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> w, ReadOnlySpan<T> b, Span<T> y,
+        Span<T> mean, Span<T> rstd, int n, int d, T eps)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        const string kernel = "LayerNorm.Forward";
+        CheckCommon(kernel, x.Length, w.Length, n, d);
+        Check.EmptyOrAtLeast(kernel, nameof(b), b.Length, d, "d, or empty for no bias");
+        Check.AtLeast(kernel, nameof(y), y.Length, (long)n * d, "n·d");
+        Check.EmptyOrAtLeast(kernel, nameof(mean), mean.Length, n, "n, or empty to skip saving");
+        Check.EmptyOrAtLeast(kernel, nameof(rstd), rstd.Length, n, "n, or empty to skip saving");
+        if ((long)n * d == 0) return;
+        fixed (T* px = x, pw = w, pb = b, py = y, pMean = mean, pRstd = rstd)
+        {
+            var state = new State<T> { X = px, W = pw, B = pb, Y = py, Mean = pMean, Rstd = pRstd, D = d, Eps = eps };
+            ForkJoin.For(n, &state, &ForwardRows<T>, ParallelWork.MinBlock(n, d));
+        }
+    }
+
+    /// <summary>
+    /// Accumulates the gradients of <see cref="Forward{T}"/> (llm.c's layernorm_backward), with
+    /// x̂ = (x − mean)·rstd and dnorm = dy ⊙ w:
+    /// dx += (dnorm − mean(dnorm) − x̂·mean(dnorm ⊙ x̂))·rstd,  dw += Σ_rows dy ⊙ x̂,  db += Σ_rows dy.
+    /// dy, x, dx are (n, d); w is (d) or empty (scale 1); mean, rstd are (n) from Forward;
+    /// dw and db are (d), each skipped when empty.
+    /// </summary>
+    public static void Backward<T>(ReadOnlySpan<T> dy, ReadOnlySpan<T> x, ReadOnlySpan<T> w,
+        ReadOnlySpan<T> mean, ReadOnlySpan<T> rstd, Span<T> dx, Span<T> dw, Span<T> db, int n, int d)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        const string kernel = "LayerNorm.Backward";
+        CheckCommon(kernel, x.Length, w.Length, n, d);
+        Check.AtLeast(kernel, nameof(dy), dy.Length, (long)n * d, "n·d");
+        Check.AtLeast(kernel, nameof(dx), dx.Length, (long)n * d, "n·d");
+        Check.AtLeast(kernel, nameof(mean), mean.Length, n, "n");
+        Check.AtLeast(kernel, nameof(rstd), rstd.Length, n, "n");
+        Check.EmptyOrAtLeast(kernel, nameof(dw), dw.Length, d, "d, or empty to skip");
+        Check.EmptyOrAtLeast(kernel, nameof(db), db.Length, d, "d, or empty to skip");
+        if ((long)n * d == 0) return;
+        fixed (T* pdy = dy, px = x, pw = w, pMean = mean, pRstd = rstd, pdx = dx, pdw = dw, pdb = db)
+        {
+            var state = new State<T>
+            {
+                DY = pdy, X = px, W = pw, Mean = pMean, Rstd = pRstd, DX = pdx, DW = pdw, DB = pdb, N = n, D = d,
+            };
+            ForkJoin.For(n, &state, &BackwardRows<T>, ParallelWork.MinBlock(n, d));
+            if (pdw != null || pdb != null)
+            {
+                int blocks = (d + ColumnBlock - 1) / ColumnBlock;
+                ForkJoin.For(blocks, &state, &ParameterGradientColumns<T>, ParallelWork.MinBlock(blocks, (long)n * ColumnBlock));
+            }
+        }
+    }
+
+    static void CheckCommon(string kernel, int xLength, int wLength, int n, int d)
+    {
+        Check.NonNegative(kernel, nameof(n), n);
+        Check.NonNegative(kernel, nameof(d), d);
+        Check.AtLeast(kernel, "x", xLength, (long)n * d, "n·d");
+        Check.EmptyOrAtLeast(kernel, "w", wLength, d, "d, or empty for no scale");
+    }
+
+    struct State<T> where T : unmanaged
+    {
+        public T* X, W, B, Y, Mean, Rstd, DY, DX, DW, DB;
+        public int N, D;
+        public T Eps;
+    }
+
+    static void ForwardRows<T>(void* statePointer, int begin, int end) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var s = (State<T>*)statePointer;
+        int d = s->D;
+        T count = T.CreateChecked(d);
+        for (int row = begin; row < end; row++)
+        {
+            var x = new ReadOnlySpan<T>(s->X + (long)row * d, d);
+            var y = new Span<T>(s->Y + (long)row * d, d);
+            T mean = TensorPrimitives.Sum(x) / count;
+            TensorPrimitives.Subtract(x, mean, y);                       // y = x − mean
+            T variance = TensorPrimitives.SumOfSquares<T>(y) / count;    // biased, two-pass
+            T rstd = T.One / T.Sqrt(variance + s->Eps);
+            TensorPrimitives.Multiply(y, rstd, y);                       // y = x̂
+            if (s->W != null) TensorPrimitives.Multiply(y, new ReadOnlySpan<T>(s->W, d), y);
+            if (s->B != null) TensorPrimitives.Add(y, new ReadOnlySpan<T>(s->B, d), y);
+            if (s->Mean != null) s->Mean[row] = mean;
+            if (s->Rstd != null) s->Rstd[row] = rstd;
+        }
+    }
+
+    static void BackwardRows<T>(void* statePointer, int begin, int end) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var s = (State<T>*)statePointer;
+        int d = s->D;
+        T count = T.CreateChecked(d);
+        for (int row = begin; row < end; row++)
+        {
+            long start = (long)row * d;
+            T mean = s->Mean[row], rstd = s->Rstd[row];
+            RowSums(s->DY + start, s->X + start, s->W, mean, rstd, d, out T dnormSum, out T dnormXhatSum);
+            AccumulateRowGradient(s->DY + start, s->X + start, s->W, mean, rstd,
+                dnormSum / count, dnormXhatSum / count, s->DX + start, d);
+        }
+    }
+
+    /// <summary>Σ dnorm and Σ dnorm·x̂ over one row (dnorm = dy·w, x̂ = (x − mean)·rstd).</summary>
+    static void RowSums<T>(T* dy, T* x, T* w, T mean, T rstd, int d, out T dnormSum, out T dnormXhatSum)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int i = 0;
+        dnormSum = T.Zero;
+        dnormXhatSum = T.Zero;
+        if (Vector256.IsHardwareAccelerated && d >= Vector256<T>.Count)
+        {
+            Vector256<T> meanV = Vector256.Create(mean), rstdV = Vector256.Create(rstd), sum = default, sumXhat = default;
+            for (; i + Vector256<T>.Count <= d; i += Vector256<T>.Count)
+            {
+                var dnorm = w == null ? Vector256.Load(dy + i) : Vector256.Load(dy + i) * Vector256.Load(w + i);
+                var xhat = (Vector256.Load(x + i) - meanV) * rstdV;
+                sum += dnorm;
+                sumXhat += dnorm * xhat;
+            }
+            dnormSum = Vector256.Sum(sum);
+            dnormXhatSum = Vector256.Sum(sumXhat);
+        }
+        for (; i < d; i++)
+        {
+            T dnorm = w == null ? dy[i] : dy[i] * w[i];
+            dnormSum += dnorm;
+            dnormXhatSum += dnorm * ((x[i] - mean) * rstd);
+        }
+    }
+
+    /// <summary>dx += (dnorm − dnormMean − x̂·dnormXhatMean)·rstd over one row.</summary>
+    static void AccumulateRowGradient<T>(T* dy, T* x, T* w, T mean, T rstd, T dnormMean, T dnormXhatMean, T* dx, int d)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            Vector256<T> meanV = Vector256.Create(mean), rstdV = Vector256.Create(rstd);
+            Vector256<T> dnormMeanV = Vector256.Create(dnormMean), dnormXhatMeanV = Vector256.Create(dnormXhatMean);
+            for (; i + Vector256<T>.Count <= d; i += Vector256<T>.Count)
+            {
+                var dnorm = w == null ? Vector256.Load(dy + i) : Vector256.Load(dy + i) * Vector256.Load(w + i);
+                var xhat = (Vector256.Load(x + i) - meanV) * rstdV;
+                (Vector256.Load(dx + i) + (dnorm - dnormMeanV - xhat * dnormXhatMeanV) * rstdV).Store(dx + i);
+            }
+        }
+        for (; i < d; i++)
+        {
+            T dnorm = w == null ? dy[i] : dy[i] * w[i];
+            T xhat = (x[i] - mean) * rstd;
+            dx[i] += (dnorm - dnormMean - xhat * dnormXhatMean) * rstd;
+        }
+    }
+
+    /// <summary>dw[c] += Σ_rows dy·x̂ and db[c] += Σ_rows dy for the columns of blocks [begin, end), rows in order.</summary>
+    static void ParameterGradientColumns<T>(void* statePointer, int begin, int end) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var s = (State<T>*)statePointer;
+        int d = s->D;
+        int first = begin * ColumnBlock, columns = Math.Min(end * ColumnBlock, d) - first;
+        for (int row = 0; row < s->N; row++)
+        {
+            long start = (long)row * d + first;
+            T* dy = s->DY + start, x = s->X + start;
+            T mean = s->Mean[row], rstd = s->Rstd[row];
+            if (s->DW != null) AccumulateDw(dy, x, mean, rstd, s->DW + first, columns);
+            if (s->DB != null)
+            {
+                var db = new Span<T>(s->DB + first, columns);
+                TensorPrimitives.Add(db, new ReadOnlySpan<T>(dy, columns), db);
+            }
+        }
+    }
+
+    /// <summary>dw[i] += dy[i]·(x[i] − mean)·rstd.</summary>
+    static void AccumulateDw<T>(T* dy, T* x, T mean, T rstd, T* dw, int columns) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            Vector256<T> meanV = Vector256.Create(mean), rstdV = Vector256.Create(rstd);
+            for (; i + Vector256<T>.Count <= columns; i += Vector256<T>.Count)
+                (Vector256.Load(dw + i) + Vector256.Load(dy + i) * ((Vector256.Load(x + i) - meanV) * rstdV)).Store(dw + i);
+        }
+        for (; i < columns; i++) dw[i] += dy[i] * ((x[i] - mean) * rstd);
+    }
+}

@@ -1,0 +1,100 @@
+using System.Numerics;
+using Forge.Kernels;
+using static Forge.Tests.Kernels.KernelTestData;
+
+namespace Forge.Tests.Kernels;
+
+[TestFixture(TypeArgs = [typeof(float)])]
+[TestFixture(TypeArgs = [typeof(double)])]
+public class LayerNormTests<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    static readonly double Tol = Tolerance<T>();
+    static readonly T Eps = T.CreateChecked(1e-5);
+
+    static readonly object[] Shapes =
+    [
+        new object[] { 1, 1 }, new object[] { 1, 7 }, new object[] { 7, 33 }, new object[] { 33, 127 },
+        new object[] { 127, 7 }, new object[] { 3, 768 }, new object[] { 300, 257 }, // parallel
+    ];
+
+    [TestCaseSource(nameof(Shapes))]
+    public void ForwardBackward_MatchReference(int n, int d)
+    {
+        foreach (bool affine in new[] { true, false })
+        {
+            var x = Uniform<T>(n * d, seed: n + d, low: -2, high: 3);
+            T[] w = affine ? Uniform<T>(d, seed: 1, low: 0.5, high: 1.5) : [];
+            T[] b = affine ? Uniform<T>(d, seed: 2) : [];
+            var (expectedY, actualY) = (new T[n * d], new T[n * d]);
+            var (expectedMean, actualMean, expectedRstd, actualRstd) = (new T[n], new T[n], new T[n], new T[n]);
+            LayerNormReference.Forward(x, w, b, expectedY, expectedMean, expectedRstd, n, d, Eps);
+            LayerNorm.Forward(x, w, b, actualY, actualMean, actualRstd, n, d, Eps);
+            string what = affine ? "affine" : "plain";
+            // d = 1 normalises to 0: the error is judged against the scale of the inputs.
+            KernelAssert.Close<T>(expectedY, actualY, Tol, $"y ({what})", scale: 10);
+            KernelAssert.Close<T>(expectedMean, actualMean, Tol, $"mean ({what})");
+            KernelAssert.Close<T>(expectedRstd, actualRstd, Tol, $"rstd ({what})", scale: 10);
+
+            var dy = Uniform<T>(n * d, seed: 3);
+            var expectedDx = Uniform<T>(n * d, seed: 4);
+            var expectedDw = Uniform<T>(d, seed: 5);
+            var expectedDb = Uniform<T>(d, seed: 6);
+            var (actualDx, actualDw, actualDb) = ((T[])expectedDx.Clone(), (T[])expectedDw.Clone(), (T[])expectedDb.Clone());
+            LayerNormReference.Backward(dy, x, w, actualMean, actualRstd, expectedDx, expectedDw, expectedDb, n, d);
+            LayerNorm.Backward(dy, x, w, actualMean, actualRstd, actualDx, actualDw, actualDb, n, d);
+            KernelAssert.Close<T>(expectedDx, actualDx, Tol, $"dx ({what})", scale: 10);
+            KernelAssert.Close<T>(expectedDw, actualDw, Tol, $"dw ({what})", scale: Math.Sqrt(n));
+            KernelAssert.Close<T>(expectedDb, actualDb, Tol, $"db ({what})", scale: Math.Sqrt(n));
+        }
+    }
+
+    [Test]
+    public void Backward_MatchesFiniteDifference([Values] bool affine)
+    {
+        const int n = 5, d = 7;
+        var x = Uniform<double>(n * d, seed: 7, low: -2, high: 2);
+        double[] w = affine ? Uniform<double>(d, seed: 8, low: 0.5, high: 1.5) : [];
+        double[] b = affine ? Uniform<double>(d, seed: 9) : [];
+        var r = Uniform<double>(n * d, seed: 10);
+        double Loss(double[] input, double[] weight, double[] bias)
+        {
+            var y = new double[n * d];
+            LayerNorm.Forward(input, weight, bias, y, [], [], n, d, 1e-5);
+            return FiniteDifference.Dot(y, r);
+        }
+        var mean = new double[n];
+        var rstd = new double[n];
+        LayerNorm.Forward(x, w, b, new double[n * d], mean, rstd, n, d, 1e-5);
+        var dx = new double[n * d];
+        var dw = new double[d];
+        var db = new double[d];
+        LayerNorm.Backward(r, x, w, mean, rstd, dx, dw, db, n, d);
+
+        FiniteDifference.AssertMatches(FiniteDifference.Gradient(xx => Loss(xx, w, b), x), dx, "dx");
+        if (!affine) return;
+        FiniteDifference.AssertMatches(FiniteDifference.Gradient(ww => Loss(x, ww, b), w), dw, "dw");
+        FiniteDifference.AssertMatches(FiniteDifference.Gradient(bb => Loss(x, w, bb), b), db, "db");
+    }
+
+    [Test]
+    public void ScaleWithoutBias_AndInPlace_MatchReference()
+    {
+        const int n = 7, d = 33;
+        var x = Uniform<T>(n * d, seed: 11);
+        var w = Uniform<T>(d, seed: 12);
+        var expected = new T[n * d];
+        LayerNormReference.Forward(x, w, [], expected, [], [], n, d, Eps);
+        LayerNorm.Forward(x, w, [], x, [], [], n, d, Eps);
+        KernelAssert.Close<T>(expected, x, Tol, "y", scale: 10);
+    }
+
+    [Test]
+    public void ShortBuffers_Throw()
+    {
+        var ex = Assert.Throws<ArgumentException>(() =>
+            LayerNorm.Forward<T>(new T[6], new T[2], [], new T[6], new T[2], new T[2], 2, 3, Eps));
+        Assert.That(ex!.Message, Does.Contain("LayerNorm.Forward").And.Contain("w"));
+        Assert.Throws<ArgumentException>(() =>
+            LayerNorm.Backward<T>(new T[6], new T[6], [], new T[1], new T[2], new T[6], [], [], 2, 3));
+    }
+}
