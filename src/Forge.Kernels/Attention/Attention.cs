@@ -135,17 +135,8 @@ public static unsafe class Attention
         // scores = scale·q·kᵀ on the causal triangle, −∞ above it.
         CausalProducts.RowDots(q, k, scores, t, dHead, rowStride, job.Scale, T.NegativeInfinity);
 
-        // pattern = softmax(scores) row by row, over the keys 0..i a query can see.
-        for (int i = 0; i < t; i++)
-        {
-            var visibleScores = new ReadOnlySpan<T>(scores + (long)i * t, i + 1);
-            var visiblePattern = new Span<T>(pattern + (long)i * t, i + 1);
-            // Subtracting the row maximum leaves the softmax unchanged and keeps exp from overflowing.
-            TensorPrimitives.Subtract(visibleScores, TensorPrimitives.Max(visibleScores), visiblePattern);
-            TensorPrimitives.Exp(visiblePattern, visiblePattern);
-            TensorPrimitives.Divide(visiblePattern, TensorPrimitives.Sum<T>(visiblePattern), visiblePattern);
-            new Span<T>(pattern + (long)i * t + i + 1, t - i - 1).Clear();
-        }
+        // pattern = softmax(scores), each row over the keys 0..i its query can see; 0 above the diagonal.
+        SoftmaxRows(scores, pattern, t);
 
         // z = pattern·v, each query's output a pattern-weighted sum of the values it can see.
         CausalProducts.LowerTimesRows(pattern, v, z, t, dHead, rowStride, T.One, accumulate: false);
@@ -162,7 +153,8 @@ public static unsafe class Attention
 
         // Step 1 — forward: z = pattern·v   (z, v: (t, dHead); pattern: (t, t))
         //   dPattern = dz·vᵀ        (t, t): how z's error changes with each attention weight
-        //   dv      += patternᵀ·dz  (t, dHead): key j's value received pattern[i, j] of every later query i's error
+        //   dv      += patternᵀ·dz  (t, dHead): value j went into every later z_i with weight pattern[i, j],
+        //                           so it collects that share of each dz_i
         CausalProducts.RowDots(dz, v, dPattern, t, dHead, rowStride, T.One, T.Zero);
         CausalProducts.LowerTransposedTimesRows(pattern, dz, dv, t, dHead, rowStride, T.One);
 
@@ -170,22 +162,51 @@ public static unsafe class Attention
         //   dScores[i, j] = pattern[i, j]·(dPattern[i, j] − Σ_j' pattern[i, j']·dPattern[i, j'])
         //   The sum is the pattern-weighted mean of dPattern: raising one score takes weight from
         //   all the others, so only the part of dPattern above that mean pushes a score up.
-        for (int i = 0; i < t; i++)
-        {
-            var visiblePattern = new ReadOnlySpan<T>(pattern + (long)i * t, i + 1);
-            var visibleDPattern = new ReadOnlySpan<T>(dPattern + (long)i * t, i + 1);
-            var visibleDScores = new Span<T>(dScores + (long)i * t, i + 1);
-            T weightedMean = TensorPrimitives.Dot(visiblePattern, visibleDPattern);
-            TensorPrimitives.Subtract(visibleDPattern, weightedMean, visibleDScores);
-            TensorPrimitives.Multiply(visiblePattern, visibleDScores, visibleDScores);
-            new Span<T>(dScores + (long)i * t + i + 1, t - i - 1).Clear();   // masked: no gradient
-        }
+        SoftmaxBackwardRows(pattern, dPattern, dScores, t);
 
         // Step 3 — forward: scores = scale·q·kᵀ   (q, k: (t, dHead); scores: (t, t))
         //   dq += scale·dScores·k    (t, dHead): query i moves toward the keys whose scores should grow
         //   dk += scale·dScoresᵀ·q   (t, dHead): key j moves toward the queries that should attend to it more
         CausalProducts.LowerTimesRows(dScores, k, dq, t, dHead, rowStride, job.Scale, accumulate: true);
         CausalProducts.LowerTransposedTimesRows(dScores, q, dk, t, dHead, rowStride, job.Scale);
+    }
+
+    /// <summary>pattern[i, :] = softmax(scores[i, :]) for every row of one (t, t) square.</summary>
+    static void SoftmaxRows<T>(T* scores, T* pattern, int t) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        // Subtracting each row's max leaves its softmax unchanged and keeps exp from overflowing.
+        // The masked −∞ entries stay −∞ and exp(−∞) = 0 turns them into exact zeros, so a single
+        // vectorised exp over the whole square serves every row.
+        for (int i = 0; i < t; i++)
+        {
+            T* scoreRow = scores + (long)i * t;
+            T max = scoreRow[0];
+            for (int j = 1; j <= i; j++) max = T.Max(max, scoreRow[j]);
+            TensorPrimitives.Subtract(new ReadOnlySpan<T>(scoreRow, t), max, new Span<T>(pattern + (long)i * t, t));
+        }
+        var wholeSquare = new Span<T>(pattern, t * t);
+        TensorPrimitives.Exp(wholeSquare, wholeSquare);
+        for (int i = 0; i < t; i++)
+        {
+            var visible = new Span<T>(pattern + (long)i * t, i + 1);
+            TensorPrimitives.Divide(visible, TensorPrimitives.Sum<T>(visible), visible);
+        }
+    }
+
+    /// <summary>
+    /// dScores[i, j] = pattern[i, j]·(dPattern[i, j] − Σ_j' pattern[i, j']·dPattern[i, j']) on the causal
+    /// triangle, 0 above it. All three are (t, t).
+    /// </summary>
+    static void SoftmaxBackwardRows<T>(T* pattern, T* dPattern, T* dScores, int t) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int i = 0; i < t; i++)
+        {
+            T* patternRow = pattern + (long)i * t, dPatternRow = dPattern + (long)i * t, dScoresRow = dScores + (long)i * t;
+            T weightedMean = T.Zero;
+            for (int j = 0; j <= i; j++) weightedMean += patternRow[j] * dPatternRow[j];
+            for (int j = 0; j <= i; j++) dScoresRow[j] = patternRow[j] * (dPatternRow[j] - weightedMean);
+            new Span<T>(dScoresRow + i + 1, t - i - 1).Clear();   // masked: no gradient flows through the mask
+        }
     }
 
     static void ForwardPairs<T>(void* state, int begin, int end) where T : unmanaged, IFloatingPointIeee754<T>

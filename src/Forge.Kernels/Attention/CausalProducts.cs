@@ -35,7 +35,10 @@ internal static unsafe class CausalProducts
         {
             T* outputRow = output + (long)i * t;
             T* aRow = a + (long)i * rowStride;
-            for (int j = 0; j <= i; j++) outputRow[j] = factor * Dot(aRow, b + (long)j * rowStride, n);
+            int j = 0;
+            // Four keys at a time share each load of a_i: loads, not multiplies, are the bottleneck.
+            for (; j + 4 <= i + 1; j += 4) Dot4(aRow, b + (long)j * rowStride, rowStride, n, factor, outputRow + j);
+            for (; j <= i; j++) outputRow[j] = factor * Dot(aRow, b + (long)j * rowStride, n);
             new Span<T>(outputRow + i + 1, t - i - 1).Fill(maskedValue);
         }
     }
@@ -67,6 +70,32 @@ internal static unsafe class CausalProducts
             WeightedSum(lower + (long)j * t + j, t, rows + (long)j * rowStride, rowStride, t - j,
                 output + (long)j * rowStride, n, factor, accumulate: true);
         }
+    }
+
+    /// <summary>output[r] = factor · (a · b_r) for the four rows b_0..b_3 (rowStride apart) of n values.</summary>
+    static void Dot4<T>(T* a, T* b, int rowStride, int n, T factor, T* output) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T* b0 = b, b1 = b + rowStride, b2 = b + 2L * rowStride, b3 = b + 3L * rowStride;
+        T sum0 = T.Zero, sum1 = T.Zero, sum2 = T.Zero, sum3 = T.Zero;
+        int d = 0;
+        if (UseVectors<T>() && n >= Vector256<T>.Count)
+        {
+            Vector256<T> acc0 = Vector256<T>.Zero, acc1 = acc0, acc2 = acc0, acc3 = acc0;
+            for (; d + Vector256<T>.Count <= n; d += Vector256<T>.Count)
+            {
+                var x = Vector256.Load(a + d);
+                acc0 = MultiplyAdd(x, Vector256.Load(b0 + d), acc0);
+                acc1 = MultiplyAdd(x, Vector256.Load(b1 + d), acc1);
+                acc2 = MultiplyAdd(x, Vector256.Load(b2 + d), acc2);
+                acc3 = MultiplyAdd(x, Vector256.Load(b3 + d), acc3);
+            }
+            sum0 = Vector256.Sum(acc0); sum1 = Vector256.Sum(acc1); sum2 = Vector256.Sum(acc2); sum3 = Vector256.Sum(acc3);
+        }
+        for (; d < n; d++)
+        {
+            sum0 += a[d] * b0[d]; sum1 += a[d] * b1[d]; sum2 += a[d] * b2[d]; sum3 += a[d] * b3[d];
+        }
+        output[0] = factor * sum0; output[1] = factor * sum1; output[2] = factor * sum2; output[3] = factor * sum3;
     }
 
     /// <summary>Σ_d a[d]·b[d] over n values.</summary>
@@ -106,7 +135,8 @@ internal static unsafe class CausalProducts
         if (UseVectors<T>())
         {
             int width = Vector256<T>.Count;
-            // Four vectors at a time: four independent multiply-add chains hide the FMA latency.
+            // Four vectors at a time: four independent multiply-add chains hide the FMA latency;
+            // then at most one strip of two and one of one.
             for (; d + 4 * width <= n; d += 4 * width)
             {
                 Vector256<T> sum0 = Vector256<T>.Zero, sum1 = sum0, sum2 = sum0, sum3 = sum0;
@@ -124,12 +154,27 @@ internal static unsafe class CausalProducts
                 Finish(sum2, output + d + 2 * width, factor, accumulate);
                 Finish(sum3, output + d + 3 * width, factor, accumulate);
             }
-            for (; d + width <= n; d += width)
+            if (d + 2 * width <= n)
+            {
+                Vector256<T> sum0 = Vector256<T>.Zero, sum1 = sum0;
+                for (int r = 0; r < rowCount; r++)
+                {
+                    var weight = Vector256.Create(weights[(long)r * weightStride]);
+                    T* row = rows + (long)r * rowStride + d;
+                    sum0 = MultiplyAdd(weight, Vector256.Load(row), sum0);
+                    sum1 = MultiplyAdd(weight, Vector256.Load(row + width), sum1);
+                }
+                Finish(sum0, output + d, factor, accumulate);
+                Finish(sum1, output + d + width, factor, accumulate);
+                d += 2 * width;
+            }
+            if (d + width <= n)
             {
                 Vector256<T> sum = Vector256<T>.Zero;
                 for (int r = 0; r < rowCount; r++)
                     sum = MultiplyAdd(Vector256.Create(weights[(long)r * weightStride]), Vector256.Load(rows + (long)r * rowStride + d), sum);
                 Finish(sum, output + d, factor, accumulate);
+                d += width;
             }
         }
         for (; d < n; d++)
