@@ -1,0 +1,232 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+using Forge.Kernels.Threading;
+
+namespace Forge.Kernels;
+
+// Causal multi-head self-attention, forward and backward — the core of a transformer, and the one
+// layer whose gradient is worth deriving by hand.
+//
+// Every (batch b, head h) pair is an independent little problem. Writing i for the query position,
+// j for the key position and d for the head dimension, its forward pass is
+//
+//     scores[i, j]  = scale · Σ_d q[i, d] · k[j, d]                 for j ≤ i   (−∞ for j > i)
+//     pattern[i, j] = exp(scores[i, j]) / Σ_j' exp(scores[i, j'])    softmax over keys j
+//     z[i, d]       = Σ_j pattern[i, j] · v[j, d]
+//
+// i.e. scores = scale·q·kᵀ, pattern = softmax(scores), z = pattern·v, with the causal mask making
+// position i blind to positions after it (exp(−∞) = 0, so those pattern entries are exactly 0).
+//
+// The backward pass gets dz = ∂L/∂z for some scalar loss L and walks the three lines in reverse:
+//
+//  1. z = pattern·v is a matrix product, so        dPattern = dz·vᵀ      and  dv += patternᵀ·dz.
+//  2. softmax: ∂pattern[i, j]/∂scores[i, k] = pattern[i, j]·(δ_jk − pattern[i, k]), so
+//        dScores[i, k] = Σ_j dPattern[i, j]·pattern[i, j]·(δ_jk − pattern[i, k])
+//                      = pattern[i, k]·(dPattern[i, k] − Σ_j dPattern[i, j]·pattern[i, j]).
+//     Masked entries have pattern = 0, hence dScores = 0: no gradient flows through the mask.
+//  3. scores = scale·q·kᵀ is a matrix product, so  dq += scale·dScores·k  and  dk += scale·dScoresᵀ·q.
+//
+// Because dScores is zero above the diagonal, every product in both passes only needs the causal
+// (lower) triangle: key j ≤ query i. We never touch the rest, which halves the work.
+//
+// Gradients accumulate (+=), as in llm.c: a tensor used twice gets the sum of both contributions,
+// and the caller zeroes gradients once per step. AttentionReference.cs is the same algorithm as
+// plain loops; this file is the fast version: pairs in parallel, SIMD along dHead.
+
+/// <summary>
+/// Fused causal multi-head attention (softmax(scale·q·kᵀ + causal mask)·v), forward and backward,
+/// for buffers in the layout of TransformerLens's hooks.
+/// </summary>
+public static unsafe class Attention
+{
+    const string ForwardName = $"{nameof(Attention)}.{nameof(Forward)}", BackwardName = $"{nameof(Attention)}.{nameof(Backward)}";
+
+    /// <summary>
+    /// Forward pass. Each (batch, head) pair runs on one thread, so results do not depend on the
+    /// thread count.
+    /// </summary>
+    /// <param name="q">Queries, (batch, t, heads, dHead) — x·W_Q reshaped, TransformerLens's hook_q.</param>
+    /// <param name="k">Keys, (batch, t, heads, dHead).</param>
+    /// <param name="v">Values, (batch, t, heads, dHead).</param>
+    /// <param name="scores">Output (batch, heads, t, t), hook_attn_scores: scale·q·kᵀ for key ≤ query;
+    /// −∞ above the diagonal (as TransformerLens stores them).</param>
+    /// <param name="pattern">Output (batch, heads, t, t), hook_pattern: softmax of scores over keys;
+    /// each row sums to 1, entries above the diagonal are exactly 0.</param>
+    /// <param name="z">Output (batch, t, heads, dHead), hook_z: pattern·v.</param>
+    /// <param name="scale">Usually 1/√dHead.</param>
+    public static void Forward<T>(ReadOnlySpan<T> q, ReadOnlySpan<T> k, ReadOnlySpan<T> v,
+        Span<T> scores, Span<T> pattern, Span<T> z, int batch, int t, int heads, int dHead, T scale)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var shape = AttentionShape.Checked(ForwardName, batch, t, heads, dHead);
+        shape.CheckRows(ForwardName, nameof(q), q.Length);
+        shape.CheckRows(ForwardName, nameof(k), k.Length);
+        shape.CheckRows(ForwardName, nameof(v), v.Length);
+        shape.CheckSquares(ForwardName, nameof(scores), scores.Length);
+        shape.CheckSquares(ForwardName, nameof(pattern), pattern.Length);
+        shape.CheckRows(ForwardName, nameof(z), z.Length);
+        if (shape.IsEmpty) return;
+
+        fixed (T* qPtr = q, kPtr = k, vPtr = v, scoresPtr = scores, patternPtr = pattern, zPtr = z)
+        {
+            var job = new Job<T>
+            {
+                Shape = shape, Scale = scale,
+                Q = qPtr, K = kPtr, V = vPtr, Scores = scoresPtr, Pattern = patternPtr, Z = zPtr,
+            };
+            ForkJoin.For(batch * heads, &job, &ForwardPairs<T>, shape.MinPairsPerBlock);
+        }
+    }
+
+    /// <summary>
+    /// Backward pass: given dz and the saved q, k, v and pattern, ADDS the gradients to dq, dk, dv.
+    /// </summary>
+    /// <param name="dz">∂L/∂z, (batch, t, heads, dHead).</param>
+    /// <param name="q">Saved queries, (batch, t, heads, dHead).</param>
+    /// <param name="k">Saved keys, (batch, t, heads, dHead).</param>
+    /// <param name="v">Saved values, (batch, t, heads, dHead).</param>
+    /// <param name="pattern">Saved pattern from <see cref="Forward{T}"/>, (batch, heads, t, t).</param>
+    /// <param name="dPatternScratch">(batch, heads, t, t), overwritten with ∂L/∂pattern on and below the
+    /// diagonal (dz·vᵀ) and 0 above it (not computed).</param>
+    /// <param name="dScoresScratch">(batch, heads, t, t), overwritten with ∂L/∂scores; 0 above the diagonal.</param>
+    /// <param name="dq">Accumulates ∂L/∂q, (batch, t, heads, dHead).</param>
+    /// <param name="dk">Accumulates ∂L/∂k, (batch, t, heads, dHead).</param>
+    /// <param name="dv">Accumulates ∂L/∂v, (batch, t, heads, dHead).</param>
+    /// <param name="scale">The scale the forward pass used.</param>
+    public static void Backward<T>(ReadOnlySpan<T> dz, ReadOnlySpan<T> q, ReadOnlySpan<T> k, ReadOnlySpan<T> v,
+        ReadOnlySpan<T> pattern, Span<T> dPatternScratch, Span<T> dScoresScratch,
+        Span<T> dq, Span<T> dk, Span<T> dv, int batch, int t, int heads, int dHead, T scale)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var shape = AttentionShape.Checked(BackwardName, batch, t, heads, dHead);
+        shape.CheckRows(BackwardName, nameof(dz), dz.Length);
+        shape.CheckRows(BackwardName, nameof(q), q.Length);
+        shape.CheckRows(BackwardName, nameof(k), k.Length);
+        shape.CheckRows(BackwardName, nameof(v), v.Length);
+        shape.CheckSquares(BackwardName, nameof(pattern), pattern.Length);
+        shape.CheckSquares(BackwardName, nameof(dPatternScratch), dPatternScratch.Length);
+        shape.CheckSquares(BackwardName, nameof(dScoresScratch), dScoresScratch.Length);
+        shape.CheckRows(BackwardName, nameof(dq), dq.Length);
+        shape.CheckRows(BackwardName, nameof(dk), dk.Length);
+        shape.CheckRows(BackwardName, nameof(dv), dv.Length);
+        if (shape.IsEmpty) return;
+
+        fixed (T* dzPtr = dz, qPtr = q, kPtr = k, vPtr = v, patternPtr = pattern,
+               dPatternPtr = dPatternScratch, dScoresPtr = dScoresScratch, dqPtr = dq, dkPtr = dk, dvPtr = dv)
+        {
+            var job = new Job<T>
+            {
+                Shape = shape, Scale = scale,
+                Q = qPtr, K = kPtr, V = vPtr, Pattern = patternPtr, DZ = dzPtr,
+                DPattern = dPatternPtr, DScores = dScoresPtr, DQ = dqPtr, DK = dkPtr, DV = dvPtr,
+            };
+            ForkJoin.For(batch * heads, &job, &BackwardPairs<T>, shape.MinPairsPerBlock);
+        }
+    }
+
+    /// <summary>Forward for one (batch, head) pair. Rows of q, k, v, z are rowStride = heads·dHead apart.</summary>
+    static void ForwardPair<T>(in Job<T> job, int pair) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int t = job.Shape.T, dHead = job.Shape.DHead, rowStride = job.Shape.RowStride;
+        long rows = job.Shape.RowOffset(pair), square = job.Shape.SquareOffset(pair);
+        T* q = job.Q + rows, k = job.K + rows, v = job.V + rows, z = job.Z + rows;
+        T* scores = job.Scores + square, pattern = job.Pattern + square;   // both (t, t)
+
+        // scores = scale·q·kᵀ on the causal triangle, −∞ above it.
+        CausalProducts.RowDots(q, k, scores, t, dHead, rowStride, job.Scale, T.NegativeInfinity);
+
+        // pattern = softmax(scores), each row over the keys 0..i its query can see; 0 above the diagonal.
+        SoftmaxRows(scores, pattern, t);
+
+        // z = pattern·v, each query's output a pattern-weighted sum of the values it can see.
+        CausalProducts.LowerTimesRows(pattern, v, z, t, dHead, rowStride, T.One, accumulate: false);
+    }
+
+    /// <summary>Backward for one (batch, head) pair: the forward lines, differentiated in reverse order.</summary>
+    static void BackwardPair<T>(in Job<T> job, int pair) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int t = job.Shape.T, dHead = job.Shape.DHead, rowStride = job.Shape.RowStride;
+        long rows = job.Shape.RowOffset(pair), square = job.Shape.SquareOffset(pair);
+        T* q = job.Q + rows, k = job.K + rows, v = job.V + rows, dz = job.DZ + rows;       // (t, dHead) each
+        T* dq = job.DQ + rows, dk = job.DK + rows, dv = job.DV + rows;                     // (t, dHead) each
+        T* pattern = job.Pattern + square, dPattern = job.DPattern + square, dScores = job.DScores + square; // (t, t)
+
+        // Step 1 — forward: z = pattern·v   (z, v: (t, dHead); pattern: (t, t))
+        //   dPattern = dz·vᵀ        (t, t): how z's error changes with each attention weight
+        //   dv      += patternᵀ·dz  (t, dHead): value j went into every later z_i with weight pattern[i, j],
+        //                           so it collects that share of each dz_i
+        CausalProducts.RowDots(dz, v, dPattern, t, dHead, rowStride, T.One, T.Zero);
+        CausalProducts.LowerTransposedTimesRows(pattern, dz, dv, t, dHead, rowStride, T.One);
+
+        // Step 2 — forward: pattern[i, :] = softmax(scores[i, :])   (both (t, t))
+        //   dScores[i, j] = pattern[i, j]·(dPattern[i, j] − Σ_j' pattern[i, j']·dPattern[i, j'])
+        //   The sum is the pattern-weighted mean of dPattern: raising one score takes weight from
+        //   all the others, so only the part of dPattern above that mean pushes a score up.
+        SoftmaxBackwardRows(pattern, dPattern, dScores, t);
+
+        // Step 3 — forward: scores = scale·q·kᵀ   (q, k: (t, dHead); scores: (t, t))
+        //   dq += scale·dScores·k    (t, dHead): query i moves toward the keys whose scores should grow
+        //   dk += scale·dScoresᵀ·q   (t, dHead): key j moves toward the queries that should attend to it more
+        CausalProducts.LowerTimesRows(dScores, k, dq, t, dHead, rowStride, job.Scale, accumulate: true);
+        CausalProducts.LowerTransposedTimesRows(dScores, q, dk, t, dHead, rowStride, job.Scale);
+    }
+
+    /// <summary>pattern[i, :] = softmax(scores[i, :]) for every row of one (t, t) square.</summary>
+    static void SoftmaxRows<T>(T* scores, T* pattern, int t) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        // Subtracting each row's max leaves its softmax unchanged and keeps exp from overflowing.
+        // The masked −∞ entries stay −∞ and exp(−∞) = 0 turns them into exact zeros, so a single
+        // vectorised exp over the whole square serves every row.
+        for (int i = 0; i < t; i++)
+        {
+            T* scoreRow = scores + (long)i * t;
+            T max = scoreRow[0];
+            for (int j = 1; j <= i; j++) max = T.Max(max, scoreRow[j]);
+            TensorPrimitives.Subtract(new ReadOnlySpan<T>(scoreRow, t), max, new Span<T>(pattern + (long)i * t, t));
+        }
+        var wholeSquare = new Span<T>(pattern, t * t);
+        TensorPrimitives.Exp(wholeSquare, wholeSquare);
+        for (int i = 0; i < t; i++)
+        {
+            var visible = new Span<T>(pattern + (long)i * t, i + 1);
+            TensorPrimitives.Divide(visible, TensorPrimitives.Sum<T>(visible), visible);
+        }
+    }
+
+    /// <summary>
+    /// dScores[i, j] = pattern[i, j]·(dPattern[i, j] − Σ_j' pattern[i, j']·dPattern[i, j']) on the causal
+    /// triangle, 0 above it. All three are (t, t).
+    /// </summary>
+    static void SoftmaxBackwardRows<T>(T* pattern, T* dPattern, T* dScores, int t) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int i = 0; i < t; i++)
+        {
+            T* patternRow = pattern + (long)i * t, dPatternRow = dPattern + (long)i * t, dScoresRow = dScores + (long)i * t;
+            T weightedMean = T.Zero;
+            for (int j = 0; j <= i; j++) weightedMean += patternRow[j] * dPatternRow[j];
+            for (int j = 0; j <= i; j++) dScoresRow[j] = patternRow[j] * (dPatternRow[j] - weightedMean);
+            new Span<T>(dScoresRow + i + 1, t - i - 1).Clear();   // masked: no gradient flows through the mask
+        }
+    }
+
+    static void ForwardPairs<T>(void* state, int begin, int end) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ref readonly var job = ref *(Job<T>*)state;
+        for (int pair = begin; pair < end; pair++) ForwardPair(job, pair);
+    }
+
+    static void BackwardPairs<T>(void* state, int begin, int end) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ref readonly var job = ref *(Job<T>*)state;
+        for (int pair = begin; pair < end; pair++) BackwardPair(job, pair);
+    }
+
+    /// <summary>Everything a worker needs, on the caller's stack; the forward leaves the d* pointers null.</summary>
+    struct Job<T> where T : unmanaged
+    {
+        public AttentionShape Shape;
+        public T Scale;
+        public T* Q, K, V, Scores, Pattern, Z;               // forward inputs and outputs
+        public T* DZ, DPattern, DScores, DQ, DK, DV;         // backward
+    }
+}

@@ -1,0 +1,208 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Forge.Kernels;
+
+/// <summary>
+/// The three small matrix products that causal attention is made of, for one (batch, head) pair,
+/// each touching only the causal (lower) triangle of a (t, t) matrix. <see cref="Attention"/> uses
+/// them for both passes:
+/// <list type="bullet">
+/// <item><see cref="RowDots{T}"/>: (t, t) = a · bᵀ — scores = q·kᵀ, dPattern = dz·vᵀ.</item>
+/// <item><see cref="LowerTimesRows{T}"/>: (t, n) = lower · rows — z = pattern·v, dq = dScores·k.</item>
+/// <item><see cref="LowerTransposedTimesRows{T}"/>: (t, n) += lowerᵀ · rows — dv = patternᵀ·dz, dk = dScoresᵀ·q.</item>
+/// </list>
+/// "Rows" are the t positions of one head inside a (batch, t, heads, dHead) buffer: n = dHead values
+/// each, <c>rowStride</c> = heads·dHead apart. The (t, t) matrices are contiguous.
+/// <para>
+/// Vectorised over the dHead axis with <see cref="Vector256{T}"/>; a scalar loop takes the tail
+/// (dHead not a multiple of the vector width). The order of float operations depends only on the
+/// sizes, never on threads.
+/// </para>
+/// </summary>
+internal static unsafe class CausalProducts
+{
+    /// <summary>
+    /// output[i, j] = factor · (a_i · b_j) for j ≤ i and <paramref name="maskedValue"/> for j > i.
+    /// a, b: t rows of n values, rowStride apart. output is (t, t).
+    /// </summary>
+    public static void RowDots<T>(T* a, T* b, T* output, int t, int n, int rowStride, T factor, T maskedValue)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int i = 0; i < t; i++)
+        {
+            T* outputRow = output + (long)i * t;
+            T* aRow = a + (long)i * rowStride;
+            int j = 0;
+            // Four keys at a time share each load of a_i: loads, not multiplies, are the bottleneck.
+            for (; j + 4 <= i + 1; j += 4) Dot4(aRow, b + (long)j * rowStride, rowStride, n, factor, outputRow + j);
+            for (; j <= i; j++) outputRow[j] = factor * Dot(aRow, b + (long)j * rowStride, n);
+            new Span<T>(outputRow + i + 1, t - i - 1).Fill(maskedValue);
+        }
+    }
+
+    /// <summary>
+    /// output_i = factor · Σ_{j ≤ i} lower[i, j] · rows_j, or output_i += … when <paramref name="accumulate"/>.
+    /// lower is (t, t) (only j ≤ i is read); rows and output are t rows of n values, rowStride apart.
+    /// </summary>
+    public static void LowerTimesRows<T>(T* lower, T* rows, T* output, int t, int n, int rowStride, T factor, bool accumulate)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int i = 0; i < t; i++)
+        {
+            // Row i of lower, entries 0..i, weights rows 0..i.
+            WeightedSum(lower + (long)i * t, 1, rows, rowStride, i + 1, output + (long)i * rowStride, n, factor, accumulate);
+        }
+    }
+
+    /// <summary>
+    /// output_j += factor · Σ_{i ≥ j} lower[i, j] · rows_i (always accumulates).
+    /// lower is (t, t) (only i ≥ j is read); rows and output are t rows of n values, rowStride apart.
+    /// </summary>
+    public static void LowerTransposedTimesRows<T>(T* lower, T* rows, T* output, int t, int n, int rowStride, T factor)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int j = 0; j < t; j++)
+        {
+            // Column j of lower, entries j..t-1 (t apart), weights rows j..t-1.
+            WeightedSum(lower + (long)j * t + j, t, rows + (long)j * rowStride, rowStride, t - j,
+                output + (long)j * rowStride, n, factor, accumulate: true);
+        }
+    }
+
+    /// <summary>output[r] = factor · (a · b_r) for the four rows b_0..b_3 (rowStride apart) of n values.</summary>
+    static void Dot4<T>(T* a, T* b, int rowStride, int n, T factor, T* output) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T* b0 = b, b1 = b + rowStride, b2 = b + 2L * rowStride, b3 = b + 3L * rowStride;
+        T sum0 = T.Zero, sum1 = T.Zero, sum2 = T.Zero, sum3 = T.Zero;
+        int d = 0;
+        if (UseVectors<T>() && n >= Vector256<T>.Count)
+        {
+            Vector256<T> acc0 = Vector256<T>.Zero, acc1 = acc0, acc2 = acc0, acc3 = acc0;
+            for (; d + Vector256<T>.Count <= n; d += Vector256<T>.Count)
+            {
+                var x = Vector256.Load(a + d);
+                acc0 = MultiplyAdd(x, Vector256.Load(b0 + d), acc0);
+                acc1 = MultiplyAdd(x, Vector256.Load(b1 + d), acc1);
+                acc2 = MultiplyAdd(x, Vector256.Load(b2 + d), acc2);
+                acc3 = MultiplyAdd(x, Vector256.Load(b3 + d), acc3);
+            }
+            sum0 = Vector256.Sum(acc0); sum1 = Vector256.Sum(acc1); sum2 = Vector256.Sum(acc2); sum3 = Vector256.Sum(acc3);
+        }
+        for (; d < n; d++)
+        {
+            sum0 += a[d] * b0[d]; sum1 += a[d] * b1[d]; sum2 += a[d] * b2[d]; sum3 += a[d] * b3[d];
+        }
+        output[0] = factor * sum0; output[1] = factor * sum1; output[2] = factor * sum2; output[3] = factor * sum3;
+    }
+
+    /// <summary>Σ_d a[d]·b[d] over n values.</summary>
+    public static T Dot<T>(T* a, T* b, int n) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int d = 0;
+        T sum = T.Zero;
+        if (UseVectors<T>() && n >= Vector256<T>.Count)
+        {
+            int width = Vector256<T>.Count;
+            // Two accumulators so consecutive multiply-adds do not wait on each other.
+            Vector256<T> sum0 = Vector256<T>.Zero, sum1 = Vector256<T>.Zero;
+            for (; d + 2 * width <= n; d += 2 * width)
+            {
+                sum0 = MultiplyAdd(Vector256.Load(a + d), Vector256.Load(b + d), sum0);
+                sum1 = MultiplyAdd(Vector256.Load(a + d + width), Vector256.Load(b + d + width), sum1);
+            }
+            if (d + width <= n)
+            {
+                sum0 = MultiplyAdd(Vector256.Load(a + d), Vector256.Load(b + d), sum0);
+                d += width;
+            }
+            sum = Vector256.Sum(sum0 + sum1);
+        }
+        for (; d < n; d++) sum += a[d] * b[d];
+        return sum;
+    }
+
+    /// <summary>
+    /// output[0..n) = factor · Σ_r weights[r·weightStride] · rows[r·rowStride + 0..n), added to output
+    /// when <paramref name="accumulate"/>. The sum over r runs in registers, a strip of the n axis at a time.
+    /// </summary>
+    static void WeightedSum<T>(T* weights, int weightStride, T* rows, int rowStride, int rowCount,
+        T* output, int n, T factor, bool accumulate) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int d = 0;
+        if (UseVectors<T>())
+        {
+            int width = Vector256<T>.Count;
+            // Four vectors at a time: four independent multiply-add chains hide the FMA latency;
+            // then at most one strip of two and one of one.
+            for (; d + 4 * width <= n; d += 4 * width)
+            {
+                Vector256<T> sum0 = Vector256<T>.Zero, sum1 = sum0, sum2 = sum0, sum3 = sum0;
+                for (int r = 0; r < rowCount; r++)
+                {
+                    var weight = Vector256.Create(weights[(long)r * weightStride]);
+                    T* row = rows + (long)r * rowStride + d;
+                    sum0 = MultiplyAdd(weight, Vector256.Load(row), sum0);
+                    sum1 = MultiplyAdd(weight, Vector256.Load(row + width), sum1);
+                    sum2 = MultiplyAdd(weight, Vector256.Load(row + 2 * width), sum2);
+                    sum3 = MultiplyAdd(weight, Vector256.Load(row + 3 * width), sum3);
+                }
+                Finish(sum0, output + d, factor, accumulate);
+                Finish(sum1, output + d + width, factor, accumulate);
+                Finish(sum2, output + d + 2 * width, factor, accumulate);
+                Finish(sum3, output + d + 3 * width, factor, accumulate);
+            }
+            if (d + 2 * width <= n)
+            {
+                Vector256<T> sum0 = Vector256<T>.Zero, sum1 = sum0;
+                for (int r = 0; r < rowCount; r++)
+                {
+                    var weight = Vector256.Create(weights[(long)r * weightStride]);
+                    T* row = rows + (long)r * rowStride + d;
+                    sum0 = MultiplyAdd(weight, Vector256.Load(row), sum0);
+                    sum1 = MultiplyAdd(weight, Vector256.Load(row + width), sum1);
+                }
+                Finish(sum0, output + d, factor, accumulate);
+                Finish(sum1, output + d + width, factor, accumulate);
+                d += 2 * width;
+            }
+            if (d + width <= n)
+            {
+                Vector256<T> sum = Vector256<T>.Zero;
+                for (int r = 0; r < rowCount; r++)
+                    sum = MultiplyAdd(Vector256.Create(weights[(long)r * weightStride]), Vector256.Load(rows + (long)r * rowStride + d), sum);
+                Finish(sum, output + d, factor, accumulate);
+                d += width;
+            }
+        }
+        for (; d < n; d++)
+        {
+            T sum = T.Zero;
+            for (int r = 0; r < rowCount; r++) sum += weights[(long)r * weightStride] * rows[(long)r * rowStride + d];
+            output[d] = accumulate ? output[d] + factor * sum : factor * sum;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Finish<T>(Vector256<T> sum, T* output, T factor, bool accumulate) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var scaled = Vector256.Create(factor) * sum;
+        (accumulate ? Vector256.Load(output) + scaled : scaled).Store(output);
+    }
+
+    /// <summary>a·b + addend, fused into one instruction where the CPU has FMA.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector256<T> MultiplyAdd<T>(Vector256<T> a, Vector256<T> b, Vector256<T> addend) where T : unmanaged
+    {
+        if (Fma.IsSupported && typeof(T) == typeof(float))
+            return Fma.MultiplyAdd(a.As<T, float>(), b.As<T, float>(), addend.As<T, float>()).As<float, T>();
+        if (Fma.IsSupported && typeof(T) == typeof(double))
+            return Fma.MultiplyAdd(a.As<T, double>(), b.As<T, double>(), addend.As<T, double>()).As<double, T>();
+        return a * b + addend;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static bool UseVectors<T>() => Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported;
+}
