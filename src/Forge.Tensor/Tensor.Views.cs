@@ -85,7 +85,7 @@ public sealed partial class Tensor<T>
     /// <summary>Inserts an axis of size 1 at <paramref name="axis"/>.</summary>
     public Tensor<T> Unsqueeze(int axis)
     {
-        axis = Forge.Shape.NormalizeAxis("Unsqueeze", axis < 0 ? axis + 1 : axis, Rank + 1);
+        axis = Forge.Shape.NormalizeAxis("Unsqueeze", axis < 0 ? axis + Rank + 1 : axis, Rank + 1);
         var shape = _shape.ToList();
         var strides = _strides.ToList();
         shape.Insert(axis, 1);

@@ -17,8 +17,12 @@ internal sealed class ScaleOp<T> : Op<T> where T : unmanaged, IFloatingPointIeee
     public override void Forward()
     {
         var y = Span(Output.Data);
-        Elementwise.Scale<T>(Span(Inputs[0].Data), _alpha, y);
-        if (_beta != T.Zero) Elementwise.Shift(y, _beta);
+        if (_beta == T.Zero) Elementwise.Scale<T>(Span(Inputs[0].Data), _alpha, y);
+        else
+        {
+            Elementwise.Fill(y, _beta);                            // y = β
+            Elementwise.Axpy<T>(_alpha, Span(Inputs[0].Data), y);  // y += α·x
+        }
     }
 
     // y = α·x + β  ⇒  dx += α·dy
