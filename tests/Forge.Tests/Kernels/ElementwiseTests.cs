@@ -148,6 +148,15 @@ public class ElementwiseTests<T> where T : unmanaged, IFloatingPointIeee754<T>
         CheckCopy([300, 257], x, 0, [257, 1]);
     }
 
+    [Test]
+    public void Copy_BatchedTranspose_MatchesReference([Values(1, 7, 33)] int n)
+    {
+        // (2, 3, n, 17) view of a (2, 3, 17, n) buffer at offset 5: the tiled transpose path, with
+        // tile edges that do not divide n or 17.
+        var x = Uniform<T>(5 + 2 * 3 * 17 * n, seed: 15);
+        CheckCopy([2, 3, n, 17], x, 5, [3 * 17 * n, 17 * n, 1, n]);
+    }
+
     static void CheckCopy(int[] shape, T[] x, int offset, int[] strides)
     {
         int count = ElementwiseReference.Count(shape);
@@ -173,6 +182,8 @@ public class ElementwiseTests<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
         CheckAddStrided([300, 257], 300 * 260, 3, [260, 1]); // parallel (non-overlapping)
         CheckAddStrided([300, 257], 300, 0, [1, 0]);         // overlapping: sequential
+        CheckAddStrided([300, 257], 300 * 257, 0, [1, 300]); // transposed: tiled, parallel
+        CheckAddStrided([2, 3, 7, 33], 2 * 3 * 7 * 33 + 4, 4, [3 * 7 * 33, 7 * 33, 1, 7]); // batched transpose
     }
 
     static void CheckAddStrided(int[] shape, int yLength, int offset, int[] strides)
