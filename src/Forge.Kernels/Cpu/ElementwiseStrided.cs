@@ -91,6 +91,11 @@ public static unsafe partial class Elementwise
             RunStrided(StridedKind.AddTo, &layout, pt, 0, px, parallel: summedAxes == 0);
     }
 
+    /// <summary>The same as <see cref="ReduceBroadcast{T}"/> (PyTorch's <c>sum_to_size</c> name): target += x summed to targetShape.</summary>
+    public static void SumToShape<T>(ReadOnlySpan<int> fullShape, ReadOnlySpan<T> x, ReadOnlySpan<int> targetShape, Span<T> target)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        ReduceBroadcast(fullShape, x, targetShape, target);
+
     static void ThrowNotBroadcastable(ReadOnlySpan<int> fullShape, ReadOnlySpan<int> targetShape) =>
         throw new ArgumentException(
             $"Elementwise.ReduceBroadcast: targetShape ({string.Join(", ", targetShape.ToArray())}) does not broadcast " +
