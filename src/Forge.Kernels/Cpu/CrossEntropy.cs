@@ -125,11 +125,7 @@ public static unsafe class CrossEntropy
             bool counted = s->Mask == null || s->Mask[i] != T.Zero;
             // Read the target logit before probs (possibly the same memory) overwrites it.
             T targetLogit = counted ? logits[s->Targets[i]] : T.Zero;
-            T max = TensorPrimitives.Max(logits);
-            TensorPrimitives.Subtract(logits, max, probs);
-            TensorPrimitives.Exp(probs, probs);
-            T sum = TensorPrimitives.Sum<T>(probs);
-            TensorPrimitives.Divide(probs, sum, probs);
+            T sum = Softmax.SoftmaxRow(logits, probs, out T max);
             s->RowLoss[i] = counted ? T.Log(sum) - (targetLogit - max) : T.Zero;
         }
     }
