@@ -33,6 +33,12 @@ public static unsafe class CrossEntropy
         Check.AtLeast(kernel, nameof(probs), probs.Length, (long)n * vocab, "n·vocab");
         Check.AtLeast(kernel, nameof(rowLoss), rowLoss.Length, n, "n");
         if (n == 0) return T.Zero;
+        if (vocab == 0)
+        {
+            // Only possible when every row is masked out (a counted row's target could not be valid).
+            rowLoss[..n].Clear();
+            return T.Zero;
+        }
         fixed (T* pLogits = logits, pMask = mask, pProbs = probs, pRowLoss = rowLoss)
         fixed (int* pTargets = targets)
         {
@@ -61,7 +67,7 @@ public static unsafe class CrossEntropy
         CheckArguments(kernel, probs.Length, nameof(probs), targets, mask, n, vocab);
         Check.AtLeast(kernel, nameof(dLogits), dLogits.Length, (long)n * vocab, "n·vocab");
         T weight = TotalWeight(mask, n);
-        if (n == 0 || weight == T.Zero) return;
+        if (n == 0 || vocab == 0 || weight == T.Zero) return;
         fixed (T* pProbs = probs, pMask = mask, pDLogits = dLogits)
         fixed (int* pTargets = targets)
         {
@@ -119,11 +125,7 @@ public static unsafe class CrossEntropy
             bool counted = s->Mask == null || s->Mask[i] != T.Zero;
             // Read the target logit before probs (possibly the same memory) overwrites it.
             T targetLogit = counted ? logits[s->Targets[i]] : T.Zero;
-            T max = TensorPrimitives.Max(logits);
-            TensorPrimitives.Subtract(logits, max, probs);
-            TensorPrimitives.Exp(probs, probs);
-            T sum = TensorPrimitives.Sum<T>(probs);
-            TensorPrimitives.Divide(probs, sum, probs);
+            T sum = Softmax.SoftmaxRow(logits, probs, out T max);
             s->RowLoss[i] = counted ? T.Log(sum) - (targetLogit - max) : T.Zero;
         }
     }

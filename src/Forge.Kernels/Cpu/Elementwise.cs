@@ -22,6 +22,8 @@ public static unsafe partial class Elementwise
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Check.AtLeast("Elementwise.Unary", nameof(y), y.Length, x.Length, "x.Length");
+        if ((uint)op > (uint)UnaryOp.Reciprocal)
+            throw new ArgumentOutOfRangeException(nameof(op), op, "Elementwise.Unary: unknown operation.");
         RunFlat(FlatKind.Unary, op, T.Zero, x, y);
     }
 
@@ -97,8 +99,7 @@ public static unsafe partial class Elementwise
             case UnaryOp.Tanh: TensorPrimitives.Tanh(x, y); break;
             case UnaryOp.Relu: TensorPrimitives.Max(x, T.Zero, y); break;
             case UnaryOp.Abs: TensorPrimitives.Abs(x, y); break;
-            case UnaryOp.Reciprocal: TensorPrimitives.Reciprocal(x, y); break;
-            default: throw new ArgumentOutOfRangeException(nameof(op), op, "Elementwise.Unary: unknown operation.");
+            default: TensorPrimitives.Reciprocal(x, y); break; // UnaryOp.Reciprocal (op was checked)
         }
     }
 }

@@ -38,6 +38,30 @@ public static class ElementwiseReference
         for (int i = 0; i < x.Length; i++) y[i] = Apply(op, x[i]);
     }
 
+    public static void UnaryBackward<T>(UnaryOp op, ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> dy, Span<T> dx)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T two = T.CreateChecked(2);
+        for (int i = 0; i < x.Length; i++)
+        {
+            // d op(x) / dx, written from x alone.
+            T derivative = op switch
+            {
+                UnaryOp.Neg => -T.One,
+                UnaryOp.Exp => T.Exp(x[i]),
+                UnaryOp.Log => T.One / x[i],
+                UnaryOp.Sqrt => T.One / (two * T.Sqrt(x[i])),
+                UnaryOp.Square => two * x[i],
+                UnaryOp.Tanh => T.One - T.Tanh(x[i]) * T.Tanh(x[i]),
+                UnaryOp.Relu => x[i] > T.Zero ? T.One : T.Zero,
+                UnaryOp.Abs => x[i] > T.Zero ? T.One : x[i] < T.Zero ? -T.One : T.Zero,
+                UnaryOp.Reciprocal => -T.One / (x[i] * x[i]),
+                _ => throw new ArgumentOutOfRangeException(nameof(op)),
+            };
+            dx[i] += dy[i] * derivative;
+        }
+    }
+
     public static void Binary<T>(BinaryOp op, ReadOnlySpan<int> shape,
         ReadOnlySpan<T> a, int aOffset, ReadOnlySpan<int> aStrides,
         ReadOnlySpan<T> b, int bOffset, ReadOnlySpan<int> bStrides,

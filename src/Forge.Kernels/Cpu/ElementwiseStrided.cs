@@ -91,6 +91,11 @@ public static unsafe partial class Elementwise
             RunStrided(StridedKind.AddTo, &layout, pt, 0, px, parallel: summedAxes == 0);
     }
 
+    /// <summary>The same as <see cref="ReduceBroadcast{T}"/> (PyTorch's <c>sum_to_size</c> name): target += x summed to targetShape.</summary>
+    public static void SumToShape<T>(ReadOnlySpan<int> fullShape, ReadOnlySpan<T> x, ReadOnlySpan<int> targetShape, Span<T> target)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        ReduceBroadcast(fullShape, x, targetShape, target);
+
     static void ThrowNotBroadcastable(ReadOnlySpan<int> fullShape, ReadOnlySpan<int> targetShape) =>
         throw new ArgumentException(
             $"Elementwise.ReduceBroadcast: targetShape ({string.Join(", ", targetShape.ToArray())}) does not broadcast " +
@@ -121,9 +126,65 @@ public static unsafe partial class Elementwise
             Kind = kind, Layout = layout, ChunksPerRow = chunksPerRow,
             Strided = strided, StridedOffset = stridedOffset, Contiguous = contiguous,
         };
+        if (IsBatchedTranspose(*layout))
+        {
+            // Row-by-row gathers at a large stride touch a new cache line per element; tiles reuse them.
+            int rows = layout->Dims[layout->Rank - 2], bands = (rows + TransposeTile - 1) / TransposeTile;
+            int bandItems = layout->RowCount / rows * bands;
+            long bandElements = (long)TransposeTile * layout->RowLength;
+            ForkJoin.For(bandItems, &state, &TransposeItems<T>, parallel ? ParallelWork.MinBlock(bandItems, bandElements) : int.MaxValue);
+            return;
+        }
         int items = layout->RowCount * chunksPerRow;
         int minBlock = parallel ? ParallelWork.MinBlock(items, Math.Min(layout->RowLength, ParallelWork.ChunkLength)) : int.MaxValue;
         ForkJoin.For(items, &state, &StridedItems<T>, minBlock);
+    }
+
+    /// <summary>Side of the square tiles of the transpose path.</summary>
+    const int TransposeTile = 16;
+
+    /// <summary>
+    /// Whether the strided operand walks its last two (coalesced) axes in swapped order: stride 1 on
+    /// the second-to-last axis and a large stride on the last, i.e. a batch of matrix transposes.
+    /// </summary>
+    static bool IsBatchedTranspose(in StridedLayout layout) =>
+        layout.Rank >= 2 && layout.StridesA[layout.Rank - 2] == 1 && layout.InnerStrideA is not (0 or 1);
+
+    /// <summary>
+    /// Work item = (matrix of the batch, band of <see cref="TransposeTile"/> rows). Element (r, c) of a
+    /// matrix is at r·cols + c in the contiguous operand and at r + c·stride in the strided one.
+    /// </summary>
+    static void TransposeItems<T>(void* statePointer, int begin, int end) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var state = (StridedState<T>*)statePointer;
+        ref readonly StridedLayout layout = ref *state->Layout;
+        int rank = layout.Rank, rows = layout.Dims[rank - 2], cols = layout.Dims[rank - 1], stride = layout.StridesA[rank - 1];
+        int bands = (rows + TransposeTile - 1) / TransposeTile;
+        bool copy = state->Kind == StridedKind.Copy;
+        for (int item = begin; item < end; item++)
+        {
+            int matrix = item / bands, firstRow = item % bands * TransposeTile, endRow = Math.Min(rows, firstRow + TransposeTile);
+            long stridedOffset = state->StridedOffset;
+            for (int axis = rank - 3, rest = matrix; axis >= 0; axis--)
+            {
+                stridedOffset += (long)(rest % layout.Dims[axis]) * layout.StridesA[axis];
+                rest /= layout.Dims[axis];
+            }
+            T* contiguousMatrix = state->Contiguous + (long)matrix * rows * cols;
+            for (int firstColumn = 0; firstColumn < cols; firstColumn += TransposeTile)
+            {
+                int endColumn = Math.Min(cols, firstColumn + TransposeTile);
+                for (int r = firstRow; r < endRow; r++)
+                {
+                    T* contiguous = contiguousMatrix + (long)r * cols;
+                    T* strided = state->Strided + stridedOffset + r;
+                    if (copy)
+                        for (int c = firstColumn; c < endColumn; c++) contiguous[c] = strided[(long)c * stride];
+                    else
+                        for (int c = firstColumn; c < endColumn; c++) strided[(long)c * stride] += contiguous[c];
+                }
+            }
+        }
     }
 
     static void StridedItems<T>(void* statePointer, int begin, int end) where T : unmanaged, IFloatingPointIeee754<T>

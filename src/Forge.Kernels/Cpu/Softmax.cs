@@ -104,18 +104,23 @@ public static unsafe class Softmax
             long start = (long)row * s->Cols;
             int seen = s->CausalT == 0 ? s->Cols : row % s->CausalT + 1;
             var y = new Span<T>(s->Out + start, s->Cols);
-            SoftmaxRow(new ReadOnlySpan<T>(s->In + start, seen), y[..seen]);
+            SoftmaxRow(new ReadOnlySpan<T>(s->In + start, seen), y[..seen], out _);
             y[seen..].Clear();
         }
     }
 
-    /// <summary>y = exp(x − max x) / Σ exp(x − max x) for one row (y may be x).</summary>
-    internal static void SoftmaxRow<T>(ReadOnlySpan<T> x, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>
+    /// y = exp(x − max) / Σ exp(x − max) for one row (y may be x), max = max x. Returns
+    /// Σ exp(x − max) (≥ 1), from which CrossEntropy gets log-sum-exp = max + log Σ.
+    /// </summary>
+    internal static T SoftmaxRow<T>(ReadOnlySpan<T> x, Span<T> y, out T max) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        T max = TensorPrimitives.Max(x);
+        max = TensorPrimitives.Max(x);
         TensorPrimitives.Subtract(x, max, y);
         TensorPrimitives.Exp(y, y);
-        TensorPrimitives.Divide(y, TensorPrimitives.Sum<T>(y), y);
+        T sum = TensorPrimitives.Sum<T>(y);
+        TensorPrimitives.Divide(y, sum, y);
+        return sum;
     }
 
     static void BackwardRows<T>(void* statePointer, int begin, int end) where T : unmanaged, IFloatingPointIeee754<T>

@@ -113,6 +113,7 @@ public class CrossEntropyTests<T> where T : unmanaged, IFloatingPointIeee754<T>
         CrossEntropy.Backward(new T[6], [0, -1, 7], mask, T.One, dLogits, 3, 2);
         Assert.That(loss, Is.EqualTo(T.Zero));
         Assert.That(dLogits, Is.All.EqualTo(T.Zero));
+        Assert.That(CrossEntropy.Forward<T>([], [5, 6, 7], mask, [], new T[3], 3, vocab: 0), Is.EqualTo(T.Zero));
     }
 
     [Test]

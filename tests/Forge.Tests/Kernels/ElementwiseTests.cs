@@ -26,6 +26,43 @@ public class ElementwiseTests<T> where T : unmanaged, IFloatingPointIeee754<T>
     }
 
     [Test]
+    public void UnaryBackward_MatchesReference([Values] UnaryOp op, [Values(1, 7, 33, 127, 70_001)] int n)
+    {
+        bool positiveOnly = op is UnaryOp.Log or UnaryOp.Sqrt or UnaryOp.Reciprocal;
+        var x = Uniform<T>(n, seed: n, low: positiveOnly ? 0.1 : -3, high: 3);
+        var y = new T[n];
+        Elementwise.Unary(op, x, y);
+        var dy = Uniform<T>(n, seed: 2);
+        var expected = Uniform<T>(n, seed: 3);
+        var actual = (T[])expected.Clone();
+        ElementwiseReference.UnaryBackward(op, x, y, dy, expected);
+        Elementwise.UnaryBackward(op, x, y, dy, actual);
+        // The fast rules use y where the reference recomputes from x (ulp-level differences in y).
+        KernelAssert.Close<T>(expected, actual, 4 * Tol, $"{op}", scale: 10);
+    }
+
+    [Test]
+    public void UnaryBackward_MatchesFiniteDifference([Values] UnaryOp op)
+    {
+        bool positiveOnly = op is UnaryOp.Log or UnaryOp.Sqrt or UnaryOp.Reciprocal;
+        // Keep away from the kinks of Relu and Abs at 0, where finite differences are meaningless.
+        var x = Uniform<double>(33, seed: 4, low: positiveOnly ? 0.2 : 0.05, high: 2);
+        for (int i = 0; i < x.Length; i += 2) if (!positiveOnly) x[i] = -x[i];
+        var r = Uniform<double>(33, seed: 5);
+        var numerical = FiniteDifference.Gradient(xx =>
+        {
+            var yy = new double[33];
+            Elementwise.Unary(op, xx, yy);
+            return FiniteDifference.Dot(yy, r);
+        }, x);
+        var y = new double[33];
+        Elementwise.Unary(op, x, y);
+        var dx = new double[33];
+        Elementwise.UnaryBackward(op, x, y, r, dx);
+        FiniteDifference.AssertMatches(numerical, dx, $"{op}", tolerance: 1e-5);
+    }
+
+    [Test]
     public void Relu_KeepsNaNAndClampsNegativeZero()
     {
         T[] x = [T.NaN, -T.Zero, -T.One, T.One];
@@ -148,6 +185,15 @@ public class ElementwiseTests<T> where T : unmanaged, IFloatingPointIeee754<T>
         CheckCopy([300, 257], x, 0, [257, 1]);
     }
 
+    [Test]
+    public void Copy_BatchedTranspose_MatchesReference([Values(1, 7, 33)] int n)
+    {
+        // (2, 3, n, 17) view of a (2, 3, 17, n) buffer at offset 5: the tiled transpose path, with
+        // tile edges that do not divide n or 17.
+        var x = Uniform<T>(5 + 2 * 3 * 17 * n, seed: 15);
+        CheckCopy([2, 3, n, 17], x, 5, [3 * 17 * n, 17 * n, 1, n]);
+    }
+
     static void CheckCopy(int[] shape, T[] x, int offset, int[] strides)
     {
         int count = ElementwiseReference.Count(shape);
@@ -173,6 +219,8 @@ public class ElementwiseTests<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
         CheckAddStrided([300, 257], 300 * 260, 3, [260, 1]); // parallel (non-overlapping)
         CheckAddStrided([300, 257], 300, 0, [1, 0]);         // overlapping: sequential
+        CheckAddStrided([300, 257], 300 * 257, 0, [1, 300]); // transposed: tiled, parallel
+        CheckAddStrided([2, 3, 7, 33], 2 * 3 * 7 * 33 + 4, 4, [3 * 7 * 33, 7 * 33, 1, 7]); // batched transpose
     }
 
     static void CheckAddStrided(int[] shape, int yLength, int offset, int[] strides)

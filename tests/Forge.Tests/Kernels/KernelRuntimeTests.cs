@@ -33,6 +33,7 @@ public class KernelRuntimeTests
     static readonly (string name, Action<Buffers> run)[] Kernels =
     [
         ("Elementwise.Unary", b => Elementwise.Unary(UnaryOp.Exp, b.X, b.Y)),
+        ("Elementwise.UnaryBackward", b => Elementwise.UnaryBackward(UnaryOp.Tanh, b.X, b.Y, b.Dy, b.Dx)),
         ("Elementwise.Binary", b => Elementwise.Binary(BinaryOp.Mul, b.Shape, b.X, 0, b.Contiguous, b.Row, 0, b.Broadcast, b.Y)),
         ("Elementwise.Binary", b => Elementwise.Binary(BinaryOp.Add, b.Shape, b.X, 0, b.Transposed, b.Row, 0, b.Broadcast, b.Y)),
         ("Elementwise.Copy", b => Elementwise.Copy(b.Shape, b.X, 0, b.Transposed, b.Y)),
