@@ -29,7 +29,12 @@ public static unsafe class ForkJoin
     static void* s_state;
     static delegate*<void*, int, int, void> s_body;
     static int s_count, s_blockSize, s_blockCount;
-    static int s_nextBlock, s_busyWorkers, s_generation;
+    static int s_nextBlock, s_finishedWorkers, s_generation;
+    // (generation << 32) | ClosedBit? | number of workers that joined this job. Workers join with a
+    // compare-and-swap that fails once the caller has closed the job, so the caller waits only for
+    // workers that are actually running blocks — never for one the OS has not scheduled yet.
+    static long s_join;
+    const long ClosedBit = 1L << 31;
     static ExceptionDispatchInfo? s_failure;
 
     [ThreadStatic] static bool t_insideBody;
@@ -80,13 +85,24 @@ public static unsafe class ForkJoin
         s_blockCount = (count + blockSize - 1) / blockSize;
         s_nextBlock = 0;
         s_failure = null;
-        Volatile.Write(ref s_busyWorkers, s_workers.Length);
-        Interlocked.Increment(ref s_generation);          // publishes the job (full fence)
+        s_finishedWorkers = 0;
+        int generation = s_generation + 1;
+        Interlocked.Exchange(ref s_join, (long)generation << 32);
+        Interlocked.Exchange(ref s_generation, generation);   // publishes the job (full fence)
         foreach (var worker in s_workers) worker.WakeIfSleeping();
 
         RunBlocks();
+        // Every block is claimed: close the job to latecomers, then wait for the workers that joined.
+        long join = Volatile.Read(ref s_join);
+        while (true)
+        {
+            long seen = Interlocked.CompareExchange(ref s_join, join | ClosedBit, join);
+            if (seen == join) break;
+            join = seen;
+        }
+        int joined = (int)(join & (ClosedBit - 1));
         var spin = new SpinWait();
-        while (Volatile.Read(ref s_busyWorkers) != 0) spin.SpinOnce(sleep1Threshold: -1);
+        while (Volatile.Read(ref s_finishedWorkers) < joined) spin.SpinOnce(sleep1Threshold: -1);
 
         s_state = null;
         s_failure?.Throw();
@@ -152,8 +168,9 @@ public static unsafe class ForkJoin
             {
                 WaitForJob();
                 if (_stopped) return;
+                if (!TryJoin()) continue; // the caller already finished this job alone
                 RunBlocks();
-                Interlocked.Decrement(ref s_busyWorkers);
+                Interlocked.Increment(ref s_finishedWorkers);
             }
         }
 
@@ -173,6 +190,18 @@ public static unsafe class ForkJoin
                 _wake.Wait();
                 if (HasNewJob() || _stopped) return;
             }
+        }
+
+        bool TryJoin()
+        {
+            long join = Volatile.Read(ref s_join);
+            while ((int)(join >> 32) == _seenGeneration && (join & ClosedBit) == 0)
+            {
+                long seen = Interlocked.CompareExchange(ref s_join, join + 1, join);
+                if (seen == join) return true;
+                join = seen;
+            }
+            return false;
         }
 
         bool HasNewJob()
