@@ -1,0 +1,35 @@
+using System.Numerics;
+using Forge.Autograd;
+using Forge.Models.Hooks;
+
+namespace Forge.Models.Transformers;
+
+/// <summary>The feed-forward layer: GELU(x·W_in + b_in)·W_out + b_out, W_in [d_model, d_mlp], W_out [d_mlp, d_model].</summary>
+public sealed class MlpLayer<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    readonly int _layer;
+
+    public MlpLayer(ParameterSet<T> parameters, TransformerConfig config, int layer, Func<int[], Tensor<T>> weight)
+    {
+        _layer = layer;
+        int dMlp = config.DMlp!.Value;
+        WIn = parameters.Add($"blocks.{layer}.mlp.W_in", weight([config.DModel, dMlp]));
+        BIn = parameters.Add($"blocks.{layer}.mlp.b_in", new Tensor<T>([dMlp]));
+        WOut = parameters.Add($"blocks.{layer}.mlp.W_out", weight([dMlp, config.DModel]));
+        BOut = parameters.Add($"blocks.{layer}.mlp.b_out", new Tensor<T>([config.DModel]));
+    }
+
+    public Var<T> WIn { get; }
+    public Var<T> BIn { get; }
+    public Var<T> WOut { get; }
+    public Var<T> BOut { get; }
+
+    public Var<T> Forward(Var<T> x, HookSet<T>? hooks)
+    {
+        var pre = x.MatMul(WIn) + BIn;
+        pre = hooks.Hook(HookNames.MlpPre(_layer), pre);
+        var post = pre.Gelu();
+        post = hooks.Hook(HookNames.MlpPost(_layer), post);
+        return post.MatMul(WOut) + BOut;
+    }
+}

@@ -1,0 +1,38 @@
+using System.Numerics;
+using Forge.Autograd;
+
+namespace Forge.Models.Transformers;
+
+/// <summary>
+/// A model's parameters in a fixed order, by their conventions names (<c>blocks.0.attn.W_Q</c>, …).
+/// The order is the creation order, which is also the order of random initialisation.
+/// </summary>
+public sealed class ParameterSet<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    readonly List<Var<T>> _ordered = [];
+    readonly Dictionary<string, Var<T>> _byName = new();
+
+    public Var<T> Add(string name, Tensor<T> value)
+    {
+        if (_byName.ContainsKey(name)) throw new ArgumentException($"ParameterSet: duplicate parameter '{name}'");
+        var parameter = Var<T>.Parameter(value, name);
+        _ordered.Add(parameter);
+        _byName[name] = parameter;
+        return parameter;
+    }
+
+    public IReadOnlyList<Var<T>> All => _ordered;
+    public int Count => _ordered.Count;
+    public bool Contains(string name) => _byName.ContainsKey(name);
+
+    public Var<T> this[string name] => _byName.TryGetValue(name, out var p) ? p
+        : throw new KeyNotFoundException($"ParameterSet: no parameter '{name}'");
+
+    /// <summary>Total number of scalar parameters.</summary>
+    public long ElementCount => _ordered.Sum(p => (long)p.Data.Length);
+
+    public void ZeroGrad()
+    {
+        foreach (var p in _ordered) p.ZeroGrad();
+    }
+}

@@ -1,0 +1,71 @@
+using System.Numerics;
+using Forge.Autograd;
+using Forge.Models.Hooks;
+
+namespace Forge.Models.Transformers;
+
+/// <summary>
+/// The one transformer of Forge, configured by <see cref="TransformerConfig"/>: token embedding or a
+/// continuous bias-free read-in, learned positions, pre-LN blocks (attention, optional MLP), optional
+/// final LayerNorm, linear unembedding. Parameter and hook names follow TransformerLens.
+/// </summary>
+public sealed class Transformer<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public Transformer(TransformerConfig config, Initialization init, Rng rng)
+    {
+        Config = config.Validate();
+        double std = init == Initialization.Sorting ? 0.8 / Math.Sqrt(config.DModel) : 0.02;
+        Tensor<T> Weight(int[] shape) => Tensor.Normal(rng, T.Zero, T.CreateChecked(std), shape);
+
+        WE = Parameters.Add("embed.W_E", Weight([config.IsContinuous ? config.DIn!.Value : config.DVocab, config.DModel]));
+        WPos = Parameters.Add("pos_embed.W_pos", Weight([config.NCtx, config.DModel]));
+        Blocks = Enumerable.Range(0, config.NLayers).Select(l => new TransformerBlock<T>(Parameters, config, l, Weight)).ToArray();
+        LnFinal = new LayerNormLayer<T>(Parameters, config, "ln_final");
+        WU = Parameters.Add("unembed.W_U", Weight([config.DModel, config.DVocabOut]));
+        BU = Parameters.Add("unembed.b_U", new Tensor<T>([config.DVocabOut]));
+    }
+
+    public TransformerConfig Config { get; }
+    public ParameterSet<T> Parameters { get; } = new();
+    public Var<T> WE { get; }
+    public Var<T> WPos { get; }
+    public IReadOnlyList<TransformerBlock<T>> Blocks { get; }
+    public LayerNormLayer<T> LnFinal { get; }
+    public Var<T> WU { get; }
+    public Var<T> BU { get; }
+
+    /// <summary>Token ids [batch, pos] → logits [batch, pos, d_vocab_out].</summary>
+    public Var<T> Forward(Tensor<int> tokens, HookSet<T>? hooks = null)
+    {
+        if (Config.IsContinuous) throw new InvalidOperationException("Transformer: this model reads continuous inputs; call Forward(Tensor<T> inputs)");
+        if (tokens.Rank != 2) throw new ShapeException("Transformer.Forward", "tokens must be [batch, pos]", tokens.Shape);
+        CheckPositions(tokens.Size(1));
+        return Run(WE.Embedding(tokens), hooks);
+    }
+
+    /// <summary>Continuous inputs [batch, pos, d_in] → outputs [batch, pos, d_vocab_out].</summary>
+    public Var<T> Forward(Tensor<T> inputs, HookSet<T>? hooks = null)
+    {
+        if (!Config.IsContinuous) throw new InvalidOperationException("Transformer: this model reads tokens; call Forward(Tensor<int> tokens)");
+        if (inputs.Rank != 3 || inputs.Size(2) != Config.DIn)
+            throw new ShapeException("Transformer.Forward", $"inputs must be [batch, pos, d_in={Config.DIn}]", inputs.Shape);
+        CheckPositions(inputs.Size(1));
+        return Run(Var<T>.Constant(inputs).MatMul(WE), hooks);
+    }
+
+    void CheckPositions(int positions)
+    {
+        if (positions > Config.NCtx) throw new ShapeException($"Transformer.Forward: {positions} positions exceed n_ctx = {Config.NCtx}");
+    }
+
+    Var<T> Run(Var<T> embedded, HookSet<T>? hooks)
+    {
+        int batch = embedded.Size(0), positions = embedded.Size(1);
+        var embed = hooks.Hook(HookNames.Embed, embedded);
+        var pos = hooks.Hook(HookNames.PosEmbed, WPos.Narrow(0, 0, positions).Expand(batch, positions, Config.DModel));
+        var residual = embed + pos;
+        foreach (var block in Blocks) residual = block.Forward(residual, hooks);
+        var normalized = hooks.Hook(HookNames.FinalNormalized, LnFinal.Forward(residual));
+        return normalized.MatMul(WU) + BU;
+    }
+}
