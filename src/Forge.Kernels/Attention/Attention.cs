@@ -27,7 +27,8 @@ namespace Forge.Kernels;
 //  3. scores = scale·q·kᵀ is a matrix product, so  dq += scale·dScores·k  and  dk += scale·dScoresᵀ·q.
 //
 // Because dScores is zero above the diagonal, every product in both passes only needs the causal
-// (lower) triangle: key j ≤ query i. We never touch the rest, which halves the work.
+// (lower) triangle: key j ≤ query i. Nothing above the diagonal is ever computed (it is only
+// filled with −∞ or 0), which halves the work.
 //
 // Gradients accumulate (+=), as in llm.c: a tensor used twice gets the sum of both contributions,
 // and the caller zeroes gradients once per step. AttentionReference.cs is the same algorithm as
@@ -49,7 +50,7 @@ public static unsafe class Attention
     /// <param name="k">Keys, (batch, t, heads, dHead).</param>
     /// <param name="v">Values, (batch, t, heads, dHead).</param>
     /// <param name="scores">Output (batch, heads, t, t), hook_attn_scores: scale·q·kᵀ for key ≤ query;
-    /// −∞ above the diagonal (as TransformerLens stores them).</param>
+    /// −∞ above the diagonal (masked; exp(−∞) = 0).</param>
     /// <param name="pattern">Output (batch, heads, t, t), hook_pattern: softmax of scores over keys;
     /// each row sums to 1, entries above the diagonal are exactly 0.</param>
     /// <param name="z">Output (batch, t, heads, dHead), hook_z: pattern·v.</param>
@@ -152,7 +153,7 @@ public static unsafe class Attention
         T* pattern = job.Pattern + square, dPattern = job.DPattern + square, dScores = job.DScores + square; // (t, t)
 
         // Step 1 — forward: z = pattern·v   (z, v: (t, dHead); pattern: (t, t))
-        //   dPattern = dz·vᵀ        (t, t): how z's error changes with each attention weight
+        //   dPattern = dz·vᵀ        (t, t): dPattern[i, j] = dz_i·v_j, how L moves per unit of attention from i to j
         //   dv      += patternᵀ·dz  (t, dHead): value j went into every later z_i with weight pattern[i, j],
         //                           so it collects that share of each dz_i
         CausalProducts.RowDots(dz, v, dPattern, t, dHead, rowStride, T.One, T.Zero);
@@ -160,13 +161,13 @@ public static unsafe class Attention
 
         // Step 2 — forward: pattern[i, :] = softmax(scores[i, :])   (both (t, t))
         //   dScores[i, j] = pattern[i, j]·(dPattern[i, j] − Σ_j' pattern[i, j']·dPattern[i, j'])
-        //   The sum is the pattern-weighted mean of dPattern: raising one score takes weight from
-        //   all the others, so only the part of dPattern above that mean pushes a score up.
+        //   The sum is the pattern-weighted mean of row i of dPattern: raising one score takes weight
+        //   from all the others, so what counts is each entry's dPattern relative to that mean.
         SoftmaxBackwardRows(pattern, dPattern, dScores, t);
 
         // Step 3 — forward: scores = scale·q·kᵀ   (q, k: (t, dHead); scores: (t, t))
-        //   dq += scale·dScores·k    (t, dHead): query i moves toward the keys whose scores should grow
-        //   dk += scale·dScoresᵀ·q   (t, dHead): key j moves toward the queries that should attend to it more
+        //   dq += scale·dScores·k    (t, dHead): query i's gradient is a dScores-weighted sum of the keys it saw
+        //   dk += scale·dScoresᵀ·q   (t, dHead): key j's gradient is a dScores-weighted sum of the queries that saw it
         CausalProducts.LowerTimesRows(dScores, k, dq, t, dHead, rowStride, job.Scale, accumulate: true);
         CausalProducts.LowerTransposedTimesRows(dScores, q, dk, t, dHead, rowStride, job.Scale);
     }
