@@ -1,0 +1,23 @@
+using System.Numerics;
+using Forge.Autograd;
+using Forge.Kernels;
+
+namespace Forge.Models.Training;
+
+/// <summary>torch.nn.utils.clip_grad_norm_: scales all gradients so their global L2 norm is at most maxNorm.</summary>
+public static class GradientClipping
+{
+    /// <summary>Returns the global norm before clipping.</summary>
+    public static double ClipGlobalNorm<T>(IReadOnlyList<Var<T>> parameters, double maxNorm) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        double sumOfSquares = 0;
+        foreach (var p in parameters) sumOfSquares += Reduce.SumOfSquares<T>(p.Grad.AsSpan());
+        double norm = Math.Sqrt(sumOfSquares);
+        if (maxNorm > 0 && norm > maxNorm)
+        {
+            T scale = T.CreateChecked(maxNorm / (norm + 1e-6));
+            foreach (var p in parameters) Elementwise.Scale<T>(p.Grad.AsSpan(), scale, p.Grad.AsSpan());
+        }
+        return norm;
+    }
+}
