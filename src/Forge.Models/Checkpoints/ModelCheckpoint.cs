@@ -74,7 +74,8 @@ public static class ModelCheckpoint
         file.Metadata.TryGetValue("step", out var s) && int.TryParse(s, CultureInfo.InvariantCulture, out int step) ? step
             : throw new CheckpointException(file.Source, "has no valid 'step' in its metadata");
 
-    static void AddTensor<T>(SafeTensorsFile file, string name, Tensor<T> tensor) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>Adds a float tensor as F32, a double one as F64.</summary>
+    internal static void AddTensor<T>(SafeTensorsFile file, string name, Tensor<T> tensor) where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (typeof(T) == typeof(float)) file.Add(name, (Tensor<float>)(object)tensor);
         else file.Add(name, tensor.Cast<double>());

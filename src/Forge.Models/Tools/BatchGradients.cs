@@ -1,0 +1,70 @@
+using System.Numerics;
+using Forge.Autograd;
+using Forge.Models.Checkpoints;
+using Forge.Models.Transformers;
+
+namespace Forge.Models.Tools;
+
+/// <summary>
+/// The loss of one batch and its gradient for every parameter — what the <c>grads</c> command writes.
+/// <list type="bullet">
+/// <item>Token models: the batch holds <c>tokens</c> [batch, pos] (I32 or I64) and optionally
+/// <c>loss_mask</c> [batch, pos]: 1 where the prediction made at that position (of the next token)
+/// counts; the last column is ignored since no next token exists. Loss: mean next-token
+/// cross-entropy over the counted positions (all but the last if there is no mask).</item>
+/// <item>Continuous models: <c>inputs</c> [batch, pos, d_in] and <c>targets</c> [batch, pos, d_out];
+/// loss: mean squared error over all elements.</item>
+/// </list>
+/// The result holds a scalar <c>loss</c> and each gradient under its parameter's name.
+/// </summary>
+public static class BatchGradients
+{
+    public static SafeTensorsFile Compute<T>(Transformer<T> model, SafeTensorsFile batch) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var tape = new Tape<T>();
+        Var<T> loss;
+        using (tape.Record()) loss = model.Config.IsContinuous ? RegressionLoss(model, batch) : TokenLoss(model, batch);
+        model.Parameters.ZeroGrad();
+        tape.Backward(loss);
+
+        var result = new SafeTensorsFile();
+        result.Metadata["config"] = model.Config.ToJson();
+        ModelCheckpoint.AddTensor(result, "loss", loss.Data);   // shape []: a scalar
+        foreach (var p in model.Parameters.All) ModelCheckpoint.AddTensor(result, p.Name!, p.Grad);
+        return result;
+    }
+
+    static Var<T> TokenLoss<T>(Transformer<T> model, SafeTensorsFile batch) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var tokens = batch.GetInt32("tokens");
+        if (tokens.Rank != 2 || tokens.Size(1) < 2)
+            throw new CheckpointException(batch.Source, $"'tokens' must be [batch, pos] with pos ≥ 2, got {Shape.Format(tokens.Shape)}");
+        int rows = tokens.Size(0), positions = tokens.Size(1);
+        foreach (int id in tokens.AsSpan())
+            if ((uint)id >= (uint)model.Config.DVocab) throw new CheckpointException(batch.Source, $"'tokens' holds id {id}, outside the model's vocabulary 0..{model.Config.DVocab - 1}");
+
+        var ids = tokens.AsSpan();
+        var targets = Tensor.Zeros<int>(rows, positions);
+        var mask = Tensor.Zeros<T>(rows, positions);
+        var maskValues = batch.Contains("loss_mask") ? batch.GetDouble("loss_mask", [rows, positions]).AsSpan().ToArray() : null;
+        for (int b = 0; b < rows; b++)
+            for (int p = 0; p + 1 < positions; p++)
+            {
+                int i = b * positions + p;
+                targets.AsSpan()[i] = ids[i + 1];
+                mask.AsSpan()[i] = maskValues is null ? T.One : T.CreateChecked(maskValues[i]);
+            }
+        return model.Forward(tokens).CrossEntropy(targets, mask);
+    }
+
+    static Var<T> RegressionLoss<T>(Transformer<T> model, SafeTensorsFile batch) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var inputs = Convert<T>(batch.GetDouble("inputs"));
+        if (inputs.Rank != 3) throw new CheckpointException(batch.Source, $"'inputs' must be [batch, pos, d_in], got {Shape.Format(inputs.Shape)}");
+        var targets = Convert<T>(batch.GetDouble("targets", [inputs.Size(0), inputs.Size(1), model.Config.DVocabOut]));
+        return Functional.MseLoss(model.Forward(inputs), Var<T>.Constant(targets));
+    }
+
+    static Tensor<T> Convert<T>(Tensor<double> t) where T : unmanaged, IFloatingPointIeee754<T> =>
+        typeof(T) == typeof(double) ? (Tensor<T>)(object)t : t.Cast<T>();
+}
