@@ -48,6 +48,12 @@ public sealed class FixedTokenDataset<T> : IBatchSource<TokenBatch<T>> where T :
         }
     }
 
+    /// <summary>Fills <paramref name="batch"/> with sequences drawn uniformly at random (with replacement) — for samplers such as SGLD.</summary>
+    public void FillRandom(Rng rng, TokenBatch<T> batch)
+    {
+        for (int row = 0; row < batch.BatchSize; row++) batch.SetRow(row, Sequence(rng.NextInt(Count)), _positionMask);
+    }
+
     /// <summary>Fills <paramref name="batch"/> with sequences [start, start + batch) in stored order (evaluation); returns how many rows are real.</summary>
     public int FillInOrder(int start, TokenBatch<T> batch)
     {
