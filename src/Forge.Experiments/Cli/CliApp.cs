@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Invocation;
+using System.CommandLine.Parsing;
 using System.Text.RegularExpressions;
 
 namespace Forge.Experiments.Cli;
@@ -54,11 +55,22 @@ public static partial class CliApp
 
     static string FirstParseError(ParseResult parseResult)
     {
-        var errors = parseResult.Errors;
+        // The most specific error first: a bad value or unknown token names what the user typed,
+        // while "Required command was not provided" (a command-level error) is only the consequence.
+        var errors = parseResult.Errors.OrderBy(e => e.SymbolResult is CommandResult ? 1 : 0).ToList();
         if (errors.Count == 0) return "invalid command line";
+        if (parseResult.UnmatchedTokens.Count > 0)
+            return $"unknown command, option or argument '{parseResult.UnmatchedTokens[0]}' " +
+                   $"(run '{ProgramName} {CommandPath(parseResult)}--help' for the list)";
+        if (errors[0].SymbolResult is CommandResult { Command: RootCommand } && parseResult.Tokens.Count == 0)
+            return $"no command given; run '{ProgramName} --help' for the list of commands";
         string first = errors[0].Message;
         return errors.Count == 1 ? first : $"{first} (and {errors.Count - 1} more)";
     }
+
+    /// <summary>"sorting " for a subcommand, "" for the root: where to ask for help.</summary>
+    static string CommandPath(ParseResult parseResult) =>
+        parseResult.CommandResult.Command is RootCommand ? "" : parseResult.CommandResult.Command.Name + " ";
 
     static int ReportUsageError(TextWriter error, string message)
     {
