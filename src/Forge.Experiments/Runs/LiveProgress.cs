@@ -20,6 +20,10 @@ public sealed class LiveProgress : ITrainingProgress
     Metric[] _extras = new Metric[4];
     int _extraCount;
     DateTime _startTime;
+    string? _displayFailure;
+
+    /// <summary>Why the live display stopped early (null while it works); training goes on regardless.</summary>
+    public string? DisplayFailure => _displayFailure;
 
     public LiveProgress(IAnsiConsole? console = null) => _console = console ?? AnsiConsole.Console;
 
@@ -68,13 +72,23 @@ public sealed class LiveProgress : ITrainingProgress
 
     void RunDisplay()
     {
+        // An exception on this thread would end the process; a broken display must not end training.
+        try { ShowBar(); }
+        catch (Exception e) when (e is InvalidOperationException or IOException or ArgumentException)
+        {
+            _displayFailure = e.Message;
+        }
+    }
+
+    void ShowBar()
+    {
         _console.Progress()
             .AutoClear(false)
             .Columns(new ProgressBarColumn(), new PercentageColumn(), new StepsColumn(), new RateColumn(),
                      new EtaColumn(), new TaskDescriptionColumn { Alignment = Justify.Left })
             .Start(context =>
             {
-                var task = context.AddTask("", maxValue: Math.Max(1, _totalSteps));
+                var task = context.AddTask("starting", maxValue: Math.Max(1, _totalSteps));
                 task.Value = _firstStep;
                 while (!_stopRequested)
                 {
