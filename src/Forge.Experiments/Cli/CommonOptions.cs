@@ -33,7 +33,7 @@ public sealed class CommonOptions
         Steps.HelpName = "N";
         Device = new Option<string>("--device")
         {
-            Description = $"Device: {string.Join(", ", DeviceCatalog.KnownNames)} (default: best available, here {DeviceCatalog.BestAvailable}).",
+            Description = $"Device: {string.Join(", ", DeviceCatalog.KnownNames)}; the default is the best available.",
             HelpName = "NAME",
             DefaultValueFactory = _ => DeviceCatalog.BestAvailable,
             CustomParser = result =>
@@ -43,7 +43,7 @@ public sealed class CommonOptions
                 return name;
             },
         };
-        Threads = OptionFactory.Int("--threads", $"Kernel threads, caller included (default: the core count, here {Environment.ProcessorCount}).",
+        Threads = OptionFactory.Int("--threads", "Kernel threads, caller included; the default is the core count.",
             Environment.ProcessorCount, min: 1, max: 1024);
         Threads.HelpName = "N";
         Config = new Option<string?>("--config")

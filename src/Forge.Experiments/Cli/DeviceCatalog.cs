@@ -7,10 +7,13 @@ namespace Forge.Experiments.Cli;
 /// </summary>
 public static class DeviceCatalog
 {
-    /// <summary>Every name <c>--device</c> accepts, in order of preference for the default.</summary>
-    public static IReadOnlyList<string> KnownNames { get; } = ["cuda", "opencl", "cpu", "ilgpu-cpu"];
+    /// <summary>Every name <c>--device</c> accepts (the conventions' order).</summary>
+    public static IReadOnlyList<string> KnownNames { get; } = ["cpu", "cuda", "opencl", "ilgpu-cpu"];
 
-    /// <summary>The devices that work on this machine, best first.</summary>
+    /// <summary>
+    /// The devices that work on this machine, best first (cuda, opencl, cpu once the GPU back ends
+    /// exist; ilgpu-cpu, an emulator for tests, last).
+    /// </summary>
     public static IReadOnlyList<string> AvailableNames { get; } = ["cpu"];
 
     /// <summary>The default device: the best available one (<c>ilgpu-cpu</c>, an emulator, never is).</summary>

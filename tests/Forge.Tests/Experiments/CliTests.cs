@@ -108,7 +108,7 @@ public class CliTests
     }
 
     [Test]
-    public void UnknownDevice_IsNamed() => AssertOneLineUsageError(Run("fake", "--device", "tpu"), "'tpu'", "cuda, opencl, cpu, ilgpu-cpu");
+    public void UnknownDevice_IsNamed() => AssertOneLineUsageError(Run("fake", "--device", "tpu"), "'tpu'", "cpu, cuda, opencl, ilgpu-cpu");
 
     [Test]
     public void UnknownOption_IsNamed() => AssertOneLineUsageError(Run("fake", "--bogus", "3"), "--bogus");
