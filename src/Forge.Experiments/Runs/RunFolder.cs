@@ -76,8 +76,11 @@ public sealed class RunFolder
         var existing = ExistingRunFiles(root);
         if (resume)
         {
-            if (!File.Exists(Path.Combine(root, ConfigFileName)))
+            string configPath = Path.Combine(root, ConfigFileName);
+            if (!File.Exists(configPath))
                 throw new UsageException($"nothing to resume in '{outDir}' (no {ConfigFileName})");
+            if (RecordedExperiment(configPath) is { } recorded && recorded != experiment)
+                throw new UsageException($"cannot resume '{outDir}' as '{experiment}': it holds a '{recorded}' run");
             return new RunFolder(root, experiment, resumed: true);
         }
         if (existing.Count > 0)
@@ -97,6 +100,17 @@ public sealed class RunFolder
         string candidate = stem;
         for (int n = 2; Directory.Exists(candidate) || File.Exists(candidate); n++) candidate = $"{stem}-{n}";
         return candidate;
+    }
+
+    /// <summary>The "experiment" recorded in a config.json, or null when it has none or is unreadable.</summary>
+    static string? RecordedExperiment(string configPath)
+    {
+        try
+        {
+            return JsonNode.Parse(File.ReadAllText(configPath)) is JsonObject config
+                   && config["experiment"] is JsonValue value && value.TryGetValue(out string? name) ? name : null;
+        }
+        catch (JsonException) { return null; }
     }
 
     /// <summary>The run files already present in <paramref name="root"/> (other files do not count).</summary>

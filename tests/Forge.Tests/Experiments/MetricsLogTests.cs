@@ -107,6 +107,16 @@ public class MetricsLogTests
     }
 
     [Test]
+    public void Append_AllocatesNothing()
+    {
+        using var log = NewRun().OpenMetrics(["a", "b"]);
+        log.Append(0, 1e-3, 1.5, 2.5, 3.5);   // warm up
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int step = 1; step <= 200; step++) log.Append(step, 1e-3 / step, 1.0 / step, step * 0.1, double.NaN);
+        Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.EqualTo(0));
+    }
+
+    [Test]
     public void Values_RoundTripExactly()
     {
         var run = NewRun();

@@ -93,6 +93,18 @@ public class ProgressTests
     }
 
     [Test]
+    public void Plain_ReportBetweenLines_AllocatesNothing()
+    {
+        var clock = new ManualClock();
+        var progress = new PlainProgress(new StringWriter(), TimeSpan.FromSeconds(10), clock);
+        progress.Start(1_000_000);
+        progress.Report(1, 1.0, new Metric("val_acc", 0.5));
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int step = 2; step < 1000; step++) progress.Report(step, 1.0 / step, new Metric("val_acc", 0.5));
+        Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.EqualTo(0));
+    }
+
+    [Test]
     public void Plain_ReportBeforeStart_Throws() =>
         Assert.Throws<InvalidOperationException>(() => new PlainProgress(new StringWriter()).Report(1, 0));
 

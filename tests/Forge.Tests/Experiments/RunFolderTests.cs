@@ -97,6 +97,15 @@ public class RunFolderTests
     }
 
     [Test]
+    public void Open_Resume_OfAnotherExperimentsRun_IsUsageError()
+    {
+        string dir = _temp.Combine("run");
+        RunFolder.Open("affine", dir, resume: false).WriteConfig(Settings(dir), null);
+        var error = Assert.Throws<UsageException>(() => RunFolder.Open("sorting", dir, resume: true))!;
+        Assert.That(error.Message, Does.Contain("'affine'"));
+    }
+
+    [Test]
     public void Open_OutIsAFile_IsUsageError()
     {
         string file = _temp.Combine("file");
