@@ -1,0 +1,42 @@
+using System.Text.Json.Nodes;
+
+namespace Forge.Experiments.Cli;
+
+/// <summary>
+/// The values of the common options (see <see cref="CommonOptions"/>) after parsing and validation.
+/// </summary>
+/// <param name="Out">The run folder from <c>--out</c>, or null for the default <c>runs/&lt;experiment&gt;-&lt;timestamp&gt;</c>.</param>
+/// <param name="Seed">The random seed (<c>--seed</c>).</param>
+/// <param name="Steps">Training steps (<c>--steps</c>).</param>
+/// <param name="Device">The device name (<c>--device</c>), always one available on this machine.</param>
+/// <param name="Threads">Kernel threads (<c>--threads</c>), caller included.</param>
+/// <param name="ConfigPath">The JSON file from <c>--config</c>, or null.</param>
+/// <param name="Config">That file's parsed content (a JSON object), or null.</param>
+/// <param name="Resume">Whether to continue the run already in <see cref="Out"/> (<c>--resume</c>).</param>
+public sealed record CommonSettings(
+    string? Out,
+    ulong Seed,
+    int Steps,
+    string Device,
+    int Threads,
+    string? ConfigPath,
+    JsonObject? Config,
+    bool Resume)
+{
+    /// <summary>
+    /// Makes the settings take effect process-wide: sets <see cref="Kernels.Threading.ForkJoin.Threads"/>.
+    /// Called once by <see cref="ExperimentCommand"/> before the experiment runs.
+    /// </summary>
+    public void Apply() => Kernels.Threading.ForkJoin.Threads = Threads;
+
+    /// <summary>The settings as config.json keys (snake_case), with the engine version.</summary>
+    public IReadOnlyDictionary<string, object?> ToConfigEntries() => new Dictionary<string, object?>
+    {
+        ["engine_version"] = EngineInfo.Version,
+        ["seed"] = Seed,
+        ["steps"] = Steps,
+        ["device"] = Device,
+        ["threads"] = Threads,
+        ["config_file"] = ConfigPath,
+    };
+}

@@ -1,0 +1,233 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Forge.Experiments.Cli;
+
+namespace Forge.Experiments.Runs;
+
+/// <summary>
+/// The folder one experiment run writes (shared/conventions.md, "Run directories"): config.json,
+/// metrics.csv, summary.json, checkpoints/step-&lt;8 digits&gt;.safetensors, figures/*.png, report.md.
+/// <para>
+/// Opening never destroys anything: a folder that already holds a run (finished or not) is refused
+/// unless <c>resume</c> is set, and resuming needs a folder that holds one. Files whose content is
+/// replaced (config, summary, report, truncated metrics) are written atomically.
+/// </para>
+/// </summary>
+public sealed class RunFolder
+{
+    public const string ConfigFileName = "config.json";
+    public const string MetricsFileName = "metrics.csv";
+    public const string SummaryFileName = "summary.json";
+    public const string ReportFileName = "report.md";
+    public const string CheckpointsFolderName = "checkpoints";
+    public const string FiguresFolderName = "figures";
+
+    /// <summary>The folder (absolute path).</summary>
+    public string Root { get; }
+    /// <summary>The experiment (command) name.</summary>
+    public string Experiment { get; }
+    /// <summary>True when this run continues one already in the folder.</summary>
+    public bool IsResumed { get; }
+
+    public string ConfigPath => Path.Combine(Root, ConfigFileName);
+    public string MetricsPath => Path.Combine(Root, MetricsFileName);
+    public string SummaryPath => Path.Combine(Root, SummaryFileName);
+    public string ReportPath => Path.Combine(Root, ReportFileName);
+    public string CheckpointsFolder => Path.Combine(Root, CheckpointsFolderName);
+    public string FiguresFolder => Path.Combine(Root, FiguresFolderName);
+
+    /// <summary>True when summary.json exists: the run got to its end.</summary>
+    public bool IsFinished => File.Exists(SummaryPath);
+
+    RunFolder(string root, string experiment, bool resumed)
+    {
+        Root = root;
+        Experiment = experiment;
+        IsResumed = resumed;
+        Directory.CreateDirectory(CheckpointsFolder);
+        Directory.CreateDirectory(FiguresFolder);
+    }
+
+    /// <summary>Opens the run folder the common options ask for.</summary>
+    public static RunFolder Open(string experiment, CommonSettings settings) =>
+        Open(experiment, settings.Out, settings.Resume);
+
+    /// <summary>
+    /// Creates (or, with <paramref name="resume"/>, reopens) a run folder.
+    /// </summary>
+    /// <param name="experiment">The experiment name, the default folder's prefix.</param>
+    /// <param name="outDir">The folder, or null for <c>&lt;runsRoot&gt;/&lt;experiment&gt;-&lt;yyyyMMdd-HHmmss&gt;</c>.</param>
+    /// <param name="resume">Continue the run in <paramref name="outDir"/> (required then).</param>
+    /// <param name="now">The timestamp for the default name (default: local now).</param>
+    /// <param name="runsRoot">Where default folders go (default: <c>runs</c> under the current folder).</param>
+    /// <exception cref="UsageException">The folder holds a run and <paramref name="resume"/> is false,
+    /// or <paramref name="resume"/> is true and there is no run to continue.</exception>
+    public static RunFolder Open(string experiment, string? outDir, bool resume, DateTime? now = null, string runsRoot = "runs")
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(experiment);
+        if (outDir is null)
+        {
+            if (resume) throw new UsageException("--resume needs --out DIR (the run folder to continue)");
+            return new RunFolder(FreshDefaultFolder(experiment, now ?? DateTime.Now, runsRoot), experiment, resumed: false);
+        }
+        string root = Path.GetFullPath(outDir);
+        if (File.Exists(root)) throw new UsageException($"--out '{outDir}' is a file, not a folder");
+        var existing = ExistingRunFiles(root);
+        if (resume)
+        {
+            string configPath = Path.Combine(root, ConfigFileName);
+            if (!File.Exists(configPath))
+                throw new UsageException($"nothing to resume in '{outDir}' (no {ConfigFileName})");
+            if (RecordedExperiment(configPath) is { } recorded && recorded != experiment)
+                throw new UsageException($"cannot resume '{outDir}' as '{experiment}': it holds a '{recorded}' run");
+            return new RunFolder(root, experiment, resumed: true);
+        }
+        if (existing.Count > 0)
+        {
+            string state = existing.Contains(SummaryFileName) ? "a finished run" : "an unfinished run";
+            throw new UsageException(
+                $"run folder '{outDir}' already holds {state} ({string.Join(", ", existing)}); " +
+                "pass --resume to continue it or choose another --out");
+        }
+        return new RunFolder(root, experiment, resumed: false);
+    }
+
+    static string FreshDefaultFolder(string experiment, DateTime now, string runsRoot)
+    {
+        string stem = Path.GetFullPath(Path.Combine(runsRoot, $"{experiment}-{now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}"));
+        // Two runs started in the same second get -2, -3, ... rather than sharing a folder.
+        string candidate = stem;
+        for (int n = 2; Directory.Exists(candidate) || File.Exists(candidate); n++) candidate = $"{stem}-{n}";
+        return candidate;
+    }
+
+    /// <summary>The "experiment" recorded in a config.json, or null when it has none or is unreadable.</summary>
+    static string? RecordedExperiment(string configPath)
+    {
+        try
+        {
+            return JsonNode.Parse(File.ReadAllText(configPath)) is JsonObject config
+                   && config["experiment"] is JsonValue value && value.TryGetValue(out string? name) ? name : null;
+        }
+        catch (JsonException) { return null; }
+    }
+
+    /// <summary>The run files already present in <paramref name="root"/> (other files do not count).</summary>
+    static List<string> ExistingRunFiles(string root)
+    {
+        var found = new List<string>();
+        if (!Directory.Exists(root)) return found;
+        foreach (var name in new[] { ConfigFileName, MetricsFileName, SummaryFileName, ReportFileName })
+            if (File.Exists(Path.Combine(root, name))) found.Add(name);
+        string checkpoints = Path.Combine(root, CheckpointsFolderName);
+        if (Directory.Exists(checkpoints) && Directory.EnumerateFileSystemEntries(checkpoints).Any())
+            found.Add(CheckpointsFolderName + "/");
+        return found;
+    }
+
+    /// <summary>The checkpoint file name for a step: <c>step-00001200.safetensors</c>.</summary>
+    public static string CheckpointFileName(long step)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(step);
+        return $"step-{step.ToString("D8", CultureInfo.InvariantCulture)}.safetensors";
+    }
+
+    /// <summary>The full path of the checkpoint for <paramref name="step"/>.</summary>
+    public string CheckpointPath(long step) => Path.Combine(CheckpointsFolder, CheckpointFileName(step));
+
+    /// <summary>The steps that have a checkpoint in this run, ascending.</summary>
+    public IReadOnlyList<long> CheckpointSteps()
+    {
+        var steps = new List<long>();
+        foreach (var file in Directory.EnumerateFiles(CheckpointsFolder, "step-*.safetensors"))
+        {
+            string digits = Path.GetFileNameWithoutExtension(file)["step-".Length..];
+            if (long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out long step)) steps.Add(step);
+        }
+        steps.Sort();
+        return steps;
+    }
+
+    /// <summary>The step of the newest checkpoint, or null when there is none.</summary>
+    public long? LatestCheckpointStep()
+    {
+        var steps = CheckpointSteps();
+        return steps.Count == 0 ? null : steps[^1];
+    }
+
+    /// <summary>The path of figure <paramref name="name"/> (".png" added when it has no extension).</summary>
+    public string FigurePath(string name)
+    {
+        if (string.IsNullOrWhiteSpace(name) || name.IndexOfAny(['/', '\\']) >= 0)
+            throw new ArgumentException($"RunFolder.FigurePath: '{name}' must be a plain file name.", nameof(name));
+        return Path.Combine(FiguresFolder, Path.HasExtension(name) ? name : name + ".png");
+    }
+
+    /// <summary>A path inside the run as written in report.md: relative to the run, with '/' separators.</summary>
+    public string RelativePath(string path) =>
+        Path.GetRelativePath(Root, Path.GetFullPath(path, Root)).Replace('\\', '/');
+
+    /// <summary>
+    /// Writes config.json from the common settings plus the experiment's own (an object serialized with
+    /// snake_case keys, or a dictionary). Also records the experiment name. Replaces the file atomically.
+    /// </summary>
+    public void WriteConfig(CommonSettings common, object? experimentSettings)
+    {
+        var config = new JsonObject { ["experiment"] = Experiment };
+        foreach (var (key, value) in common.ToConfigEntries())
+            config[key] = JsonSerializer.SerializeToNode(value, RunJson.WriteOptions);
+        if (experimentSettings is not null)
+        {
+            var node = JsonSerializer.SerializeToNode(experimentSettings, experimentSettings.GetType(), RunJson.WriteOptions);
+            if (node is not JsonObject settings)
+                throw new ArgumentException("RunFolder.WriteConfig: experiment settings must serialize to a JSON object.", nameof(experimentSettings));
+            foreach (var (key, value) in settings)
+            {
+                if (config.ContainsKey(key))
+                    throw new ArgumentException($"RunFolder.WriteConfig: setting '{key}' is already a common setting.", nameof(experimentSettings));
+                config[key] = value?.DeepClone();
+            }
+        }
+        WriteJson(ConfigPath, config);
+    }
+
+    /// <summary>config.json as written, or null when there is none.</summary>
+    public JsonObject? ReadConfig() =>
+        File.Exists(ConfigPath) ? JsonNode.Parse(File.ReadAllText(ConfigPath)) as JsonObject : null;
+
+    /// <summary>
+    /// Opens metrics.csv for appending. A new run gets the header <c>step,lr,train_loss,&lt;extraColumns&gt;</c>.
+    /// A resumed run must log the same columns; rows after <paramref name="resumedFromStep"/> (the step
+    /// of the checkpoint it restarts from; -1 when it restarts from scratch) are dropped, since the
+    /// resumed run logs them again.
+    /// </summary>
+    public MetricsLog OpenMetrics(IReadOnlyList<string> extraColumns, long resumedFromStep = -1)
+    {
+        var columns = MetricsLog.ColumnsFor(extraColumns);
+        if (File.Exists(MetricsPath) && new FileInfo(MetricsPath).Length > 0)
+        {
+            if (!IsResumed)
+                throw new InvalidOperationException($"RunFolder.OpenMetrics: '{MetricsPath}' exists but the run is not resumed.");
+            string? header = MetricsTable.ReadHeader(MetricsPath);
+            string expected = MetricsLog.HeaderLine(columns);
+            if (header != expected)
+                throw new UsageException($"cannot resume '{Root}': its {MetricsFileName} has columns '{header}' but this run logs '{expected}'");
+            MetricsTable.KeepRowsThrough(MetricsPath, resumedFromStep);
+        }
+        return new MetricsLog(MetricsPath, columns);
+    }
+
+    /// <summary>Writes summary.json (atomically).</summary>
+    public void WriteSummary(RunSummary summary) => WriteJson(SummaryPath, summary.ToJson());
+
+    /// <summary>summary.json as written, or null when the run has not finished.</summary>
+    public JsonObject? ReadSummary() =>
+        File.Exists(SummaryPath) ? JsonNode.Parse(File.ReadAllText(SummaryPath)) as JsonObject : null;
+
+    /// <summary>Writes report.md (atomically).</summary>
+    public void WriteReport(string markdown) => AtomicFile.WriteAllText(ReportPath, markdown);
+
+    static void WriteJson(string path, JsonNode json) =>
+        AtomicFile.WriteAllText(path, json.ToJsonString(RunJson.WriteOptions) + "\n");
+}
