@@ -53,13 +53,13 @@ public static class FigureStyle
     public static void Save(Plot plot, string path, int width = Width, int height = Height)
     {
         byte[] png = plot.GetImageBytes(width, height, ImageFormat.Png);
-        Runs.AtomicFile.WriteAllBytes(path, png);
+        Forge.Models.Checkpoints.AtomicFile.WriteAllBytes(path, png);
     }
 
     /// <summary>Renders a multi-panel figure to a PNG at <paramref name="path"/>, atomically.</summary>
     public static void Save(Multiplot multiplot, string path, int width, int height)
     {
         using var image = multiplot.Render(width, height);
-        Runs.AtomicFile.WriteAllBytes(path, image.GetImageBytes(ImageFormat.Png));
+        Forge.Models.Checkpoints.AtomicFile.WriteAllBytes(path, image.GetImageBytes(ImageFormat.Png));
     }
 }

@@ -59,7 +59,7 @@ public static partial class Figures
         }
         using var image = surface.Snapshot();
         using var png = image.Encode(SKEncodedImageFormat.Png, 100);
-        Runs.AtomicFile.WriteAllBytes(path, png.AsSpan());
+        Forge.Models.Checkpoints.AtomicFile.WriteAllBytes(path, png.ToArray());
     }
 
     static ScottPlot.Range Symmetric(double[,] values)

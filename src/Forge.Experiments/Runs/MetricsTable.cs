@@ -53,7 +53,7 @@ public sealed class MetricsTable
         var kept = new List<string> { header };
         foreach (var line in rows)
             if (TryParseRow(line, columnCount, out var values) && values[0] <= lastKeptStep) kept.Add(line);
-        AtomicFile.WriteAllText(path, string.Join('\n', kept) + "\n");
+        Forge.Models.Checkpoints.AtomicFile.WriteAllText(path, string.Join('\n', kept) + "\n");
         return kept.Count - 1;
     }
 

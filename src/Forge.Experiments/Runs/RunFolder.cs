@@ -226,8 +226,8 @@ public sealed class RunFolder
         File.Exists(SummaryPath) ? JsonNode.Parse(File.ReadAllText(SummaryPath)) as JsonObject : null;
 
     /// <summary>Writes report.md (atomically).</summary>
-    public void WriteReport(string markdown) => AtomicFile.WriteAllText(ReportPath, markdown);
+    public void WriteReport(string markdown) => Forge.Models.Checkpoints.AtomicFile.WriteAllText(ReportPath, markdown);
 
     static void WriteJson(string path, JsonNode json) =>
-        AtomicFile.WriteAllText(path, json.ToJsonString(RunJson.WriteOptions) + "\n");
+        Forge.Models.Checkpoints.AtomicFile.WriteAllText(path, json.ToJsonString(RunJson.WriteOptions) + "\n");
 }

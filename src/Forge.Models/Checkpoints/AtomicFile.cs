@@ -46,6 +46,10 @@ public static class AtomicFile
     /// <summary>Writes <paramref name="bytes"/> atomically (see <see cref="Write(string, Action{Stream})"/>).</summary>
     public static void WriteAllBytes(string path, ReadOnlyMemory<byte> bytes) => Write(path, stream => stream.Write(bytes.Span));
 
+    /// <summary>Writes <paramref name="text"/> as UTF-8 without a byte-order mark, atomically.</summary>
+    public static void WriteAllText(string path, string text) =>
+        WriteAllBytes(path, new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: false).GetBytes(text));
+
     static void TryDelete(string temporaryPath)
     {
         try { File.Delete(temporaryPath); }
