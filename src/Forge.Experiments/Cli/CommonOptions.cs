@@ -84,6 +84,9 @@ public sealed class CommonOptions
             Threads: parseResult.GetValue(Threads),
             ConfigPath: configPath,
             Config: config,
-            Resume: resume);
+            Resume: resume)
+        {
+            StepsGiven = parseResult.GetResult(Steps) is { Implicit: false },
+        };
     }
 }

@@ -23,6 +23,9 @@ public sealed record CommonSettings(
     JsonObject? Config,
     bool Resume)
 {
+    /// <summary>True when <c>--steps</c> was given on the command line (experiments may derive a default otherwise).</summary>
+    public bool StepsGiven { get; init; }
+
     /// <summary>
     /// Makes the settings take effect process-wide: sets <see cref="Kernels.Threading.ForkJoin.Threads"/>.
     /// Called once by <see cref="ExperimentCommand"/> before the experiment runs.

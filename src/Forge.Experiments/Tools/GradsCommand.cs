@@ -1,0 +1,57 @@
+using System.CommandLine;
+using Forge.Experiments.Cli;
+using Forge.Models.Checkpoints;
+using Forge.Models.Tools;
+
+namespace Forge.Experiments.Tools;
+
+/// <summary>
+/// <c>grads</c>: the loss of one batch and the gradient of every parameter, written as safetensors —
+/// for inspecting gradients, teaching with them, and checking Forge against other frameworks.
+/// </summary>
+public sealed class GradsCommand : ICliCommand
+{
+    public Command Create()
+    {
+        var checkpoint = Required("--checkpoint", "FILE.safetensors", "Model checkpoint (conventions' layout; other files need --config).");
+        var batch = Required("--batch", "BATCH.safetensors",
+            "Token models: 'tokens' [batch, pos] (I32/I64) and optional 'loss_mask' [batch, pos] (1 where the prediction made at that position counts; the last column is ignored). Continuous models: 'inputs' [batch, pos, d_in] and 'targets' [batch, pos, d_out].");
+        var output = Required("--out", "GRADS.safetensors", "Where to write the scalar 'loss' and each parameter's gradient under its own name.");
+        var config = new Option<string?>("--config") { Description = "Model config JSON, for checkpoints without 'config' metadata.", HelpName = "FILE.json" };
+        var dtype = OptionFactory.Choice("--dtype", "Precision of the computation and of the written gradients.", "f32", "f32", "f64");
+
+        var command = new Command("grads",
+            "Loss and per-parameter gradients of one batch: mean next-token cross-entropy over the counted positions (token models) or mean squared error (continuous models).")
+        {
+            checkpoint, batch, output, config, dtype,
+        };
+        command.SetAction(parse =>
+        {
+            var text = parse.InvocationConfiguration.Output;
+            double loss = Run(parse.GetValue(checkpoint)!, parse.GetValue(batch)!, parse.GetValue(output)!, parse.GetValue(config), parse.GetValue(dtype) == "f64");
+            text.WriteLine($"loss {loss:G9}; gradients written to {parse.GetValue(output)}");
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    static Option<string> Required(string name, string helpName, string description) =>
+        new(name) { Description = description, HelpName = helpName, Required = true };
+
+    /// <summary>Computes and writes the gradients; returns the loss. Bad files are usage errors naming the file.</summary>
+    public static double Run(string checkpointPath, string batchPath, string outputPath, string? configPath, bool doublePrecision)
+    {
+        try
+        {
+            var (file, modelConfig) = ModelCheckpoint.Read(checkpointPath, configPath);
+            var batchFile = SafeTensors.Read(batchPath);
+            SafeTensorsFile result = doublePrecision
+                ? BatchGradients.Compute(ModelCheckpoint.LoadModel<double>(file, modelConfig), batchFile)
+                : BatchGradients.Compute(ModelCheckpoint.LoadModel<float>(file, modelConfig), batchFile);
+            SafeTensors.Write(outputPath, result);
+            return result.GetDouble("loss").ToArray()[0];
+        }
+        catch (CheckpointException e) { throw new UsageException(e.Message, e); }
+        catch (ShapeException e) { throw new UsageException($"batch '{batchPath}': {e.Message}", e); }
+    }
+}
