@@ -22,15 +22,17 @@ public sealed class SortingCommand : ExperimentCommand
 
     protected override int Run(ExperimentContext context)
     {
-        var recipe = _options.Bind(context.ParseResult, context.Settings);
-        int steps = context.Settings.StepsGiven ? context.Settings.Steps : recipe.Epochs * recipe.StepsPerEpoch;
+        // Options are checked before anything is created, so a bad value leaves no folder behind.
+        var given = context.Settings.Resume ? null : _options.Bind(context.ParseResult, context.Settings);
         var folder = RunFolder.Open(Name, context.Settings);
-        folder.WriteConfig(context.Settings with { Steps = steps }, recipe);
+        var (recipe, settings) = given is null ? StoredSettings(folder, context.Settings) : (given, context.Settings);
+        int steps = settings.StepsGiven ? settings.Steps : recipe.Epochs * recipe.StepsPerEpoch;
+        folder.WriteConfig(settings with { Steps = steps }, recipe);
         var output = context.Output;
         output.WriteLine($"sorting run → {folder.Root}");
-        output.WriteLine($"n={recipe.ListLength}, max_value={recipe.MaxValue}, heads={recipe.Heads}, d_model={recipe.DModel}, LN={(recipe.LayerNorm ? "on" : "off")}, wd={recipe.WeightDecay}, {steps} steps, seed {context.Settings.Seed}");
+        output.WriteLine($"n={recipe.ListLength}, max_value={recipe.MaxValue}, heads={recipe.Heads}, d_model={recipe.DModel}, LN={(recipe.LayerNorm ? "on" : "off")}, wd={recipe.WeightDecay}, {steps} steps, seed {settings.Seed}");
 
-        var training = new SortingTraining(recipe, context.Settings.Seed, steps);
+        var training = new SortingTraining(recipe, settings.Seed, steps);
         TokenMetrics final;
         try { final = training.Run(folder, output); }
         catch (TrainingDivergedException e)
@@ -45,5 +47,20 @@ public sealed class SortingCommand : ExperimentCommand
         SortingReport.Write(folder, training, analysis);
         output.WriteLine($"mode: {analysis.Modes.Mode}; LLC {analysis.Llc.Mean:F1} ± {analysis.Llc.Std:F1}; report: {folder.ReportPath}");
         return ExitCodes.Success;
+    }
+
+    /// <summary>
+    /// A resumed run continues with the recipe and seed in its config.json (only --steps may extend it),
+    /// so the continuation is the same run, whatever other options are passed.
+    /// </summary>
+    static (SortingRecipe, CommonSettings) StoredSettings(RunFolder folder, CommonSettings given)
+    {
+        var stored = folder.ReadConfig()!;
+        var recipeKeys = stored.DeepClone().AsObject();
+        foreach (var key in new[] { "experiment", "engine_version", "seed", "steps", "device", "threads", "config_file" }) recipeKeys.Remove(key);
+        var recipe = ConfigFile.Deserialize<SortingRecipe>(recipeKeys, folder.ConfigPath);
+        ulong seed = stored["seed"]!.GetValue<ulong>();
+        int steps = given.StepsGiven ? given.Steps : stored["steps"]!.GetValue<int>();
+        return (recipe.Validate(), given with { Seed = seed, Steps = steps, StepsGiven = true });
     }
 }

@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Forge.Models.Interpretability;
 using Forge.Models.Transformers;
 
@@ -38,15 +39,15 @@ public sealed record SortingRecipe
     public double? LlcNBeta { get; init; }
     public int LlcBatchSize { get; init; } = 512;
 
-    public SortingTask Task => new SortingTask(ListLength, MaxValue, GapMean).Validate();
+    [JsonIgnore] public SortingTask Task => new SortingTask(ListLength, MaxValue, GapMean).Validate();
 
-    public TransformerConfig ModelConfig => new()
+    [JsonIgnore] public TransformerConfig ModelConfig => new()
     {
         NLayers = 1, NHeads = Heads, DModel = DModel, DHead = DHead, DMlp = null, NCtx = Task.Context,
         DVocab = Task.Vocabulary, DVocabOut = Task.Vocabulary, Normalization = LayerNorm ? "LN" : "none",
     };
 
-    public int StepsPerEpoch => (TrainSize + BatchSize - 1) / BatchSize;
+    [JsonIgnore] public int StepsPerEpoch => (TrainSize + BatchSize - 1) / BatchSize;
 
     public LlcSettings Llc(ulong seed) => new(LlcChains, LlcDraws, LlcBurnIn, LlcEpsilon, LlcGamma, LlcNBeta, LlcBatchSize, seed);
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Forge.Autograd.Optim;
 using Forge.Experiments.Runs;
 using Forge.Models.Checkpoints;
@@ -28,6 +29,9 @@ public sealed class TrainingSession<TBatch> : ITrainingObserver
     public IReadOnlyList<string> EvalColumns { get; init; } = [];
     /// <summary>Computes the evaluation columns (same order as <see cref="EvalColumns"/>) for the current weights.</summary>
     public Func<double[]>? Evaluate { get; init; }
+
+    /// <summary>Checkpoint metadata: seconds of training so far, so a resumed run's summary counts all of them.</summary>
+    const string TrainSecondsKey = "train_seconds";
 
     MetricsLog? _metrics;
     ITrainingProgress _progress = NullProgress.Instance;
@@ -61,7 +65,8 @@ public sealed class TrainingSession<TBatch> : ITrainingObserver
         var loaded = ModelCheckpoint.LoadModel<float>(file, Model.Config);
         for (int i = 0; i < Model.Parameters.Count; i++) loaded.Parameters.All[i].Data.AsSpan().CopyTo(Model.Parameters.All[i].Data.AsSpan());
         ModelCheckpoint.LoadOptimizer(file, Optimizer);
-        Trainer.ResumeAt((int)latest.Value);
+        double seconds = file.Metadata.TryGetValue(TrainSecondsKey, out var s) ? double.Parse(s, CultureInfo.InvariantCulture) : 0;
+        Trainer.ResumeAt((int)latest.Value, seconds);
         output.WriteLine($"resuming from {Folder.RelativePath(Folder.CheckpointPath(latest.Value))} (step {latest.Value})");
         return (int)latest.Value;
     }
@@ -76,7 +81,8 @@ public sealed class TrainingSession<TBatch> : ITrainingObserver
         if (evaluate || done % LogEvery == 0 || done == 1 || done == TotalSteps)
             _metrics!.Append(done, learningRate, loss, evaluate ? _lastEval : _noEval);
         if (CheckpointSteps.Contains(done))
-            ModelCheckpoint.Save(Folder.CheckpointPath(done), Model, done, Seed, Optimizer);
+            ModelCheckpoint.Save(Folder.CheckpointPath(done), Model, done, Seed, Optimizer,
+                new Dictionary<string, string> { [TrainSecondsKey] = Trainer.TrainSeconds.ToString("R", CultureInfo.InvariantCulture) });
         _progress.Report(done, loss);
     }
 

@@ -39,28 +39,27 @@ public sealed class Trainer<T, TBatch> where T : unmanaged, IFloatingPointIeee75
     public double LastLoss { get; private set; } = double.NaN;
 
     /// <summary>Continue as if <paramref name="stepsDone"/> steps had already run (after loading a checkpoint).</summary>
-    public void ResumeAt(int stepsDone)
+    public void ResumeAt(int stepsDone, double trainSecondsSoFar = 0)
     {
         StepsDone = stepsDone;
         _optimizer.StepCount = stepsDone;
+        TrainSeconds = trainSecondsSoFar;
     }
 
     /// <summary>Runs steps until <paramref name="totalSteps"/> have been done in all.</summary>
     public void Run(int totalSteps)
     {
         foreach (var o in Observers) o.OnStart(StepsDone, totalSteps);
-        var clock = new Stopwatch();
         while (StepsDone < totalSteps)
         {
             int step = StepsDone;
-            clock.Start();
+            long started = Stopwatch.GetTimestamp();
             double loss = TrainStep(step, out double rate);
-            clock.Stop();
+            TrainSeconds += Stopwatch.GetElapsedTime(started).TotalSeconds;
             StepsDone = step + 1;
             LastLoss = loss;
             foreach (var o in Observers) o.OnStep(step, rate, loss);
         }
-        TrainSeconds += clock.Elapsed.TotalSeconds;
         foreach (var o in Observers) o.OnEnd(StepsDone);
     }
 
