@@ -55,12 +55,8 @@ public sealed class SortingCommand : ExperimentCommand
     /// </summary>
     static (SortingRecipe, CommonSettings) StoredSettings(RunFolder folder, CommonSettings given)
     {
-        var stored = folder.ReadConfig()!;
-        var recipeKeys = stored.DeepClone().AsObject();
-        foreach (var key in new[] { "experiment", "engine_version", "seed", "steps", "device", "threads", "config_file" }) recipeKeys.Remove(key);
-        var recipe = ConfigFile.Deserialize<SortingRecipe>(recipeKeys, folder.ConfigPath);
-        ulong seed = stored["seed"]!.GetValue<ulong>();
-        int steps = given.StepsGiven ? given.Steps : stored["steps"]!.GetValue<int>();
-        return (recipe.Validate(), given with { Seed = seed, Steps = steps, StepsGiven = true });
+        var (recipe, seed, storedSteps) = SortingRunFolder.ReadSettings(folder);
+        int steps = given.StepsGiven ? given.Steps : storedSteps;
+        return (recipe, given with { Seed = seed, Steps = steps, StepsGiven = true });
     }
 }

@@ -26,25 +26,27 @@ public sealed class TokenEvaluator<T> where T : unmanaged, IFloatingPointIeee754
         _probabilities = new double[_logits.Size(-1)];
     }
 
-    public TokenMetrics Evaluate()
+    /// <summary>Metrics over the whole data set, or over its first <paramref name="limit"/> sequences.</summary>
+    public TokenMetrics Evaluate(int? limit = null)
     {
         var stats = new Accumulator(_probabilities.Length);
-        for (int start = 0; start < _data.Count; start += _batch.BatchSize)
+        int count = Math.Min(limit ?? _data.Count, _data.Count);
+        for (int start = 0; start < count; start += _batch.BatchSize)
         {
-            _data.FillInOrder(start, _batch);
+            int rows = Math.Min(_data.FillInOrder(start, _batch), count - start);
             _tape.Replay();
-            AccumulateBatch(ref stats);
+            AccumulateBatch(ref stats, rows * _batch.Positions);
         }
         return stats.ToMetrics();
     }
 
-    void AccumulateBatch(ref Accumulator stats)
+    void AccumulateBatch(ref Accumulator stats, int positions)
     {
         var logits = _logits.Data.AsSpan();
         var targets = _batch.Targets.AsSpan();
         var mask = _batch.Mask.AsSpan();
         int vocab = _probabilities.Length;
-        for (int row = 0; row < mask.Length; row++)
+        for (int row = 0; row < positions; row++)
         {
             if (mask[row] == T.Zero) continue;
             int predicted = Softmax(logits.Slice(row * vocab, vocab));
