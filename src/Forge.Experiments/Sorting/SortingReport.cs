@@ -47,6 +47,30 @@ public static class SortingReport
             .Figure(a.Figures["llc_traces"], "SGLD loss traces");
         report.Heading("The paper's claims: this run's verdicts").Claims(Claims(a, r));
         folder.WriteReport(report.ToString());
+        WriteAnalysisJson(folder, a);
+    }
+
+    /// <summary>analysis.json: the analysis' headline numbers, machine-readable (the sweep report aggregates these).</summary>
+    public const string AnalysisFileName = "analysis.json";
+
+    static void WriteAnalysisJson(RunFolder folder, SortingAnalysisResult a)
+    {
+        var json = new System.Text.Json.Nodes.JsonObject
+        {
+            ["mode"] = a.Modes.Mode.ToString(),
+            ["val_loss"] = a.Clean.Loss,
+            ["val_acc"] = a.Clean.Accuracy,
+            ["mean_p_correct"] = a.Clean.MeanCorrectProbability,
+            ["train_loss"] = a.TrainLoss,
+            ["llc_mean"] = a.Llc.Mean,
+            ["llc_std"] = a.Llc.Std,
+            ["llc_diverged"] = a.Llc.Diverged,
+            ["copied_per_head"] = new System.Text.Json.Nodes.JsonArray(a.Modes.Heads.Select(h => (System.Text.Json.Nodes.JsonNode?)h.Copies.Length).ToArray()),
+            ["max_copy_overlap"] = a.Modes.MaxCopyOverlap,
+            ["suppression_pair"] = a.Modes.SuppressionPair is { } pair ? $"{pair.Copier}->{pair.Suppressor}" : null,
+            ["attention_agreement"] = double.IsNaN(a.AttentionAgreement) ? null : a.AttentionAgreement,
+        };
+        Forge.Models.Checkpoints.AtomicFile.WriteAllText(Path.Combine(folder.Root, AnalysisFileName), json.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }) + "\n");
     }
 
     static IEnumerable<ClaimVerdict> Claims(SortingAnalysisResult a, SortingRecipe r)
