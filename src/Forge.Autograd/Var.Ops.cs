@@ -31,6 +31,9 @@ public sealed partial class Var<T>
     /// <summary>this [..., m, k] · other [k, n] or [b…, k, n].</summary>
     public Var<T> MatMul(Var<T> other) => MatMulOp<T>.Apply(this, other);
 
+    /// <summary>this [..., k] · weight [k, n] + bias [n], fused (nn.Linear with the weight stored [in, out]).</summary>
+    public Var<T> Linear(Var<T> weight, Var<T> bias) => MatMulOp<T>.Linear(this, weight, bias);
+
     public Var<T> Sum() => SumOp<T>.All(this, mean: false);
     public Var<T> Mean() => SumOp<T>.All(this, mean: true);
     public Var<T> Sum(int axis, bool keepDim = false) => SumOp<T>.Apply(this, axis, keepDim, mean: false);

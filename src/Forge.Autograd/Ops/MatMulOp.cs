@@ -20,26 +20,39 @@ internal sealed class MatMulOp<T> : Op<T> where T : unmanaged, IFloatingPointIee
     readonly MatrixLayout _a, _b;
     readonly int _m, _n, _k, _batch;
 
-    MatMulOp(Var<T> a, Var<T> b, MatrixLayout la, MatrixLayout lb, int m, int n, int k, int batch) : base("MatMul", a, b)
+    readonly int[]? _biasShape, _biasStrides;   // [m, n] and [0, 1]: the bias row repeated down C
+
+    MatMulOp(Var<T>[] inputs, MatrixLayout la, MatrixLayout lb, int m, int n, int k, int batch)
+        : base(inputs.Length == 3 ? "Linear" : "MatMul", inputs)
     {
         (_a, _b, _m, _n, _k, _batch) = (la, lb, m, n, k, batch);
+        if (inputs.Length == 3) (_biasShape, _biasStrides) = ([m, n], [0, 1]);
     }
 
     public static Var<T> Apply(Var<T> a, Var<T> b)
     {
         if (a.Rank < 2 || b.Rank < 2) throw new ShapeException("MatMul", "operands need at least 2 axes", a.Shape, b.Shape);
         if (a.Size(-1) != b.Size(-2)) throw new ShapeException("MatMul", "inner dimensions differ", a.Shape, b.Shape);
-        return b.Rank == 2 ? ApplyToWeight(a, b) : ApplyBatched(a, b);
+        return b.Rank == 2 ? ApplyToWeight(a, b, null) : ApplyBatched(a, b);
     }
 
-    static Var<T> ApplyToWeight(Var<T> a, Var<T> w)
+    /// <summary>x [..., k] · W [k, n] + bias [n] in one op: the bias is written into C before the GEMM accumulates onto it.</summary>
+    public static Var<T> Linear(Var<T> x, Var<T> w, Var<T> bias)
+    {
+        if (x.Rank < 2 || w.Rank != 2 || x.Size(-1) != w.Size(0)) throw new ShapeException("Linear", "needs x [..., k] and W [k, n]", x.Shape, w.Shape);
+        if (bias.Rank != 1 || bias.Size(0) != w.Size(1)) throw new ShapeException("Linear", "bias must be [n] for W [k, n]", w.Shape, bias.Shape);
+        return ApplyToWeight(x, w, ContiguousOp<T>.Ensure(bias));
+    }
+
+    static Var<T> ApplyToWeight(Var<T> a, Var<T> w, Var<T>? bias)
     {
         a = ContiguousOp<T>.Ensure(a);
         w = EnsureMatrix(w);
         int k = a.Size(-1), n = w.Size(1), m = a.Data.Length / Math.Max(k, 1);
         var la = new MatrixLayout(false, Math.Max(k, 1), 0, 1);
         int[] shape = [.. a.Shape[..^1], n];
-        return new MatMulOp<T>(a, w, la, MatrixLayout.Of(w.Data)!.Value, m, n, k, 1).Run(new Tensor<T>(shape));
+        Var<T>[] inputs = bias is null ? [a, w] : [a, w, bias];
+        return new MatMulOp<T>(inputs, la, MatrixLayout.Of(w.Data)!.Value, m, n, k, 1).Run(new Tensor<T>(shape));
     }
 
     static Var<T> ApplyBatched(Var<T> a, Var<T> b)
@@ -56,7 +69,7 @@ internal sealed class MatMulOp<T> : Op<T> where T : unmanaged, IFloatingPointIee
         la = la with { Batch = batch };
         lb = lb with { Batch = batch };
         int[] shape = [.. a.Shape[..^1], n];
-        return new MatMulOp<T>(a, b, la, lb, m, n, k, batch).Run(new Tensor<T>(shape));
+        return new MatMulOp<T>([a, b], la, lb, m, n, k, batch).Run(new Tensor<T>(shape));
     }
 
     static Var<T> EnsureMatrix(Var<T> x) => MatrixLayout.Of(x.Data) is null ? ContiguousOp<T>.Ensure(x) : x;
@@ -65,11 +78,20 @@ internal sealed class MatMulOp<T> : Op<T> where T : unmanaged, IFloatingPointIee
     Var<T> B => Inputs[1];
     static ReadOnlySpan<T> From(Tensor<T> t) => t.HostArray.AsSpan(t.Offset);
 
-    // C (batch, m, n) = A (batch, m, k) · B (batch, k, n)
-    public override void Forward() =>
+    // C (batch, m, n) = A (batch, m, k) · B (batch, k, n)  [+ bias (n) on every row]
+    public override void Forward()
+    {
+        T beta = T.Zero;
+        if (_biasShape is not null)
+        {
+            var bias = Inputs[2].Data;
+            Elementwise.Copy(_biasShape, bias.HostArray, bias.Offset, _biasStrides, Span(Output.Data));
+            beta = T.One;
+        }
         Gemm.RunBatched(_a.Transposed, _b.Transposed, _m, _n, _k, T.One,
             From(A.Data), _a.LeadingDimension, _a.BatchStride, From(B.Data), _b.LeadingDimension, _b.BatchStride,
-            T.Zero, Span(Output.Data), _n, (long)_m * _n, _batch);
+            beta, Span(Output.Data), _n, (long)_m * _n, _batch);
+    }
 
     public override void Backward()
     {
@@ -80,6 +102,8 @@ internal sealed class MatMulOp<T> : Op<T> where T : unmanaged, IFloatingPointIee
                 dC, _n, (long)_m * _n, From(B.Data), _b.LeadingDimension, _b.BatchStride,
                 T.One, Span(A.Grad), _k, (long)_m * _k, _batch);
         if (NeedsGrad(1)) AccumulateB(dC);
+        // bias (n) was added to every row: dbias += Σ_rows dC
+        if (_biasShape is not null && NeedsGrad(2)) Elementwise.ReduceBroadcast(_biasShape, dC, Inputs[2].ShapeSpan, Span(Inputs[2].Grad));
     }
 
     void AccumulateB(ReadOnlySpan<T> dC)

@@ -58,14 +58,14 @@ public sealed class AttentionLayer<T> where T : unmanaged, IFloatingPointIeee754
             var result = hooks.Hook(HookNames.Result(_layer), perHead.Reshape(_heads, batch, positions, _dModel).Permute(1, 2, 0, 3));
             return result.Sum(2) + BO;
         }
-        return z.Reshape(batch, positions, _heads * _dHead).MatMul(WO.Reshape(_heads * _dHead, _dModel)) + BO;
+        return z.Reshape(batch, positions, _heads * _dHead).Linear(WO.Reshape(_heads * _dHead, _dModel), BO);
     }
 
     /// <summary>x·W[h] + b[h] for all heads at once: [batch, pos, d_model] → [batch, pos, head, d_head].</summary>
     Var<T> Project(Var<T> x, Var<T> w, Var<T> b, int batch, int positions)
     {
         var allHeads = w.Permute(1, 0, 2).Reshape(_dModel, _heads * _dHead);   // [d_model, head·d_head]
-        return (x.MatMul(allHeads) + b.Reshape(_heads * _dHead)).Reshape(batch, positions, _heads, _dHead);
+        return x.Linear(allHeads, b.Reshape(_heads * _dHead)).Reshape(batch, positions, _heads, _dHead);
     }
 
     bool NeedsUnfused(HookSet<T>? hooks) => hooks is not null &&

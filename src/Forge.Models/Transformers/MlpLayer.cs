@@ -26,10 +26,10 @@ public sealed class MlpLayer<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     public Var<T> Forward(Var<T> x, HookSet<T>? hooks)
     {
-        var pre = x.MatMul(WIn) + BIn;
+        var pre = x.Linear(WIn, BIn);
         pre = hooks.Hook(HookNames.MlpPre(_layer), pre);
         var post = pre.Gelu();
         post = hooks.Hook(HookNames.MlpPost(_layer), post);
-        return post.MatMul(WOut) + BOut;
+        return post.Linear(WOut, BOut);
     }
 }

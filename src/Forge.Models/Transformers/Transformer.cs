@@ -66,6 +66,6 @@ public sealed class Transformer<T> where T : unmanaged, IFloatingPointIeee754<T>
         var residual = embed + pos;
         foreach (var block in Blocks) residual = block.Forward(residual, hooks);
         var normalized = hooks.Hook(HookNames.FinalNormalized, LnFinal.Forward(residual));
-        return normalized.MatMul(WU) + BU;
+        return normalized.Linear(WU, BU);
     }
 }

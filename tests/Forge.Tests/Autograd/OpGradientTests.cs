@@ -64,6 +64,14 @@ public class OpGradientTests
     }
 
     [Test]
+    public void LinearWithFusedBias()
+    {
+        Check(v => v[0].Linear(v[1], v[2]), Normal(4, 3), Normal(3, 5), Normal(5));
+        Check(v => v[0].Linear(v[1], v[2]), Normal(2, 7, 3), Normal(3, 1), Normal(1));
+        Check(v => v[0].Linear(v[1].Transpose(0, 1), v[2]), Normal(6, 4), Normal(5, 4), Normal(5));
+    }
+
+    [Test]
     public void BatchedMatMulWithTransposedViews()
     {
         Check(v => v[0].MatMul(v[1]), Normal(2, 3, 4, 5), Normal(2, 3, 5, 2));
