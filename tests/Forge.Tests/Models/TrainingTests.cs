@@ -165,3 +165,19 @@ public class TrainingTests
         Assert.That(b.Grad[0], Is.EqualTo(0.8).Within(1e-6));
     }
 }
+
+public class FreshSamplesTests
+{
+    [Test]
+    public void EachStepGetsItsOwnReproducibleBatch()
+    {
+        var source = new FreshSamples<double[]>(seed: 9, (rng, batch) => { for (int i = 0; i < batch.Length; i++) batch[i] = rng.NextDouble(); });
+        double[] a = new double[4], b = new double[4], c = new double[4];
+        source.Fill(5, a);
+        source.Fill(6, b);
+        source.Fill(5, c);
+        Assert.That(c, Is.EqualTo(a), "step 5 again: same batch (what resuming relies on)");
+        Assert.That(b, Is.Not.EqualTo(a));
+        Assert.That(source.StepsPerEpoch, Is.EqualTo(0));
+    }
+}
