@@ -23,16 +23,23 @@ public sealed class LlcCalibrationCommand : ICliCommand
         var step = new Option<long?>("--step") { Description = "Checkpoint step (default: the latest).", HelpName = "N" };
         var epsilons = new Option<string>("--epsilons") { Description = "Comma-separated SGLD step sizes.", DefaultValueFactory = _ => "1e-5,3e-5,1e-4,3e-4" };
         var gammas = new Option<string>("--gammas") { Description = "Comma-separated localisation strengths.", DefaultValueFactory = _ => "100,1000" };
-        var command = new Command("llc-calibrate", "Compare LLC estimates and SGLD loss traces over a grid of ε and γ on one checkpoint (llc-calibration.md).")
+        var nBetas = new Option<string?>("--nbetas") { Description = "Comma-separated nβ values (default: the run's)." };
+        var chains = OptionFactory.Int("--chains", "Chains per setting (default: the run's).", 0, 0);
+        var draws = OptionFactory.Int("--draws", "Draws per chain (default: the run's).", 0, 0);
+        var command = new Command("llc-calibrate", "Compare LLC estimates and SGLD loss traces over a grid of ε, γ and nβ on one checkpoint (llc-calibration.md).")
         {
-            run, step, epsilons, gammas,
+            run, step, epsilons, gammas, nBetas, chains, draws,
         };
         command.SetAction(parse =>
         {
             var output = parse.InvocationConfiguration.Output;
             var folder = RunFolder.Open("sorting", parse.GetValue(run)!, resume: true);
             var training = SortingRunFolder.Load(folder, parse.GetValue(step));
-            Calibrate(folder, training, Parse(parse.GetValue(epsilons)!, "--epsilons"), Parse(parse.GetValue(gammas)!, "--gammas"), output);
+            var settings = training.Recipe.Llc(training.Seed);
+            if (parse.GetValue(chains) > 0) settings = settings with { Chains = parse.GetValue(chains) };
+            if (parse.GetValue(draws) > 0) settings = settings with { Draws = parse.GetValue(draws) };
+            double?[] betas = parse.GetValue(nBetas) is string list ? Parse(list, "--nbetas").Select(b => (double?)b).ToArray() : [settings.NBeta];
+            Calibrate(folder, training, settings, Parse(parse.GetValue(epsilons)!, "--epsilons"), Parse(parse.GetValue(gammas)!, "--gammas"), betas, output);
             return ExitCodes.Success;
         });
         return command;
@@ -48,31 +55,36 @@ public sealed class LlcCalibrationCommand : ICliCommand
         return parsed.Length > 0 ? parsed : throw new UsageException($"{option} needs at least one value");
     }
 
-    static void Calibrate(RunFolder folder, SortingTraining training, double[] epsilons, double[] gammas, TextWriter output)
+    static void Calibrate(RunFolder folder, SortingTraining training, LlcSettings baseSettings, double[] epsilons, double[] gammas, double?[] nBetas, TextWriter output)
     {
         double trainLoss = new TokenEvaluator<float>(training.Model, training.Train, 1024).Evaluate().Loss;
-        var baseSettings = training.Recipe.Llc(training.Seed);
+        double chance = Math.Log(training.Recipe.Task.Vocabulary);
         var report = new ReportBuilder(folder.Root).Heading("LLC calibration", 1)
             .Paragraph($"Checkpoint {folder.LatestCheckpointStep()} of this run; L(w*) = {trainLoss:F5} on the full training set; " +
                        $"{baseSettings.Chains} chains × ({baseSettings.BurnIn} burn-in + {baseSettings.Draws} draws), batch {baseSettings.BatchSize}, nβ = {baseSettings.ResolvedNBeta:F1}.");
         var rows = new List<IReadOnlyList<object?>>();
+        foreach (double? nBeta in nBetas)
         foreach (double gamma in gammas)
             foreach (double epsilon in epsilons)
             {
-                var settings = baseSettings with { Epsilon = epsilon, Gamma = gamma };
+                var settings = baseSettings with { Epsilon = epsilon, Gamma = gamma, NBeta = nBeta };
                 var llc = LocalLearningCoefficient.Estimate(training.Model, training.Train, settings, trainLoss);
-                string name = $"llc_calibration_eps{epsilon:0.#####e0}_gamma{gamma:0}.png".Replace("+", "");
+                string name = $"llc_calibration_eps{epsilon:0.#####e0}_gamma{gamma:0}_nbeta{settings.ResolvedNBeta:0}.png".Replace("+", "");
                 string path = folder.FigurePath(name);
                 Figures.Lines(path, llc.LossTraces.Select((t, c) => Series.OverIndex($"chain {c}", t)).ToList(),
-                    $"ε = {epsilon:G3}, γ = {gamma:G3}: λ̂ = {llc.Mean:F1} ± {llc.Std:F1}", "SGLD step", "minibatch loss");
+                    $"ε = {epsilon:G3}, γ = {gamma:G3}, nβ = {settings.ResolvedNBeta:G3}: λ̂ = {llc.Mean:F1} ± {llc.Std:F1}", "SGLD step", "minibatch loss");
                 double plateau = Plateau(llc.LossTraces, settings.BurnIn);
+                double drawLoss = llc.LossTraces.Average(t => t.Skip(settings.BurnIn).Average());
+                double rise = (drawLoss - trainLoss) / (chance - trainLoss);
                 rows.Add([epsilon.ToString("G3", CultureInfo.InvariantCulture), gamma.ToString("G3", CultureInfo.InvariantCulture),
-                    $"{llc.Mean:F1} ± {llc.Std:F1}", llc.Diverged ? "yes" : "no", plateau.ToString("F3", CultureInfo.InvariantCulture)]);
-                report.Figure(path, $"ε = {epsilon:G3}, γ = {gamma:G3}");
-                output.WriteLine($"ε {epsilon,-8:G3} γ {gamma,-6:G3} λ̂ {llc.Mean,8:F1} ± {llc.Std,-6:F1} diverged {llc.Diverged}, drift {plateau:F3}");
+                    settings.ResolvedNBeta.ToString("G4", CultureInfo.InvariantCulture), $"{llc.Mean:F1} ± {llc.Std:F1}", llc.Diverged ? "yes" : "no",
+                    plateau.ToString("F3", CultureInfo.InvariantCulture), drawLoss.ToString("F4", CultureInfo.InvariantCulture), rise.ToString("P1", CultureInfo.InvariantCulture)]);
+                report.Figure(path, $"ε = {epsilon:G3}, γ = {gamma:G3}, nβ = {settings.ResolvedNBeta:G3}");
+                output.WriteLine($"ε {epsilon,-8:G3} γ {gamma,-7:G3} nβ {settings.ResolvedNBeta,-7:G4} λ̂ {llc.Mean,9:F1} ± {llc.Std,-7:F1} diverged {llc.Diverged}, drift {plateau:F3}, draw loss {drawLoss:F4} ({rise:P1} of the way to chance)");
             }
-        report.Heading("Summary").Table(["ε", "γ", "λ̂ (mean ± std)", "diverged", "drift"], rows)
-            .Paragraph("drift = (mean loss of the last quarter of the draws − mean of the first quarter) / (mean draw loss − L(w*)): near 0 when the traces have levelled off.");
+        report.Heading("Summary").Table(["ε", "γ", "nβ", "λ̂ (mean ± std)", "diverged", "drift", "mean draw loss", "rise toward chance"], rows)
+            .Paragraph("drift = (mean loss of the last quarter of the draws − mean of the first quarter) / (mean draw loss − L(w*)): near 0 when the traces have levelled off. " +
+                       $"rise toward chance = (mean draw loss − L(w*)) / (ln {training.Recipe.Task.Vocabulary} − L(w*)): a chain that climbs to chance-level loss has left the basin, and λ̂ then only measures nβ·(chance − L(w*)), not the basin's geometry.");
         Forge.Models.Checkpoints.AtomicFile.WriteAllText(Path.Combine(folder.Root, "llc-calibration.md"), report.ToString());
         output.WriteLine($"written: {Path.Combine(folder.Root, "llc-calibration.md")}");
     }
