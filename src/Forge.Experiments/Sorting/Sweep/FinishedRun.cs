@@ -116,7 +116,7 @@ public sealed record FinishedRun(string Folder, SortingSetting Setting, ulong Se
     /// <summary>
     /// Every finished sorting run under <paramref name="paths"/> (each a run folder or a folder holding
     /// some, searched recursively), each once, ordered by setting and seed; and the sorting run folders
-    /// found unfinished (config.json without analysis.json).
+    /// found unfinished (config.json without analysis.json) or unreadable (with the reason).
     /// </summary>
     public static (IReadOnlyList<FinishedRun> Finished, IReadOnlyList<string> Unfinished) FindAll(IEnumerable<string> paths)
     {
@@ -127,7 +127,14 @@ public sealed record FinishedRun(string Folder, SortingSetting Setting, ulong Se
             if (!Directory.Exists(path)) throw new Cli.UsageException($"--runs '{path}' is not a folder");
             foreach (var folder in FoldersWithConfig(Path.GetFullPath(path)))
             {
-                if (Read(folder) is { } run) finished[run.Folder] = run;
+                FinishedRun? run;
+                try { run = Read(folder); }
+                catch (InvalidDataException e)
+                {
+                    unfinished.Add($"{folder} (unreadable: {e.InnerException?.Message ?? e.Message})");
+                    continue;
+                }
+                if (run is not null) finished[run.Folder] = run;
                 else if (IsSortingConfig(Path.Combine(folder, RunFolder.ConfigFileName))) unfinished.Add(folder);
             }
         }

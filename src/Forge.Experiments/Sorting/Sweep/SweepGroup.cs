@@ -51,6 +51,17 @@ public sealed record SweepGroup(string Name, string Title, SweepDimension Dimens
     public static bool IsGapSetting(SortingSetting setting) =>
         setting.Differences().All(d => d is SweepDimension.MaxValue or SweepDimension.ListLength or SweepDimension.GapMean);
 
+    /// <summary>The name of the varied value, as a table column.</summary>
+    public string ValueName => Dimension switch
+    {
+        SweepDimension.WeightDecay => "weight decay",
+        SweepDimension.MaxValue => "max_value",
+        SweepDimension.ListLength => "list length n",
+        SweepDimension.GapMean => "lists",
+        SweepDimension.Heads => "heads",
+        _ => "LayerNorm",
+    };
+
     /// <summary>The group's varied value for a setting, as the report shows it ("0.005", "30", "uniform", "on").</summary>
     public string Label(SortingSetting setting) => Dimension switch
     {

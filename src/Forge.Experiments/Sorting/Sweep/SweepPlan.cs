@@ -26,7 +26,8 @@ public sealed class SweepPlan
     SweepPlan(string root, IReadOnlyList<SweepGroup> groups, int seeds, ulong firstSeed, IReadOnlyList<string> runArgs)
     {
         (Root, Groups, Seeds, FirstSeed, RunArgs) = (root, groups, seeds, firstSeed, runArgs);
-        Settings = groups.SelectMany(g => g.Settings).Distinct().ToList();
+        // The base recipe first: it is the reference of every group and the evidence of claim 1.
+        Settings = groups.SelectMany(g => g.Settings).Distinct().OrderBy(s => s.IsBase ? 0 : 1).ToList();
         Runs = Settings.SelectMany(s => Enumerable.Range(0, seeds).Select(i => RunOf(s, firstSeed + (ulong)i))).ToList();
     }
 
@@ -36,7 +37,7 @@ public sealed class SweepPlan
     public int Seeds { get; }
     public ulong FirstSeed { get; }
     public IReadOnlyList<string> RunArgs { get; }
-    /// <summary>The distinct settings of the chosen groups, in group order.</summary>
+    /// <summary>The distinct settings of the chosen groups: the base recipe (when chosen), then the others in group order.</summary>
     public IReadOnlyList<SortingSetting> Settings { get; }
     /// <summary>Every run: settings × seeds.</summary>
     public IReadOnlyList<SweepRun> Runs { get; }
