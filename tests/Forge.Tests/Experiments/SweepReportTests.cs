@@ -48,26 +48,26 @@ public class SweepReportTests
         Add(B, 5, i => i < 4 ? SortingMode.VocabularySplitting : SortingMode.Overlapping, i => i < 4 ? 40 + i : 60);
         Add(B with { WeightDecay = 0 }, 5, i => i < 2 ? SortingMode.VocabularySplitting : i < 4 ? SortingMode.CopySuppression : SortingMode.Overlapping,
             i => i < 4 ? 45 : 55, delta: 0.03);
-        Add(B with { MaxValue = 30 }, 3, _ => SortingMode.Overlapping);
-        Add(B with { ListLength = 15 }, 3, _ => SortingMode.Overlapping);
+        Add(B with { MaxValue = 30 }, 4, _ => SortingMode.Overlapping);
+        Add(B with { ListLength = 15 }, 4, _ => SortingMode.Overlapping);
         Add(B with { Heads = 1 }, 2, _ => SortingMode.SingleHead, acc: 0.95);
 
         var claims = SweepClaims.Evaluate(SettingSummary.Of(runs));
         Assert.That(claims.Select(c => c.Claim[..2]), Is.EqualTo(new[] { "1.", "2.", "3.", "4.", "5.", "6." }));
         Assert.That(claims[0].Verdict, Is.EqualTo(Verdict.Supported));
         Assert.That(claims[0].Evidence, Does.Contain("**5 seeds**"));
-        // 8 of 16 multi-head runs organised (base 4 of 5, wd-0 4 of 5, δ̄ settings 0 of 6): 0.5 → partly.
-        Assert.That(claims[1].Verdict, Is.EqualTo(Verdict.PartlySupported));
-        Assert.That(claims[1].Evidence, Does.Contain("8 of **16 multi-head runs**"));
+        // 8 of 18 multi-head runs organised (base 4 of 5, wd-0 4 of 5, δ̄ settings 0 of 8): 0.44 < 0.5.
+        Assert.That(claims[1].Verdict, Is.EqualTo(Verdict.NotSupported));
+        Assert.That(claims[1].Evidence, Does.Contain("8 of **18 multi-head runs**"));
         Assert.That(claims[2].Verdict, Is.EqualTo(Verdict.Supported), claims[2].Evidence);   // lower in base and wd-0
         Assert.That(claims[2].Evidence, Does.Contain("2 of 2 settings").And.Contain("**10 runs**"));
         Assert.That(claims[3].Verdict, Is.EqualTo(Verdict.Supported));
         Assert.That(claims[3].Evidence, Does.Contain("2 of **5 runs without**").And.Contain("4 of **5 runs with**"));
         Assert.That(claims[4].Verdict, Is.EqualTo(Verdict.Supported));
         Assert.That(claims[4].Evidence, Does.Contain("**2 copy-suppression runs**"));
-        // δ̄ settings: n-15 (3.25), max-30 (2.91) all overlapping, base (4.73) 4/5 splitting: fraction moves by 0.8.
+        // δ̄ settings: max-30 (2.91) and n-15 (3.25) all overlapping, base (4.73) 4 of 5 splitting: mode depends on δ̄.
         Assert.That(claims[5].Verdict, Is.EqualTo(Verdict.PartlySupported), claims[5].Evidence);
-        Assert.That(claims[5].Evidence, Does.Contain("**11 runs**").And.Contain("not tested here"));
+        Assert.That(claims[5].Evidence, Does.Contain("**13 runs**").And.Contain("not tested here"));
     }
 
     [Test]
@@ -80,6 +80,25 @@ public class SweepReportTests
             Verdict.NotTested, Verdict.Inconclusive, Verdict.Inconclusive, Verdict.NotTested, Verdict.NotTested, Verdict.NotTested,
         }));
         Assert.That(SweepClaims.Evaluate([]).All(c => c.Verdict is Verdict.NotTested or Verdict.Inconclusive));
+    }
+
+    [Test]
+    public void StatisticsMatchHandComputedValues()
+    {
+        Assert.That(SweepStats.Median([3, 1, 2]), Is.EqualTo(2));
+        Assert.That(SweepStats.Median([4, 1, 2, 3]), Is.EqualTo(2.5));
+        Assert.That(SweepStats.Median([]), Is.NaN);
+        Assert.That(SweepStats.MeanStd([1, 2, 3]), Is.EqualTo((2.0, 1.0, 3)));
+        Assert.That(SweepStats.Spearman([1, 2, 3, 4], [10, 20, 35, 40]), Is.EqualTo(1).Within(1e-12));
+        Assert.That(SweepStats.Spearman([1, 2, 3, 4], [4, 3, 2, 1]), Is.EqualTo(-1).Within(1e-12));
+        Assert.That(SweepStats.Spearman([1, 2, 3], [5, 5, 5]), Is.NaN);
+        Assert.That(SweepStats.SignTest(5, 5), Is.EqualTo(2.0 / 32).Within(1e-12));
+        Assert.That(SweepStats.SignTest(2, 4), Is.EqualTo(1));
+        int[] groups = [0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1];
+        var separated = SweepStats.PermutationTest(groups, [0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1]);
+        Assert.That(separated.ChiSquare, Is.EqualTo(12).Within(1e-9));
+        Assert.That(separated.PValue, Is.LessThan(0.01));
+        Assert.That(SweepStats.PermutationTest(groups, [0, 1, 0, 1, 0, 1, 1, 0, 1, 0, 1, 0]).PValue, Is.GreaterThan(0.5));
     }
 
     [Test]

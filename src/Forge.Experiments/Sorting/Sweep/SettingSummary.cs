@@ -15,12 +15,21 @@ public sealed record SettingSummary(SortingSetting Setting, IReadOnlyList<Finish
     /// <summary>The short name of a mode.</summary>
     public static string Label(SortingMode mode) => Modes.First(m => m.Mode == mode).Label;
 
-    /// <summary>Groups runs by setting, in setting-name order (base first).</summary>
+    /// <summary>Groups runs by setting: the base first, then the sweep groups' settings in group order, then any others by name.</summary>
     public static IReadOnlyList<SettingSummary> Of(IEnumerable<FinishedRun> runs) =>
         runs.GroupBy(r => r.Setting)
             .Select(g => new SettingSummary(g.Key, g.OrderBy(r => r.Seed).ToList()))
-            .OrderBy(s => s.Setting.IsBase ? 0 : 1).ThenBy(s => s.Setting.Name, StringComparer.Ordinal)
+            .OrderBy(s => s.Setting.IsBase ? -1 : FirstGroup(s.Setting))
+            .ThenBy(s => FirstGroup(s.Setting) < SweepGroup.All.Count ? s.Setting.Value(SweepGroup.All[FirstGroup(s.Setting)].Dimension) : 0)
+            .ThenBy(s => s.Setting.Name, StringComparer.Ordinal)
             .ToList();
+
+    static int FirstGroup(SortingSetting setting)
+    {
+        for (int g = 0; g < SweepGroup.All.Count; g++)
+            if (SweepGroup.All[g].Covers(setting)) return g;
+        return SweepGroup.All.Count;
+    }
 
     public int Seeds => Runs.Count;
 

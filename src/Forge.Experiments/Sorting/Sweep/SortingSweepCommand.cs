@@ -83,7 +83,9 @@ public sealed class SortingSweepCommand : ICliCommand
             output.Write(script);
             return ExitCodes.Success;
         }
-        return Execute(plan, jobs, parallel, threads, _runner ?? new ProcessSweepRunner(launcher), output);
+        if (_runner is not null) return Execute(plan, jobs, parallel, threads, _runner, output);
+        using var processes = new ProcessSweepRunner(launcher);
+        return Execute(plan, jobs, parallel, threads, processes, output);
     }
 
     static int Execute(SweepPlan plan, IReadOnlyList<SweepJob> jobs, int parallel, int threads, ISweepRunner runner, TextWriter output)

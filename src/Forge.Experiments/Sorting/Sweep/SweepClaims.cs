@@ -70,11 +70,13 @@ public static class SweepClaims
         if (comparisons.Count == 0 || runs < 4)
             return new(claim, Verdict.Inconclusive,
                 $"{comparisons.Count} setting(s) with both organised and overlapping runs ({runs} runs) — too few to compare within settings; {pooled}");
-        int lower = comparisons.Count(c => c.Organised < c.Overlapping);
-        var verdict = lower == comparisons.Count ? Verdict.Supported : 2 * lower > comparisons.Count ? Verdict.PartlySupported : Verdict.NotSupported;
+        int lower = comparisons.Count(c => c.Organised < c.Overlapping), m = comparisons.Count;
+        double share = (double)lower / m;
+        var verdict = m >= 2 && lower == m ? Verdict.Supported : share >= 0.75 ? Verdict.PartlySupported : share <= 0.25 ? Verdict.NotSupported : Verdict.Inconclusive;
         string detail = string.Join("; ", comparisons.Select(c => $"{c.Setting}: {F1(c.Organised)} vs {F1(c.Overlapping)}"));
         return new(claim, verdict,
-            $"organised runs have the lower mean LLC in {lower} of {comparisons.Count} settings where both occur (**{runs} runs**): {detail}; {pooled}");
+            $"organised runs have the lower mean LLC in {lower} of {m} settings where both occur (**{runs} runs**; sign test p = {F2(SweepStats.SignTest(lower, m))}): {detail}; {pooled} " +
+            "[ours: supported if lower in all (≥ 2) settings, partly if in ≥ 75 %, not supported if in ≤ 25 %]");
     }
 
     static ClaimVerdict WeightDecay(IReadOnlyList<SettingSummary> settings)
@@ -129,18 +131,22 @@ public static class SweepClaims
             .Select(m => (m.Label, Range: m.Fractions.Max() - m.Fractions.Min(), Rho: SweepStats.Spearman(gaps, m.Fractions)))
             .OrderByDescending(m => m.Range).ToList();
         var top = moves[0];
+        var runsOf = gap.SelectMany((s, i) => s.Runs.Select(r => (Group: i, Label: (int)r.Mode))).ToList();
+        var (_, p) = SweepStats.PermutationTest(runsOf.Select(r => r.Group).ToList(), runsOf.Select(r => r.Label).ToList());
         bool enoughSeeds = gap.All(s => s.Seeds >= 3);
-        var verdict = top.Range >= 0.6 && enoughSeeds ? Verdict.PartlySupported
+        var verdict = p < 0.05 ? Verdict.PartlySupported
             : top.Range <= 0.2 && enoughSeeds ? Verdict.NotSupported
             : Verdict.Inconclusive;
         string table = string.Join("; ", gap.Select(s => $"δ̄ {F2(s.Setting.MeanGap)} ({s.Setting.Name}): " +
             string.Join("/", SettingSummary.Modes.Where(m => m.Mode != SortingMode.SingleHead).Select(m => s.Count(m.Mode))) + $" of {s.Seeds}"));
         return new(claim, verdict,
-            $"over {gap.Count} δ̄ settings (**{runs} runs**, splitting/suppression/overlapping counts): {table}. Largest change: {top.Label} fraction varies by {F2(top.Range)} " +
-            $"(Spearman ρ with δ̄ {F2(top.Rho)}) [ours: δ̄ matters if a fraction moves ≥ 0.6, not if ≤ 0.2, with ≥ 3 seeds each]; {stages}");
+            $"over {gap.Count} δ̄ settings (**{runs} runs**; splitting/suppression/overlapping counts): {table}. Mode depends on the δ̄ setting: permutation χ² test p = {F3(p)}; " +
+            $"largest change: {top.Label} fraction varies by {F2(top.Range)} (Spearman ρ with δ̄ {F2(top.Rho)}) " +
+            $"[ours: δ̄ matters if p < 0.05 (at most partly supported: the stages are a separate half); not supported if no fraction moves more than 0.2 with ≥ 3 seeds each]; {stages}");
     }
 
     static string F1(double v) => double.IsFinite(v) ? v.ToString("F1", CultureInfo.InvariantCulture) : "–";
     static string F2(double v) => double.IsFinite(v) ? v.ToString("F2", CultureInfo.InvariantCulture) : "–";
+    static string F3(double v) => double.IsFinite(v) ? v.ToString("F3", CultureInfo.InvariantCulture) : "–";
     static string F4(double v) => double.IsFinite(v) ? v.ToString("F4", CultureInfo.InvariantCulture) : "–";
 }

@@ -92,15 +92,10 @@ public static class SweepFigures
     static void Ticks(Plot plot, string[] labels)
     {
         plot.Axes.Bottom.SetTicks(Enumerable.Range(0, labels.Length).Select(i => (double)i).ToArray(), labels);
-        if (labels.Length > 6)
-        {
-            plot.Axes.Bottom.TickLabelStyle.Rotation = 45;
-            plot.Axes.Bottom.TickLabelStyle.Alignment = Alignment.MiddleLeft;
-            plot.Axes.Bottom.MinimumSize = 120;
-        }
         plot.Axes.SetLimitsX(-0.6, labels.Length - 0.4);
         plot.Grid.XAxisStyle.IsVisible = false;
     }
 
-    static int Width(int categories) => Math.Max(FigureStyle.Width, 110 * categories + 200);
+    /// <summary>Wide enough that every category's label fits unrotated (setting names are ≤ ~12 characters).</summary>
+    static int Width(int categories) => Math.Max(FigureStyle.Width, 110 * categories + 250);
 }

@@ -52,4 +52,64 @@ public static class SweepStats
         }
         return ranks;
     }
+
+    /// <summary>
+    /// Whether labels depend on groups (e.g. final mode on δ̄ setting): the χ² statistic of the
+    /// groups × labels table, and its p-value from <paramref name="permutations"/> random
+    /// reassignments of the labels to the runs (exact for small counts, where the χ² approximation
+    /// is poor). Deterministic: a fixed seed.
+    /// </summary>
+    public static (double ChiSquare, double PValue) PermutationTest(IReadOnlyList<int> group, IReadOnlyList<int> label, int permutations = 2000)
+    {
+        if (group.Count != label.Count) throw new ArgumentException("SweepStats.PermutationTest: group and label differ in length.");
+        int groups = group.DefaultIfEmpty(-1).Max() + 1, labels = label.DefaultIfEmpty(-1).Max() + 1;
+        double observed = ChiSquare(group, label, groups, labels);
+        var shuffled = label.ToArray();
+        var rng = new Rng(20250130);
+        int atLeast = 0;
+        for (int p = 0; p < permutations; p++)
+        {
+            rng.Shuffle(shuffled.AsSpan());
+            if (ChiSquare(group, shuffled, groups, labels) >= observed - 1e-9) atLeast++;
+        }
+        return (observed, (atLeast + 1.0) / (permutations + 1.0));
+    }
+
+    static double ChiSquare(IReadOnlyList<int> group, IReadOnlyList<int> label, int groups, int labels)
+    {
+        var table = new double[groups, labels];
+        var rows = new double[groups];
+        var columns = new double[labels];
+        for (int i = 0; i < group.Count; i++)
+        {
+            table[group[i], label[i]]++;
+            rows[group[i]]++;
+            columns[label[i]]++;
+        }
+        double n = group.Count, chi = 0;
+        for (int g = 0; g < groups; g++)
+            for (int l = 0; l < labels; l++)
+            {
+                double expected = rows[g] * columns[l] / n;
+                if (expected > 0) chi += (table[g, l] - expected) * (table[g, l] - expected) / expected;
+            }
+        return chi;
+    }
+
+    /// <summary>Two-sided sign test: the probability of a split at least as uneven as <paramref name="successes"/> of <paramref name="trials"/> under p = ½.</summary>
+    public static double SignTest(int successes, int trials)
+    {
+        if (trials == 0) return 1;
+        int k = Math.Min(successes, trials - successes);
+        double tail = 0;
+        for (int i = 0; i <= k; i++) tail += Math.Exp(LogChoose(trials, i) - trials * Math.Log(2));
+        return Math.Min(1, 2 * tail);
+    }
+
+    static double LogChoose(int n, int k)
+    {
+        double result = 0;
+        for (int i = 1; i <= k; i++) result += Math.Log(n - k + i) - Math.Log(i);
+        return result;
+    }
 }
