@@ -69,8 +69,14 @@ public static class SortingReport
             ["max_copy_overlap"] = a.Modes.MaxCopyOverlap,
             ["suppression_pair"] = a.Modes.SuppressionPair is { } pair ? $"{pair.Copier}->{pair.Suppressor}" : null,
             ["attention_agreement"] = double.IsNaN(a.AttentionAgreement) ? null : a.AttentionAgreement,
+            ["ablations"] = new System.Text.Json.Nodes.JsonArray(a.Ablations.Select(x => (System.Text.Json.Nodes.JsonNode?)new System.Text.Json.Nodes.JsonObject
+            {
+                ["head"] = x.Head, ["kind"] = x.Kind, ["delta_loss"] = x.DeltaLoss, ["delta_accuracy"] = x.DeltaAccuracy,
+                ["delta_entropy"] = x.DeltaEntropy, ["delta_confidence"] = x.DeltaConfidence,
+            }).ToArray()),
         };
-        Forge.Models.Checkpoints.AtomicFile.WriteAllText(Path.Combine(folder.Root, AnalysisFileName), json.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }) + "\n");
+        // RunJson's options write NaN/∞ as strings (a diverged LLC must not crash the report).
+        Forge.Models.Checkpoints.AtomicFile.WriteAllText(Path.Combine(folder.Root, AnalysisFileName), json.ToJsonString(RunJson.WriteOptions) + "\n");
     }
 
     static IEnumerable<ClaimVerdict> Claims(SortingAnalysisResult a, SortingRecipe r)

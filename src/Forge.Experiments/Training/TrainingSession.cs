@@ -44,6 +44,11 @@ public sealed class TrainingSession<TBatch> : ITrainingObserver
     public void Run(TextWriter output)
     {
         int start = Folder.IsResumed ? RestoreLatest(output) : 0;
+        if (start >= TotalSteps && Folder.IsFinished)
+        {
+            output.WriteLine($"training already finished at step {start}; summary.json is kept");
+            return;
+        }
         _noEval = Enumerable.Repeat(double.NaN, EvalColumns.Count).ToArray();
         _lastEval = _noEval;
         using (_metrics = Folder.OpenMetrics(EvalColumns, Folder.IsResumed ? start : -1))
