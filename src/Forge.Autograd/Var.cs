@@ -47,6 +47,13 @@ public sealed partial class Var<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     internal void ZeroGradOrAllocate() => Grad.AsSpan().Clear();
 
+    /// <summary>Makes this value's gradient a view of another buffer (a reshape shares its input's gradient).</summary>
+    internal void ShareGrad(Tensor<T> gradient)
+    {
+        if (_grad is not null) throw new InvalidOperationException($"{this}: gradient already allocated");
+        _grad = gradient;
+    }
+
     /// <summary>Creates a parameter (a leaf that requires grad).</summary>
     public static Var<T> Parameter(Tensor<T> data, string? name = null) => new(data, requiresGrad: true, name);
 

@@ -15,6 +15,7 @@ internal sealed class ViewOp<T> : Op<T> where T : unmanaged, IFloatingPointIeee7
 {
     readonly Func<Tensor<T>, Tensor<T>> _view;
     Tensor<T>? _gradView;
+    bool _sharesGrad;
 
     ViewOp(string name, Var<T> x, Func<Tensor<T>, Tensor<T>> view) : base(name, x) => _view = view;
 
@@ -24,15 +25,29 @@ internal sealed class ViewOp<T> : Op<T> where T : unmanaged, IFloatingPointIeee7
         return op.Run(view(x.Data));
     }
 
-    /// <summary>Reshape is a view of contiguous data; a strided input is made contiguous first.</summary>
-    public static Var<T> Reshape(Var<T> x, int[] shape) =>
-        Apply("Reshape", ContiguousOp<T>.Ensure(x), data => data.Reshape(shape));
+    /// <summary>
+    /// Reshape is a view of contiguous data; a strided input is made contiguous first. Since gradients
+    /// are contiguous too, the output's gradient can simply be the input's gradient reshaped — then
+    /// backward has nothing to do. Only for intermediate inputs: a parameter's gradient accumulates
+    /// across backward passes, while every intermediate gradient is zeroed at the start of one.
+    /// </summary>
+    public static Var<T> Reshape(Var<T> x, int[] shape)
+    {
+        x = ContiguousOp<T>.Ensure(x);
+        var output = Apply("Reshape", x, data => data.Reshape(shape));
+        if (output.RequiresGrad && !x.IsLeaf && x.RequiresGrad)
+        {
+            output.ShareGrad(x.Grad.Reshape(output.Shape));
+            ((ViewOp<T>)output.Creator!)._sharesGrad = true;
+        }
+        return output;
+    }
 
     public override void Forward() { } // shares storage with the input
 
     public override void Backward()
     {
-        if (!NeedsGrad(0)) return;
+        if (!NeedsGrad(0) || _sharesGrad) return;
         _gradView ??= _view(Inputs[0].Grad);
         Elementwise.AddStrided(_gradView.ShapeSpan, Span(Output.Grad), _gradView.HostArray, _gradView.Offset, _gradView.StridesSpan);
     }
