@@ -87,15 +87,10 @@ static unsafe class GemmPacking
     static void PackColumnsOfTransposed<T>(T* source, nint ld, int kc, int lines, T* dest, int destWidth)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        for (int j = 0; j < lines; j++)
+        GemmTranspose.Lines(source, ld, lines, kc, dest, destWidth);
+        for (int p = 0; p < kc && lines < destWidth; p++)
         {
-            T* line = source + j * ld;
-            T* column = dest + j;
-            for (int p = 0; p < kc; p++) column[p * destWidth] = line[p];
-        }
-        for (int j = lines; j < destWidth; j++)
-        {
-            for (int p = 0; p < kc; p++) dest[p * destWidth + j] = T.Zero;
+            new Span<T>(dest + p * destWidth + lines, destWidth - lines).Clear();
         }
     }
 }
