@@ -8,7 +8,7 @@ namespace Forge.Kernels;
 /// General matrix multiply, row-major: C = alpha · op(A)·op(B) + beta · C, where op(X) is X or Xᵀ.
 /// This is where nearly all of a transformer's time goes (every linear layer, attention scores and
 /// mixing, and their gradients), so float and double run on an AVX-512 register-blocked, cache-blocked
-/// kernel (<see cref="GemmBlocked"/>), multithreaded over rows of C through <see cref="ForkJoin"/>.
+/// kernel (<see cref="GemmBlocked"/>), multithreaded by splitting C into sub-matrices (<see cref="GemmParallel"/>).
 /// Results are bit-identical for any <see cref="ForkJoin.Threads"/>: threads only decide who
 /// computes a tile, never the order of a sum.
 /// </summary>
@@ -102,7 +102,7 @@ public static unsafe class Gemm
         }
         if (GemmSimd.IsSupported && (typeof(T) == typeof(float) || typeof(T) == typeof(double)))
         {
-            GemmBlocked.Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            GemmParallel.Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
             return;
         }
         // No AVX-512 (or an unusual T): correct but slow.

@@ -12,16 +12,16 @@ namespace Forge.Kernels;
 static unsafe class GemmPacking
 {
     /// <summary>
-    /// Packs slivers [firstSliver, endSliver) of the (kc, nc) block of op(B) whose top-left element is
-    /// <paramref name="b"/>. Sliver s holds columns s·NR .. s·NR+NR−1 as kc rows of NR (element (p, j)
-    /// at dest[s·kc·NR + p·NR + j]); columns past nc are zero.
+    /// Packs the (kc, nc) block of op(B) whose top-left element is <paramref name="b"/>. Sliver s holds
+    /// columns s·NR .. s·NR+NR−1 as kc rows of NR (element (p, j) at dest[s·kc·NR + p·NR + j]);
+    /// columns past nc are zero.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void PackB<T>(bool transB, T* b, nint ldb, int kc, int nc, T* dest, int firstSliver, int endSliver)
+    public static void PackB<T>(bool transB, T* b, nint ldb, int kc, int nc, T* dest)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int nr = GemmMicrokernel.Columns<T>();
-        for (int s = firstSliver; s < endSliver; s++)
+        for (int s = 0; s * nr < nc; s++)
         {
             int j0 = s * nr, cols = Math.Min(nr, nc - j0);
             T* sliver = dest + (nint)s * kc * nr;
