@@ -6,7 +6,7 @@ using BenchmarkDotNet.Jobs;
 namespace Forge.Bench.Gemm;
 
 /// <summary>
-/// A short job (one launch, 3 warm-ups, 10 measured iterations of ~100 ms) so that all ten GEMM cases
+/// A short job (one launch, 3 warm-ups, 10 measured iterations of ~150 ms) so that all ten GEMM cases
 /// finish in a few minutes, plus the median, allocations and GFLOP/s columns.
 /// </summary>
 public class GemmBenchmarkConfig : ManualConfig
@@ -17,7 +17,7 @@ public class GemmBenchmarkConfig : ManualConfig
             .WithLaunchCount(1)
             .WithWarmupCount(3)
             .WithIterationCount(10)
-            .WithIterationTime(Perfolizer.Horology.TimeInterval.FromMilliseconds(100))
+            .WithIterationTime(Perfolizer.Horology.TimeInterval.FromMilliseconds(150))
             .WithId("Short"));
         AddColumn(StatisticColumn.Median);
         AddColumn(new GflopsColumn(benchmarkCase => GemmBenchmarks.Flops((int)benchmarkCase.Parameters["N"])));

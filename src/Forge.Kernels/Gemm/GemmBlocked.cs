@@ -91,16 +91,9 @@ static unsafe class GemmBlocked
     {
         const int mr = GemmMicrokernel.Rows;
         int nr = GemmMicrokernel.Columns<T>();
-        int kc = block.Kc, nc = block.Nc, fullSlivers = block.Mc / mr, edgeRows = block.Mc % mr;
+        int kc = block.Kc, nc = block.Nc, fullSlivers = block.Mc / mr;
         nint rowStride = block.ARowStride, stepStride = block.AStepStride, ldc = block.Ldc;
-
-        // The ragged last sliver cannot be read in place (its missing rows would be read), so pack it once.
-        T* edge = null;
-        if (edgeRows > 0)
-        {
-            edge = GemmBuffers<T>.PackedA(mr * KC);
-            GemmPacking.PackA(block.TransA, block.A + fullSlivers * mr * rowStride, block.Lda, edgeRows, kc, edge);
-        }
+        var edge = EdgeSliver(ref block);
 
         for (int jr = 0; jr < nc; jr += nr)
         {
@@ -109,13 +102,43 @@ static unsafe class GemmBlocked
             for (int s = 0; s < fullSlivers; s++)
             {
                 GemmMicrokernel.Run(kc, block.A + s * mr * rowStride, rowStride, stepStride, bSliver,
-                    block.C + s * mr * ldc + jr, ldc, mr, cols, block.Alpha, block.Beta);
+                    block.C + s * mr * ldc + jr, ldc, 0, mr, cols, block.Alpha, block.Beta);
             }
-            if (edge != null)
+            if (edge.Rows > 0)
             {
-                GemmMicrokernel.Run(kc, edge, 1, mr, bSliver,
-                    block.C + fullSlivers * mr * ldc + jr, ldc, edgeRows, cols, block.Alpha, block.Beta);
+                GemmMicrokernel.Run(kc, edge.A, edge.RowStride, edge.StepStride, bSliver,
+                    block.C + edge.FirstCRow * ldc + jr, ldc, edge.FirstRow, edge.Rows, cols, block.Alpha, block.Beta);
             }
         }
+    }
+
+    /// <summary>How the ragged last sliver of a row block is fed to the microkernel (Rows = 0: there is none).</summary>
+    readonly struct Edge<T>(T* a, int rows, int firstRow, int firstCRow, nint rowStride, nint stepStride) where T : unmanaged
+    {
+        public readonly T* A = a;                     // tile row 0 of A, read with the strides below
+        public readonly int Rows = rows;              // kernel rows, 7 or 14 (or fewer when packed)
+        public readonly int FirstRow = firstRow;      // tile rows before this overlap the sliver above: not stored
+        public readonly int FirstCRow = firstCRow;    // row of C (within the block) of tile row 0
+        public readonly nint RowStride = rowStride, StepStride = stepStride;
+    }
+
+    /// <summary>
+    /// The last mc mod 14 rows. Usually the kernel (7 or 14 rows tall, whichever covers them) reads A
+    /// in place over the rows just above as well, and only the new rows are stored; a block shorter
+    /// than that kernel has no rows above to borrow, so its rows are packed with zero padding.
+    /// </summary>
+    static Edge<T> EdgeSliver<T>(ref Block<T> block) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int edgeRows = block.Mc % GemmMicrokernel.Rows;
+        if (edgeRows == 0) return default;
+        int height = edgeRows <= GemmMicrokernel.HalfRows ? GemmMicrokernel.HalfRows : GemmMicrokernel.Rows;
+        if (block.Mc >= height)
+        {
+            int top = block.Mc - height;
+            return new Edge<T>(block.A + top * block.ARowStride, height, height - edgeRows, top, block.ARowStride, block.AStepStride);
+        }
+        T* packed = GemmBuffers<T>.PackedA(GemmPacking.ASliverWidth * KC);
+        GemmPacking.PackA(block.TransA, block.A, block.Lda, edgeRows, block.Kc, packed);
+        return new Edge<T>(packed, edgeRows, 0, 0, 1, GemmPacking.ASliverWidth);
     }
 }
