@@ -20,7 +20,11 @@ public class GemmBenchmarkConfig : ManualConfig
             .WithIterationTime(Perfolizer.Horology.TimeInterval.FromMilliseconds(150))
             .WithId("Short"));
         AddColumn(StatisticColumn.Median);
-        AddColumn(new GflopsColumn(benchmarkCase => GemmBenchmarks.Flops((int)benchmarkCase.Parameters["N"])));
+        AddColumn(new GflopsColumn(Flops));
         AddDiagnoser(MemoryDiagnoser.Default);
     }
+
+    /// <summary>Floating-point operations of one call of the benchmark case.</summary>
+    protected virtual double Flops(BenchmarkDotNet.Running.BenchmarkCase benchmarkCase) =>
+        GemmBenchmarks.Flops((int)benchmarkCase.Parameters["N"]);
 }

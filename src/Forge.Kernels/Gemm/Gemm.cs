@@ -56,16 +56,13 @@ public static unsafe class Gemm
             };
             // A matrix big enough to keep every thread busy on its own is split by rows instead.
             long fmas = (long)m * n * k;
-            int minMatrices = fmas >= BatchSplitFmas ? batch : (int)Math.Max(1, MinFmasPerTask / Math.Max(1, fmas));
+            int minMatrices = fmas >= BatchSplitFmas ? batch : (int)Math.Max(1, GemmParallel.MinFmasPerTask / Math.Max(1, fmas));
             ForkJoin.For(batch, &job, &BatchBody<T>, minMatrices);
         }
     }
 
     /// <summary>A batch entry with at least this many FMAs is split by rows rather than run whole on one thread.</summary>
     const long BatchSplitFmas = 1 << 22;
-
-    /// <summary>Below this many FMAs a group of batch entries is not worth handing to another thread.</summary>
-    const long MinFmasPerTask = 1 << 18;
 
     struct BatchJob<T> where T : unmanaged
     {

@@ -12,8 +12,9 @@ namespace Forge.Kernels;
 ///       for jr in nc step NR:     one packed B sliver (kc, NR) stays in L1
 ///         for ir in mc step 14:   microkernel: C[ir.., jr..] (+)= A sliver · B sliver
 /// </code>
-/// Full 14-row slivers of A are read in place (both layouts work through the kernel's strides); only
-/// the ragged last sliver of a row block is packed, zero-padded. The k blocks depend on k alone and
+/// A is read in place, never packed (both layouts work through the kernel's strides; packing measured
+/// slower): the ragged last rows of a block are covered by a tile that overlaps the one above, and
+/// only a block shorter than one tile is copied into a zero-padded sliver. The k blocks depend on k alone and
 /// each element's sum runs p = 0, 1, … inside a block, so the result for an element never depends on
 /// which sub-matrix of C a call covers: <see cref="GemmParallel"/> relies on that.
 /// </summary>

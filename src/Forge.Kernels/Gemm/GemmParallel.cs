@@ -21,7 +21,7 @@ namespace Forge.Kernels;
 static unsafe class GemmParallel
 {
     /// <summary>Smallest task worth a thread: ~4 µs of FMAs, well above the ~1 µs fork-join cost.</summary>
-    const long MinFmasPerTask = 1 << 20;
+    public const long MinFmasPerTask = 1 << 20;
 
     /// <summary>Tasks per thread: enough that uneven tasks (edges, a busy core) still balance.</summary>
     const int TasksPerThread = 4;
