@@ -26,8 +26,8 @@ static unsafe class GemmBlocked
     /// <summary>Rows of A per block: 24 slivers · 14 rows · KC · 4 bytes = 336 KB of A, a third of the 1 MB L2.</summary>
     const int MC = 24 * GemmMicrokernel.Rows;
 
-    /// <summary>Columns of a B panel: (KC, NC) floats = 1 MB.</summary>
-    const int NC = 1024;
+    /// <summary>Columns of a B panel: (KC, NC) floats = 512 KB, so panel and A block share the 1 MB L2.</summary>
+    const int NC = 512;
 
     /// <summary>
     /// The k blocks used for a depth of k: equal blocks of at most KC (k = 257 gives 129 + 128, not

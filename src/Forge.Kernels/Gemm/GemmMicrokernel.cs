@@ -15,7 +15,8 @@ namespace Forge.Kernels;
 /// allow about 6×2), and the test CPU executes 512-bit FMAs at full width, doubling the peak.
 /// </para>
 /// A is read through two strides, so the same kernel reads a packed sliver, a transposed A in place,
-/// or row-major A in place; B is always a packed sliver (kc rows of 2 vectors).
+/// or row-major A in place; B is always a packed sliver (kc rows of 2 vectors). A 7-row variant of
+/// the same loop serves short edge tiles (attention heads of 21 rows are 14 + 7).
 /// </summary>
 static unsafe class GemmMicrokernel
 {
