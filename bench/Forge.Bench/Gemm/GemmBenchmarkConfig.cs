@@ -6,7 +6,7 @@ using BenchmarkDotNet.Jobs;
 namespace Forge.Bench.Gemm;
 
 /// <summary>
-/// A short job (one launch, 3 warm-ups, 10 measured iterations of ~150 ms) so that all ten GEMM cases
+/// A short job (one launch, 3 warm-ups, 10 measured iterations of ~150 ms) so that all twenty GEMM cases
 /// finish in a few minutes, plus the median, allocations and GFLOP/s columns.
 /// </summary>
 public class GemmBenchmarkConfig : ManualConfig
