@@ -8,7 +8,7 @@ namespace Forge.Kernels;
 /// General matrix multiply, row-major: C = alpha · op(A)·op(B) + beta · C, where op(X) is X or Xᵀ.
 /// This is where nearly all of a transformer's time goes (every linear layer, attention scores and
 /// mixing, and their gradients), so float and double run on an AVX-512 register-blocked, cache-blocked
-/// kernel (<see cref="GemmBlocked"/>), multithreaded over rows of C through <see cref="ForkJoin"/>.
+/// kernel (<see cref="GemmBlocked"/>), multithreaded by splitting C into sub-matrices (<see cref="GemmParallel"/>).
 /// Results are bit-identical for any <see cref="ForkJoin.Threads"/>: threads only decide who
 /// computes a tile, never the order of a sum.
 /// </summary>
@@ -28,15 +28,16 @@ public static unsafe class Gemm
         GemmArguments.Check(transA, transB, m, n, k, a.Length, lda, b.Length, ldb, c.Length, ldc);
         fixed (T* aPtr = a, bPtr = b, cPtr = c)
         {
-            RunChecked(transA, transB, m, n, k, alpha, aPtr, lda, bPtr, ldb, beta, cPtr, ldc);
+            RunChecked(transA, transB, m, n, k, alpha, aPtr, lda, bPtr, ldb, beta, cPtr, ldc, split: true);
         }
     }
 
     /// <summary>
     /// <paramref name="batch"/> independent GEMMs with the shapes of <see cref="Run{T}"/>: matrix i of
     /// A, B and C starts at i·strideA, i·strideB, i·strideC (a stride of 0 reuses one matrix for all).
-    /// Small matrices are spread over threads one whole matrix each; large ones are each split by rows.
-    /// Writing the same C from several batch entries (strideC = 0 with batch > 1) is undefined.
+    /// Many or small matrices are spread over threads one whole matrix each; a few large ones are each
+    /// split across the threads in turn. Writing the same C from several batch entries (strideC = 0
+    /// with batch > 1) is undefined.
     /// </summary>
     /// <exception cref="ArgumentException">A size or stride is negative, a leading dimension is shorter than a row, or a span is too short.</exception>
     public static void RunBatched<T>(bool transA, bool transB, int m, int n, int k, T alpha,
@@ -54,18 +55,14 @@ public static unsafe class Gemm
                 A = aPtr, Lda = lda, StrideA = strideA, B = bPtr, Ldb = ldb, StrideB = strideB,
                 C = cPtr, Ldc = ldc, StrideC = strideC,
             };
-            // A matrix big enough to keep every thread busy on its own is split by rows instead.
+            // Whole matrices per thread need no fork-join per matrix and no repacking, so that is the
+            // split whenever there are enough of them (or they are too small to split anyway).
             long fmas = (long)m * n * k;
-            int minMatrices = fmas >= BatchSplitFmas ? batch : (int)Math.Max(1, MinFmasPerTask / Math.Max(1, fmas));
+            job.SplitEach = batch < 2 * ForkJoin.Threads && fmas >= 2 * GemmParallel.MinFmasPerTask;
+            int minMatrices = job.SplitEach ? batch : (int)Math.Max(1, GemmParallel.MinFmasPerTask / Math.Max(1, fmas));
             ForkJoin.For(batch, &job, &BatchBody<T>, minMatrices);
         }
     }
-
-    /// <summary>A batch entry with at least this many FMAs is split by rows rather than run whole on one thread.</summary>
-    const long BatchSplitFmas = 1 << 22;
-
-    /// <summary>Below this many FMAs a group of batch entries is not worth handing to another thread.</summary>
-    const long MinFmasPerTask = 1 << 18;
 
     struct BatchJob<T> where T : unmanaged
     {
@@ -75,6 +72,7 @@ public static unsafe class Gemm
         public T* A, B, C;
         public int Lda, Ldb, Ldc;
         public long StrideA, StrideB, StrideC;
+        public bool SplitEach;  // matrices run one after another, each split over the threads
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -85,14 +83,17 @@ public static unsafe class Gemm
         {
             RunChecked(job->TransA, job->TransB, job->M, job->N, job->K, job->Alpha,
                 job->A + i * job->StrideA, job->Lda, job->B + i * job->StrideB, job->Ldb,
-                job->Beta, job->C + i * job->StrideC, job->Ldc);
+                job->Beta, job->C + i * job->StrideC, job->Ldc, job->SplitEach);
         }
     }
 
-    /// <summary>Dispatch after argument checks: trivial cases, then the AVX-512 kernel or the portable fallback.</summary>
+    /// <summary>
+    /// Dispatch after argument checks: trivial cases, then the AVX-512 kernel (split over threads when
+    /// <paramref name="split"/>, else on this thread alone) or the portable fallback.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void RunChecked<T>(bool transA, bool transB, int m, int n, int k, T alpha,
-        T* a, int lda, T* b, int ldb, T beta, T* c, int ldc) where T : unmanaged, IFloatingPointIeee754<T>
+        T* a, int lda, T* b, int ldb, T beta, T* c, int ldc, bool split) where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (m == 0 || n == 0) return;
         if (k == 0 || alpha == T.Zero)
@@ -102,7 +103,8 @@ public static unsafe class Gemm
         }
         if (GemmSimd.IsSupported && (typeof(T) == typeof(float) || typeof(T) == typeof(double)))
         {
-            GemmBlocked.Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            if (split) GemmParallel.Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            else GemmBlocked.Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
             return;
         }
         // No AVX-512 (or an unusual T): correct but slow.

@@ -4,8 +4,8 @@ using System.Runtime.InteropServices;
 namespace Forge.Kernels;
 
 /// <summary>
-/// Per-thread packing buffers, grown on demand and then reused, so steady-state GEMM calls allocate
-/// nothing. They live on the pinned object heap (stable addresses, freed with the thread) and are
+/// Per-thread packing buffers, allocated on a thread's first GEMM and then reused, so steady-state
+/// calls allocate nothing (callers ask for the largest size they will ever need). They live on the pinned object heap (stable addresses, freed with the thread) and are
 /// handed out 64-byte aligned so every packed vector load stays within one cache line.
 /// </summary>
 static unsafe class GemmBuffers<T> where T : unmanaged

@@ -15,7 +15,8 @@ namespace Forge.Kernels;
 /// allow about 6×2), and the test CPU executes 512-bit FMAs at full width, doubling the peak.
 /// </para>
 /// A is read through two strides, so the same kernel reads a packed sliver, a transposed A in place,
-/// or row-major A in place; B is always a packed sliver (kc rows of 2 vectors).
+/// or row-major A in place; B is always a packed sliver (kc rows of 2 vectors). A 7-row variant of
+/// the same loop serves short edge tiles (attention heads of 21 rows are 14 + 7).
 /// </summary>
 static unsafe class GemmMicrokernel
 {
@@ -26,28 +27,43 @@ static unsafe class GemmMicrokernel
     public static int Columns<T>() => 2 * Vector512<T>.Count;
 
     /// <summary>
-    /// C[0..rows, 0..cols] = alpha · A·B + beta · C, where A is (14, kc) with element (i, p) at
-    /// a[i·aRowStride + p·aStepStride], B is a packed (kc, 2W) sliver, and C is row-major with stride ldc.
-    /// Rows of A beyond <paramref name="rows"/> are still read, so they must exist (pad a packed sliver).
-    /// beta == 0 writes C without reading it.
+    /// C[firstRow..rows, 0..cols] = alpha · A·B + beta · C for one tile, where A is (rows, kc) with
+    /// element (i, p) at a[i·aRowStride + p·aStepStride], B is a packed (kc, 2W) sliver, and C (row 0
+    /// of the tile at <paramref name="c"/>) is row-major with stride ldc. The kernel computes 7 or 14
+    /// rows (whichever covers <paramref name="rows"/>), so that many rows of A must exist. Rows before
+    /// <paramref name="firstRow"/> are computed but not stored: an edge tile can overlap the tile above
+    /// it instead of packing a zero-padded copy of A. beta == 0 writes C without reading it.
     /// </summary>
     [SkipLocalsInit, MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run<T>(int kc, T* a, nint aRowStride, nint aStepStride, T* b,
-        T* c, nint ldc, int rows, int cols, T alpha, T beta)
+        T* c, nint ldc, int firstRow, int rows, int cols, T alpha, T beta)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         // The tile goes through L1 (28 stores, 28 loads: noise next to 14·kc FMAs) so that the k loop
         // has nothing but accumulators live: with alpha, beta or C pointers also held in vector
         // registers the JIT runs out of its 32 and spills accumulators inside the loop.
         Vector512<T>* tile = stackalloc Vector512<T>[2 * Rows];
-        Accumulate(kc, a, aRowStride, aStepStride, b, tile);
-        new Epilogue<T>(alpha, beta).Store(tile, c, ldc, rows, cols);
+        if (rows <= HalfRows) Accumulate<T, Half>(kc, a, aRowStride, aStepStride, b, tile);
+        else Accumulate<T, Full>(kc, a, aRowStride, aStepStride, b, tile);
+        new Epilogue<T>(alpha, beta).Store(tile, c, ldc, firstRow, rows, cols);
     }
 
-    /// <summary>tile (14 rows of 2 vectors: row i = tile[2i], tile[2i+1]) = A·B, the register-blocked k loop.</summary>
+    /// <summary>Height of the smaller kernel, for edge tiles: half the FMAs of a full tile.</summary>
+    public const int HalfRows = Rows / 2;
+
+    /// <summary>Kernel heights as types: each instantiation compiles to its own loop, with no per-step branch.</summary>
+    interface IHeight { static abstract bool IsFull { get; } }
+    struct Full : IHeight { public static bool IsFull => true; }
+    struct Half : IHeight { public static bool IsFull => false; }
+
+    /// <summary>
+    /// tile (row i = tile[2i], tile[2i+1]) = A·B over 14 rows, or the first 7 for <see cref="Half"/>:
+    /// the register-blocked k loop.
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    static void Accumulate<T>(int kc, T* a, nint aRowStride, nint aStepStride, T* b, Vector512<T>* tile)
+    static void Accumulate<T, THeight>(int kc, T* a, nint aRowStride, nint aStepStride, T* b, Vector512<T>* tile)
         where T : unmanaged, IFloatingPointIeee754<T>
+        where THeight : struct, IHeight
     {
         int width = Vector512<T>.Count;
         nint rs = aRowStride;
@@ -68,21 +84,28 @@ static unsafe class GemmMicrokernel
             x = Vector512.Create(a[4 * rs]); l4 = Fma(x, b0, l4); r4 = Fma(x, b1, r4);
             x = Vector512.Create(a[5 * rs]); l5 = Fma(x, b0, l5); r5 = Fma(x, b1, r5);
             x = Vector512.Create(a[6 * rs]); l6 = Fma(x, b0, l6); r6 = Fma(x, b1, r6);
-            x = Vector512.Create(a[7 * rs]); l7 = Fma(x, b0, l7); r7 = Fma(x, b1, r7);
-            x = Vector512.Create(a[8 * rs]); l8 = Fma(x, b0, l8); r8 = Fma(x, b1, r8);
-            x = Vector512.Create(a[9 * rs]); l9 = Fma(x, b0, l9); r9 = Fma(x, b1, r9);
-            x = Vector512.Create(a[10 * rs]); l10 = Fma(x, b0, l10); r10 = Fma(x, b1, r10);
-            x = Vector512.Create(a[11 * rs]); l11 = Fma(x, b0, l11); r11 = Fma(x, b1, r11);
-            x = Vector512.Create(a[12 * rs]); l12 = Fma(x, b0, l12); r12 = Fma(x, b1, r12);
-            x = Vector512.Create(a[13 * rs]); l13 = Fma(x, b0, l13); r13 = Fma(x, b1, r13);
+            if (THeight.IsFull)
+            {
+                x = Vector512.Create(a[7 * rs]); l7 = Fma(x, b0, l7); r7 = Fma(x, b1, r7);
+                x = Vector512.Create(a[8 * rs]); l8 = Fma(x, b0, l8); r8 = Fma(x, b1, r8);
+                x = Vector512.Create(a[9 * rs]); l9 = Fma(x, b0, l9); r9 = Fma(x, b1, r9);
+                x = Vector512.Create(a[10 * rs]); l10 = Fma(x, b0, l10); r10 = Fma(x, b1, r10);
+                x = Vector512.Create(a[11 * rs]); l11 = Fma(x, b0, l11); r11 = Fma(x, b1, r11);
+                x = Vector512.Create(a[12 * rs]); l12 = Fma(x, b0, l12); r12 = Fma(x, b1, r12);
+                x = Vector512.Create(a[13 * rs]); l13 = Fma(x, b0, l13); r13 = Fma(x, b1, r13);
+            }
             a += aStepStride;
             b += 2 * width;
         }
 
         tile[0] = l0; tile[1] = r0; tile[2] = l1; tile[3] = r1; tile[4] = l2; tile[5] = r2; tile[6] = l3; tile[7] = r3;
-        tile[8] = l4; tile[9] = r4; tile[10] = l5; tile[11] = r5; tile[12] = l6; tile[13] = r6; tile[14] = l7; tile[15] = r7;
-        tile[16] = l8; tile[17] = r8; tile[18] = l9; tile[19] = r9; tile[20] = l10; tile[21] = r10;
-        tile[22] = l11; tile[23] = r11; tile[24] = l12; tile[25] = r12; tile[26] = l13; tile[27] = r13;
+        tile[8] = l4; tile[9] = r4; tile[10] = l5; tile[11] = r5; tile[12] = l6; tile[13] = r6;
+        if (THeight.IsFull)
+        {
+            tile[14] = l7; tile[15] = r7; tile[16] = l8; tile[17] = r8; tile[18] = l9; tile[19] = r9;
+            tile[20] = l10; tile[21] = r10; tile[22] = l11; tile[23] = r11; tile[24] = l12; tile[25] = r12;
+            tile[26] = l13; tile[27] = r13;
+        }
     }
 
     /// <summary>
@@ -96,11 +119,14 @@ static unsafe class GemmMicrokernel
         readonly Vector512<T> _beta = Vector512.Create(beta);
         readonly bool _readC = beta != T.Zero;
 
-        /// <summary>Writes the first <paramref name="rows"/> rows and <paramref name="cols"/> columns of a parked tile to C.</summary>
+        /// <summary>Writes rows [firstRow, rows) and the first <paramref name="cols"/> columns of a parked tile to C.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Store(Vector512<T>* tile, T* c, nint ldc, int rows, int cols)
+        public void Store(Vector512<T>* tile, T* c, nint ldc, int firstRow, int rows, int cols)
         {
             int width = Vector512<T>.Count;
+            tile += 2 * firstRow;
+            c += firstRow * ldc;
+            rows -= firstRow;
             if (cols == 2 * width && _readC)
             {
                 for (int i = 0; i < rows; i++, c += ldc)

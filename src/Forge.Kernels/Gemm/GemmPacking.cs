@@ -6,96 +6,77 @@ namespace Forge.Kernels;
 
 /// <summary>
 /// Copies blocks of the operands into the layouts the microkernel streams through, whatever the
-/// transpose flags: B becomes slivers of (kc, 2W) and A slivers of (kc, 14), both contiguous and
-/// zero-padded past the matrix edge, so the microkernel never branches on shape or stride.
+/// transpose flags: B becomes slivers of (kc, 2W) and A slivers of (kc, <see cref="ASliverWidth"/>),
+/// both contiguous and zero-padded past the matrix edge, so the microkernel never reads outside the
+/// matrices and never branches on shape.
 /// </summary>
 static unsafe class GemmPacking
 {
     /// <summary>
-    /// Packs slivers [firstSliver, endSliver) of the (kc, nc) block of op(B) whose top-left element is
-    /// <paramref name="b"/>. Sliver s holds columns s·NR .. s·NR+NR−1 as kc rows of NR (element (p, j)
-    /// at dest[s·kc·NR + p·NR + j]); columns past nc are zero.
+    /// Row pitch of a packed A sliver: 14 rows rounded up to 16, so each step starts 64-byte aligned
+    /// (float) and the transposing copy writes whole 8- or 4-wide blocks.
+    /// </summary>
+    public const int ASliverWidth = 16;
+
+    /// <summary>
+    /// Packs the (kc, nc) block of op(B) whose top-left element is <paramref name="b"/>. Sliver s holds
+    /// columns s·NR .. s·NR+NR−1 as kc rows of NR (element (p, j) at dest[s·kc·NR + p·NR + j]);
+    /// columns past nc are zero.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void PackB<T>(bool transB, T* b, nint ldb, int kc, int nc, T* dest, int firstSliver, int endSliver)
+    public static void PackB<T>(bool transB, T* b, nint ldb, int kc, int nc, T* dest)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int nr = GemmMicrokernel.Columns<T>();
-        for (int s = firstSliver; s < endSliver; s++)
+        for (int j0 = 0; j0 < nc; j0 += nr)
         {
-            int j0 = s * nr, cols = Math.Min(nr, nc - j0);
-            T* sliver = dest + (nint)s * kc * nr;
-            if (transB) PackColumnsOfTransposed(b + j0 * ldb, ldb, kc, cols, sliver, nr);
-            else PackRowsOfB(b + j0, ldb, kc, cols, sliver);
+            int cols = Math.Min(nr, nc - j0);
+            T* sliver = dest + (nint)j0 * kc;
+            // op(B)[p, j] is b[j·ldb + p] when transposed (a line per column), else b[p·ldb + j] (a line per step).
+            if (transB) GemmTranspose.Lines(b + j0 * ldb, ldb, cols, kc, sliver, nr, nr);
+            else CopyLines(b + j0, ldb, kc, cols, sliver, nr);
         }
     }
 
     /// <summary>
-    /// Packs a (rows ≤ 14, kc) block of op(A) starting at <paramref name="a"/> into one sliver: element
-    /// (i, p) at dest[p·14 + i], rows past <paramref name="rows"/> zero.
+    /// Packs a (rows ≤ 14, kc) block of op(A) starting at <paramref name="a"/> into one sliver:
+    /// element (i, p) at dest[p·<see cref="ASliverWidth"/> + i], rows past <paramref name="rows"/> zero.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackA<T>(bool transA, T* a, nint lda, int rows, int kc, T* dest)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        const int mr = GemmMicrokernel.Rows;
-        if (transA)
-        {
-            // op(A)[i, p] = a[p·lda + i]: each step's rows are contiguous.
-            if (rows < mr) new Span<T>(dest, kc * mr).Clear();
-            for (int p = 0; p < kc; p++)
-            {
-                new ReadOnlySpan<T>(a + p * lda, rows).CopyTo(new Span<T>(dest + p * mr, rows));
-            }
-        }
-        else
-        {
-            PackColumnsOfTransposed(a, lda, kc, rows, dest, mr);
-        }
-    }
-
-    /// <summary>op(B) stored as is: each of the kc rows is a contiguous run of <paramref name="cols"/> elements.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void PackRowsOfB<T>(T* b, nint ldb, int kc, int cols, T* sliver)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        int width = Vector512<T>.Count;
-        if (cols == 2 * width)
-        {
-            for (int p = 0; p < kc; p++, b += ldb, sliver += 2 * width)
-            {
-                Vector512.Load(b).Store(sliver);
-                Vector512.Load(b + width).Store(sliver + width);
-            }
-            return;
-        }
-        // The last sliver: masked loads never read past the matrix, and the masked-off lanes come back 0.
-        var leftMask = GemmSimd.FirstLanes<T>(cols);
-        var rightMask = GemmSimd.FirstLanes<T>(cols - width);
-        for (int p = 0; p < kc; p++, b += ldb, sliver += 2 * width)
-        {
-            GemmSimd.LoadMasked(b, leftMask).Store(sliver);
-            GemmSimd.LoadMasked(b + width, rightMask).Store(sliver + width);
-        }
+        // op(A)[i, p] is a[p·lda + i] when transposed (a line per step), else a[i·lda + p] (a line per row).
+        if (transA) CopyLines(a, lda, kc, rows, dest, ASliverWidth);
+        else GemmTranspose.Lines(a, lda, rows, kc, dest, ASliverWidth, ASliverWidth);
     }
 
     /// <summary>
-    /// Transposing copy: source line j (at source + j·ld) holds kc consecutive elements; they become
-    /// column j of a (kc, destWidth) row-major block. Columns from <paramref name="lines"/> on are zeroed.
+    /// Straight copy of <paramref name="lines"/> source lines (at source + p·ld) of
+    /// <paramref name="count"/> elements each into rows of <paramref name="destWidth"/> (one or two
+    /// vectors), zero past count. Masked loads never read past the end of a line.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void PackColumnsOfTransposed<T>(T* source, nint ld, int kc, int lines, T* dest, int destWidth)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void CopyLines<T>(T* source, nint ld, int lines, int count, T* dest, int destWidth)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        for (int j = 0; j < lines; j++)
+        int width = Vector512<T>.Count;
+        bool twoVectors = destWidth > width;
+        if (count == destWidth)
         {
-            T* line = source + j * ld;
-            T* column = dest + j;
-            for (int p = 0; p < kc; p++) column[p * destWidth] = line[p];
+            for (int p = 0; p < lines; p++, source += ld, dest += destWidth)
+            {
+                Vector512.Load(source).Store(dest);
+                if (twoVectors) Vector512.Load(source + width).Store(dest + width);
+            }
+            return;
         }
-        for (int j = lines; j < destWidth; j++)
+        var leftMask = GemmSimd.FirstLanes<T>(count);
+        var rightMask = GemmSimd.FirstLanes<T>(count - width);
+        for (int p = 0; p < lines; p++, source += ld, dest += destWidth)
         {
-            for (int p = 0; p < kc; p++) dest[p * destWidth + j] = T.Zero;
+            GemmSimd.LoadMasked(source, leftMask).Store(dest);
+            if (twoVectors) GemmSimd.LoadMasked(source + width, rightMask).Store(dest + width);
         }
     }
 }

@@ -16,16 +16,19 @@ public class GemmTests
     }
 
     [Test]
-    public void SquareDouble([Values(1, 7, 33, 129)] int n, [Values] bool transA, [Values] bool transB)
+    public void SquareDouble([Values(1, 7, 33, 127, 129, 257)] int n, [Values] bool transA, [Values] bool transB)
     {
         GemmCheck.AgainstReference<double>(transA, transB, n, n, n, alpha: 1.0, beta: 0.0, seed: n);
     }
 
-    // m, n, k all different, including k = 1, n = 1, m = 1, and k past one k block (256).
+    // m, n, k all different, including k = 1, n = 1, m = 1, k past one k block (256), m past one row
+    // block (336: 400 ends on an 8-row edge tile, 341 on a 5-row block that must be packed), and
+    // n past one column panel (512).
     static readonly int[][] Rectangles =
     [
         [3, 5, 7], [37, 1, 50], [1, 45, 17], [50, 31, 1], [15, 33, 300], [300, 47, 9],
         [14, 32, 256], [28, 64, 513], [100, 200, 3], [13, 31, 29], [2, 96, 96], [200, 21, 48],
+        [400, 40, 300], [341, 20, 30], [9, 530, 11],
     ];
 
     [Test]
