@@ -13,7 +13,8 @@ namespace Forge.Kernels;
 /// threads then share only the read-only inputs. A shared freshly packed panel, or C tiles that move
 /// between cores from one k block to the next, cost more in cross-core cache traffic than the compute
 /// they spread (measured: 128³ was slower on two threads than on one). The price is that each row
-/// block packs its own copy of its B columns, ~1/(rows per task) of the work.
+/// block packs its own copy of its B columns and each column block re-reads its A rows;
+/// <see cref="ChooseGrid"/> picks the grid that keeps that traffic smallest.
 /// </para>
 /// Results are bit-identical for any thread count: a sub-matrix's elements are computed exactly as in
 /// a single call (same k blocks, same order), so the grid only decides who computes what.
