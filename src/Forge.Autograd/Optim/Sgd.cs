@@ -4,14 +4,23 @@ using Forge.Kernels;
 namespace Forge.Autograd.Optim;
 
 /// <summary>SGD with optional momentum and coupled L2 weight decay (torch.optim.SGD semantics).</summary>
-public sealed class Sgd<T>(IEnumerable<Var<T>> parameters, double learningRate, double momentum = 0, double weightDecay = 0)
-    : Optimizer<T>(parameters, learningRate) where T : unmanaged, IFloatingPointIeee754<T>
+public sealed class Sgd<T> : Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    readonly T[][]? _momentum = momentum == 0 ? null : parameters.Select(p => new T[p.Data.Length]).ToArray();
+    readonly T[][]? _momentum;
+
+    public Sgd(IEnumerable<Var<T>> parameters, double learningRate, double momentum = 0, double weightDecay = 0)
+        : base(parameters, learningRate)
+    {
+        (Momentum, WeightDecay) = (momentum, weightDecay);
+        _momentum = momentum == 0 ? null : NewState();
+    }
+
+    public double Momentum { get; }
+    public double WeightDecay { get; }
 
     protected override void Update(int index, Span<T> parameter, ReadOnlySpan<T> gradient) =>
         Optimizers.Sgd(parameter, gradient, _momentum is null ? default : _momentum[index],
-            T.CreateChecked(LearningRate), T.CreateChecked(momentum), T.CreateChecked(weightDecay));
+            T.CreateChecked(LearningRate), T.CreateChecked(Momentum), T.CreateChecked(WeightDecay));
 
     public override IEnumerable<(string, T[])> State() =>
         _momentum is null ? [] : Parameters.Select((p, i) => ($"{p.Name}.momentum", _momentum[i]));
