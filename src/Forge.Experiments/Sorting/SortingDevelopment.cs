@@ -95,7 +95,7 @@ public static class SortingDevelopment
             string path = folder.FigurePath($"development_ov_head{h}.png");
             figures[$"ov{h}"] = path;
             Figures.HeatMapGrid(path, shown.Select(s => new HeatMapPanel($"step {s.Step}", Crop(s.Circuits.FullOV(0, h), numbers))).ToList(),
-                $"Head {h}: full OV circuit over training", "output number", "attended number");
+                $"Head {h}: full OV circuit over training (own colour scale per panel)", "output number", "attended number", sharedScale: false);
         }
         return figures;
     }
