@@ -24,7 +24,8 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     public void ZeroGrad()
     {
-        foreach (var p in Parameters) p.ZeroGrad();
+        // An index loop: foreach over the IReadOnlyList interface would box an enumerator every step.
+        for (int i = 0; i < Parameters.Count; i++) Parameters[i].ZeroGrad();
     }
 
     public void Step()
