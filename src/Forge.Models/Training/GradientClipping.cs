@@ -11,12 +11,13 @@ public static class GradientClipping
     public static double ClipGlobalNorm<T>(IReadOnlyList<Var<T>> parameters, double maxNorm) where T : unmanaged, IFloatingPointIeee754<T>
     {
         double sumOfSquares = 0;
-        foreach (var p in parameters) sumOfSquares += Reduce.SumOfSquares<T>(p.Grad.AsSpan());
+        // Index loops: foreach over the IReadOnlyList interface would box an enumerator every step.
+        for (int i = 0; i < parameters.Count; i++) sumOfSquares += Reduce.SumOfSquares<T>(parameters[i].Grad.AsSpan());
         double norm = Math.Sqrt(sumOfSquares);
         if (maxNorm > 0 && norm > maxNorm)
         {
             T scale = T.CreateChecked(maxNorm / (norm + 1e-6));
-            foreach (var p in parameters) Elementwise.Scale<T>(p.Grad.AsSpan(), scale, p.Grad.AsSpan());
+            for (int i = 0; i < parameters.Count; i++) Elementwise.Scale<T>(parameters[i].Grad.AsSpan(), scale, parameters[i].Grad.AsSpan());
         }
         return norm;
     }
