@@ -17,6 +17,4 @@ internal static class OpBuffers
 
     /// <summary>Product of the dimensions before the last one (the "rows" of a [..., cols] tensor).</summary>
     public static int Rows(ReadOnlySpan<int> shape) => shape.Length == 0 ? 1 : Shape.Count(shape[..^1]);
-
-    public static readonly int[] UnitStride = [1];
 }
