@@ -10,15 +10,15 @@ public class SweepPlanTests
     static readonly SortingSetting B = SortingSetting.Base;
 
     [Test]
-    public void AllGroupsGiveFourteenSettingsWithTheBaseRecipeOnceAndFirst()
+    public void AllGroupsGiveFifteenSettingsWithSharedSettingsOnceAndTheBaseFirst()
     {
         var plan = SweepPlan.Create("/tmp/sweep-root", null, 5, 0, []);
         Assert.That(plan.Settings.Select(s => s.Name), Is.EqualTo(new[]
         {
-            "base", "wd-0", "wd-0.05", "max-30", "max-100", "n-5", "n-15", "gap-1.5", "gap-3", "gap-5", "heads-1", "heads-3", "heads-4", "no-ln",
-        }));
-        Assert.That(plan.Runs, Has.Count.EqualTo(70));
-        Assert.That(plan.Runs.Select(r => r.Folder).Distinct().Count(), Is.EqualTo(70));
+            "base", "wd-0", "wd-0.05", "max-30", "max-100", "n-5", "n-15", "gap-1.5", "gap-3", "gap-5", "heads-1", "heads-3", "heads-4", "no-ln", "wd-0_no-ln",
+        }), "wd-0 is shared by weight-decay and layernorm-no-decay and runs once");
+        Assert.That(plan.Runs, Has.Count.EqualTo(75));
+        Assert.That(plan.Runs.Select(r => r.Folder).Distinct().Count(), Is.EqualTo(75));
         Assert.That(plan.Runs[0].Folder, Is.EqualTo(Path.Combine("/tmp/sweep-root", "base", "seed-0")));
         Assert.That(plan.Runs[0].LogPath, Is.EqualTo(Path.Combine("/tmp/sweep-root", "base", "seed-0.log")));
     }
@@ -45,8 +45,13 @@ public class SweepPlanTests
 
         var config = JsonNode.Parse("""{"experiment":"sorting","seed":3,"weight_decay":0,"max_value":50,"list_length":10,"gap_mean":null,"heads":3,"layer_norm":false}""")!.AsObject();
         Assert.That(SortingSetting.FromConfig(config), Is.EqualTo(combined));
-        Assert.That(SweepGroup.All.Count(g => g.Covers(B)), Is.EqualTo(6), "the base belongs to every group");
+        Assert.That(SweepGroup.All.Where(g => g.Covers(B)).Select(g => g.Name), Is.EqualTo(SweepGroup.All.Where(g => g.Reference is null).Select(g => g.Name)),
+            "the base belongs to every group that varies the base");
         Assert.That(SweepGroup.All.Count(g => g.Covers(combined)), Is.EqualTo(0));
+        // A group with its own reference covers that reference and its one varied dimension only.
+        var noDecay = SweepGroup.Named("layernorm-no-decay");
+        Assert.That(noDecay.Covers(B with { WeightDecay = 0 }) && noDecay.Covers(B with { WeightDecay = 0, LayerNorm = false }), Is.True);
+        Assert.That(noDecay.Covers(B) || noDecay.Covers(B with { LayerNorm = false }), Is.False);
     }
 
     [Test]

@@ -72,12 +72,13 @@ public sealed record SortingSetting(double WeightDecay, int MaxValue, int ListLe
         }
     }
 
-    /// <summary>The dimensions in which this setting differs from the base.</summary>
-    public IReadOnlyList<SweepDimension> Differences()
+    /// <summary>The dimensions in which this setting differs from <paramref name="reference"/> (default: the base recipe).</summary>
+    public IReadOnlyList<SweepDimension> Differences(SortingSetting? reference = null)
     {
+        reference ??= Base;
         var found = new List<SweepDimension>();
         foreach (var dimension in Enum.GetValues<SweepDimension>())
-            if (Value(dimension) != Base.Value(dimension)) found.Add(dimension);
+            if (Value(dimension) != reference.Value(dimension)) found.Add(dimension);
         return found;
     }
 

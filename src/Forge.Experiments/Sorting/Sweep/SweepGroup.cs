@@ -11,7 +11,11 @@ namespace Forge.Experiments.Sorting.Sweep;
 /// <param name="Title">The heading of the group's table in the sweep report.</param>
 /// <param name="Dimension">The one dimension the group varies.</param>
 /// <param name="Settings">The group's grid, in order.</param>
-public sealed record SweepGroup(string Name, string Title, SweepDimension Dimension, IReadOnlyList<SortingSetting> Settings)
+/// <param name="Reference">
+/// The setting the grid varies (null: the base recipe). <c>layernorm-no-decay</c> varies LayerNorm at
+/// weight decay 0, because without LayerNorm the base recipe's coupled decay stops the model learning.
+/// </param>
+public sealed record SweepGroup(string Name, string Title, SweepDimension Dimension, IReadOnlyList<SortingSetting> Settings, SortingSetting? Reference = null)
 {
     static readonly SortingSetting B = SortingSetting.Base;
 
@@ -30,6 +34,8 @@ public sealed record SweepGroup(string Name, string Title, SweepDimension Dimens
             [B with { Heads = 1 }, B with { Heads = 2 }, B with { Heads = 3 }, B with { Heads = 4 }]),
         new("layernorm", "LayerNorm", SweepDimension.LayerNorm,
             [B with { LayerNorm = true }, B with { LayerNorm = false }]),
+        new("layernorm-no-decay", "LayerNorm at weight decay 0", SweepDimension.LayerNorm,
+            [B with { WeightDecay = 0 }, B with { WeightDecay = 0, LayerNorm = false }], B with { WeightDecay = 0 }),
     ];
 
     /// <summary>The groups that vary the training lists' mean gap δ̄ (claim 6).</summary>
@@ -41,11 +47,11 @@ public sealed record SweepGroup(string Name, string Title, SweepDimension Dimens
         ?? throw new UsageException($"unknown sweep group '{name}': expected one of {string.Join(", ", All.Select(g => g.Name))}");
 
     /// <summary>
-    /// Whether <paramref name="setting"/> belongs in this group's report table: it differs from the base
-    /// recipe in this group's dimension only (the base itself belongs to every group — in <c>gaps</c> as
-    /// the uniform-list reference).
+    /// Whether <paramref name="setting"/> belongs in this group's report table: it differs from the
+    /// group's reference (the base recipe unless stated) in this group's dimension only (the reference
+    /// itself belongs to the group — in <c>gaps</c> the base is the uniform-list reference).
     /// </summary>
-    public bool Covers(SortingSetting setting) => setting.Differences().All(d => d == Dimension);
+    public bool Covers(SortingSetting setting) => setting.Differences(Reference ?? B).All(d => d == Dimension);
 
     /// <summary>Whether a setting varies δ̄ only (base, max_value, list length or controlled gaps).</summary>
     public static bool IsGapSetting(SortingSetting setting) =>
