@@ -1,0 +1,172 @@
+using ILGPU;
+using ILGPU.Algorithms;
+using ILGPU.Runtime;
+using ILGPU.Runtime.CPU;
+using ILGPU.Runtime.Cuda;
+using ILGPU.Runtime.OpenCL;
+
+namespace Forge.Kernels.Ilgpu;
+
+/// <summary>
+/// One ILGPU accelerator ready to run Forge's kernels: the context (with ILGPU.Algorithms enabled for
+/// group reductions), the accelerator, the stream every kernel is queued on, the kernels loaded so
+/// far (each compiled once, on first use) and a pool of device buffers.
+/// <para>
+/// Kernel calls (<see cref="IlgpuGemm"/>, <see cref="IlgpuSoftmax"/>, …) only queue work on
+/// <see cref="Stream"/> and return; reading results back to the host, or timing, needs
+/// <see cref="Synchronize"/> first (the ILGPU copy helpers on the default stream synchronise by
+/// themselves). Not thread-safe for concurrent kernel calls, except that loading kernels is.
+/// </para>
+/// </summary>
+public sealed class IlgpuBackend : IDisposable
+{
+    readonly object _loadLock = new();
+    object?[] _kernelSets = new object?[32];
+    int _loadedSets;
+
+    IlgpuBackend(Context context, Accelerator accelerator, IlgpuDeviceKind kind)
+    {
+        Context = context;
+        Accelerator = accelerator;
+        Kind = kind;
+        Stream = accelerator.DefaultStream;
+        Pool = new IlgpuBufferPool(accelerator);
+        SupportsFloat64 = accelerator is not CLAccelerator cl || cl.Capabilities.Float64;
+        // Row kernels (softmax, layer norm, …) run one group per row. 256 threads keep a GPU's
+        // warps busy on rows of a few hundred to thousands of columns; the CPU emulator runs every
+        // GPU thread as an OS thread, so there the group is as small as it allows.
+        int rowGroup = kind == IlgpuDeviceKind.CpuEmulation ? accelerator.MaxNumThreadsPerGroup : 256;
+        RowGroupSize = Math.Min(rowGroup, accelerator.MaxNumThreadsPerGroup) / accelerator.WarpSize * accelerator.WarpSize;
+        SmallGemmTiles = kind == IlgpuDeviceKind.CpuEmulation && accelerator.MaxNumThreadsPerGroup < 256;
+    }
+
+    /// <summary>The ILGPU context (owns compiled-kernel caches and the algorithms extension).</summary>
+    public Context Context { get; }
+
+    /// <summary>The device.</summary>
+    public Accelerator Accelerator { get; }
+
+    /// <summary>Which kind of device this is.</summary>
+    public IlgpuDeviceKind Kind { get; }
+
+    /// <summary>The stream every kernel of this backend is queued on (in order).</summary>
+    public AcceleratorStream Stream { get; }
+
+    /// <summary>Reusable device buffers.</summary>
+    public IlgpuBufferPool Pool { get; }
+
+    /// <summary>Whether double-precision kernels can run here.</summary>
+    public bool SupportsFloat64 { get; }
+
+    /// <summary>Threads per group of the one-group-per-row kernels (a multiple of the warp size).</summary>
+    internal int RowGroupSize { get; }
+
+    /// <summary>
+    /// GEMM tiles of 4×4 threads instead of 16×16: the CPU emulator's groups are small, and every
+    /// emulated thread is an OS thread, so small tiles keep tests fast.
+    /// </summary>
+    internal bool SmallGemmTiles { get; }
+
+    /// <summary>How many kernel sets have been compiled and loaded (tests check kernels load once).</summary>
+    internal int LoadedKernelSets => Volatile.Read(ref _loadedSets);
+
+    /// <summary>
+    /// A backend on device <paramref name="index"/> of <paramref name="kind"/> (see
+    /// <see cref="IlgpuDevices.Available"/>).
+    /// </summary>
+    /// <exception cref="ArgumentException">No such device.</exception>
+    public static IlgpuBackend Create(IlgpuDeviceKind kind, int index = 0)
+    {
+        if (kind == IlgpuDeviceKind.CpuEmulation) return CreateCpuEmulation();
+        var context = Context.Create(builder =>
+        {
+            if (kind == IlgpuDeviceKind.Cuda) builder.Cuda(); else builder.OpenCL();
+            builder.EnableAlgorithms().Optimize(OptimizationLevel.O2);
+        });
+        try
+        {
+            Accelerator accelerator = kind == IlgpuDeviceKind.Cuda
+                ? context.CreateCudaAccelerator(CheckIndex(kind, index, context.GetCudaDevices().Count))
+                : context.CreateCLAccelerator(CheckIndex(kind, index, context.GetCLDevices().Count));
+            return new IlgpuBackend(context, accelerator, kind);
+        }
+        catch
+        {
+            context.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// A backend on ILGPU's CPU emulator. The default emulates groups of 16 threads in warps of 4
+    /// (fast enough for tests); <paramref name="threadsPerWarp"/> and <paramref name="warpsPerGroup"/>
+    /// emulate other shapes, e.g. (32, 8) for GPU-sized groups of 256.
+    /// </summary>
+    public static IlgpuBackend CreateCpuEmulation(int threadsPerWarp = 4, int warpsPerGroup = 4)
+    {
+        var device = new CPUDevice(threadsPerWarp, warpsPerGroup, numMultiprocessors: 1);
+        var context = Context.Create(builder => builder.CPU(device).EnableAlgorithms());
+        try
+        {
+            return new IlgpuBackend(context, device.CreateCPUAccelerator(context), IlgpuDeviceKind.CpuEmulation);
+        }
+        catch
+        {
+            context.Dispose();
+            throw;
+        }
+    }
+
+    static int CheckIndex(IlgpuDeviceKind kind, int index, int count) =>
+        (uint)index < (uint)count ? index
+            : throw new ArgumentException($"IlgpuBackend: no {kind} device {index}; {count} found.", nameof(index));
+
+    /// <summary>Blocks until every kernel queued on <see cref="Stream"/> has finished.</summary>
+    public void Synchronize() => Stream.Synchronize();
+
+    /// <summary>A new device buffer holding a copy of <paramref name="data"/> (for tests and uploads).</summary>
+    public MemoryBuffer1D<T, Stride1D.Dense> Upload<T>(ReadOnlySpan<T> data) where T : unmanaged
+    {
+        var buffer = Accelerator.Allocate1D<T>(data.Length);
+        buffer.View.CopyFromCPU(Stream, data);
+        return buffer;
+    }
+
+    /// <summary>
+    /// The loaded kernels of <typeparamref name="TSet"/>, compiling them on first use. The fast path
+    /// is an array read: no lookup, no allocation.
+    /// </summary>
+    internal TSet Kernels<TSet>() where TSet : class, IKernelSet<TSet>
+    {
+        int id = KernelSetId<TSet>.Value;
+        var sets = Volatile.Read(ref _kernelSets);
+        if (id < sets.Length && sets[id] is TSet loaded) return loaded;
+        return LoadKernels<TSet>(id);
+    }
+
+    TSet LoadKernels<TSet>(int id) where TSet : class, IKernelSet<TSet>
+    {
+        lock (_loadLock)
+        {
+            if (id < _kernelSets.Length && _kernelSets[id] is TSet loaded) return loaded;
+            var set = TSet.Load(this);
+            var sets = _kernelSets;
+            if (id >= sets.Length) Array.Resize(ref sets, Math.Max(id + 1, 2 * sets.Length));
+            sets[id] = set;
+            Volatile.Write(ref _kernelSets, sets);
+            Interlocked.Increment(ref _loadedSets);
+            return set;
+        }
+    }
+
+    /// <summary>Frees the pooled buffers, the accelerator and the context.</summary>
+    public void Dispose()
+    {
+        Pool.Dispose();
+        Accelerator.Dispose();
+        Context.Dispose();
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => $"{Kind}: {Accelerator.Name}";
+}
