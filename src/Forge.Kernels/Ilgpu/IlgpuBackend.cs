@@ -124,11 +124,15 @@ public sealed class IlgpuBackend : IDisposable
     /// <summary>Blocks until every kernel queued on <see cref="Stream"/> has finished.</summary>
     public void Synchronize() => Stream.Synchronize();
 
-    /// <summary>A new device buffer holding a copy of <paramref name="data"/> (for tests and uploads).</summary>
+    /// <summary>
+    /// A new device buffer holding a copy of <paramref name="data"/> (for tests and one-off uploads;
+    /// waits for the copy, so the span may be reused at once).
+    /// </summary>
     public MemoryBuffer1D<T, Stride1D.Dense> Upload<T>(ReadOnlySpan<T> data) where T : unmanaged
     {
         var buffer = Accelerator.Allocate1D<T>(data.Length);
         buffer.View.CopyFromCPU(Stream, data);
+        Stream.Synchronize();
         return buffer;
     }
 
