@@ -1,0 +1,101 @@
+using System.Numerics;
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace Forge.Kernels.Ilgpu;
+
+/// <summary>
+/// Embedding gather and its gradient on an ILGPU device, with the contract of <see cref="Embedding"/>:
+/// ids is (n), table / dTable is (vocab, d), y / dy is (n, d).
+/// <para>
+/// Ids are not validated on the host (that would need a copy back): an id outside [0, vocab) makes
+/// its row of y NaN in <see cref="Gather{T}"/> and is skipped by <see cref="ScatterAdd{T}"/>; memory
+/// outside the table is never touched. ScatterAdd is deterministic without atomics: one thread per
+/// embedding column walks the positions in order (the CPU kernel's order), so repeated ids
+/// accumulate exactly as in the reference. Its parallelism is d threads, fine for the embedding
+/// gradient's share of a step; a sort-by-id version would be the next step for huge batches.
+/// </para>
+/// </summary>
+public static class IlgpuEmbedding
+{
+    /// <summary>y[i, :] = table[ids[i], :].</summary>
+    public static void Gather<T>(IlgpuBackend backend, ArrayView1D<int, Stride1D.Dense> ids, ArrayView1D<T, Stride1D.Dense> table,
+        ArrayView1D<T, Stride1D.Dense> y, int vocab, int d) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        const string kernel = "IlgpuEmbedding.Gather";
+        CheckArguments(kernel, table, nameof(table), vocab, d);
+        Check.AtLeast(kernel, nameof(y), Views.Length(y), ids.Length * d, "ids.Length·d");
+        Launch(backend, kernel, gather: true, ids.Length * d, new EmbeddingArgs<T> { Ids = ids, Table = table, Rows = y, Vocab = vocab, D = d });
+    }
+
+    /// <summary>dTable[ids[i], :] += dy[i, :] for every position i (repeated ids accumulate, in position order).</summary>
+    public static void ScatterAdd<T>(IlgpuBackend backend, ArrayView1D<int, Stride1D.Dense> ids, ArrayView1D<T, Stride1D.Dense> dy,
+        ArrayView1D<T, Stride1D.Dense> dTable, int vocab, int d) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        const string kernel = "IlgpuEmbedding.ScatterAdd";
+        CheckArguments(kernel, dTable, nameof(dTable), vocab, d);
+        Check.AtLeast(kernel, nameof(dy), Views.Length(dy), ids.Length * d, "ids.Length·d");
+        long work = ids.Length == 0 ? 0 : d;
+        Launch(backend, kernel, gather: false, work, new EmbeddingArgs<T> { Ids = ids, Table = dTable, Rows = dy, Vocab = vocab, D = d, N = (int)ids.Length });
+    }
+
+    static void CheckArguments<T>(string kernel, ArrayView1D<T, Stride1D.Dense> table, string tableName, int vocab, int d) where T : unmanaged
+    {
+        Check.NonNegative(kernel, nameof(vocab), vocab);
+        Check.NonNegative(kernel, nameof(d), d);
+        Check.AtLeast(kernel, tableName, Views.Length(table), (long)vocab * d, "vocab·d");
+    }
+
+    static void Launch<T>(IlgpuBackend backend, string kernel, bool gather, long threads, EmbeddingArgs<T> args)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Views.CheckType<T>(backend, kernel);
+        if (threads == 0) return;
+        if (threads > int.MaxValue) throw new NotSupportedException($"{kernel}: {threads} threads in one launch.");
+        var kernels = backend.Kernels<Kernels<T>>();
+        (gather ? kernels.Gather : kernels.ScatterAdd)(backend.Stream, (int)threads, args);
+    }
+
+    sealed class Kernels<T> : IKernelSet<Kernels<T>> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public required Action<AcceleratorStream, Index1D, EmbeddingArgs<T>> Gather, ScatterAdd;
+
+        public static Kernels<T> Load(IlgpuBackend backend) => new()
+        {
+            Gather = backend.Accelerator.LoadAutoGroupedKernel(
+                KernelMethods.Get<T, Action<Index1D, EmbeddingArgs<T>>>(typeof(EmbeddingKernels), nameof(EmbeddingKernels.Gather))),
+            ScatterAdd = backend.Accelerator.LoadAutoGroupedKernel(
+                KernelMethods.Get<T, Action<Index1D, EmbeddingArgs<T>>>(typeof(EmbeddingKernels), nameof(EmbeddingKernels.ScatterAddColumn))),
+        };
+    }
+}
+
+/// <summary>Arguments of the embedding kernels: Table is table / dTable, Rows is y / dy.</summary>
+internal struct EmbeddingArgs<T> where T : unmanaged
+{
+    public ArrayView1D<int, Stride1D.Dense> Ids;
+    public ArrayView1D<T, Stride1D.Dense> Table, Rows;
+    public int Vocab, D, N;
+}
+
+/// <summary>Device code of <see cref="IlgpuEmbedding"/>.</summary>
+internal static class EmbeddingKernels
+{
+    /// <summary>One thread per element of y.</summary>
+    internal static void Gather<T>(Index1D index, EmbeddingArgs<T> s) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int position = index / s.D, column = index % s.D, id = s.Ids[position];
+        s.Rows[index] = id >= 0 && id < s.Vocab ? s.Table[(long)id * s.D + column] : T.NaN;
+    }
+
+    /// <summary>One thread per column: walks the positions in order, adding dy into the id's row.</summary>
+    internal static void ScatterAddColumn<T>(Index1D column, EmbeddingArgs<T> s) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int position = 0; position < s.N; position++)
+        {
+            int id = s.Ids[position];
+            if (id < 0 || id >= s.Vocab) continue;
+            s.Table[(long)id * s.D + column] += s.Rows[(long)position * s.D + column];
+        }
+    }
+}
