@@ -46,7 +46,7 @@ public static class TapeProfile
             long zero = Stopwatch.GetTimestamp();
             for (int i = 0; i <= last; i++)
                 if (ops[i].Output.RequiresGrad) ops[i].Output.ZeroGradOrAllocate();
-            loss.Grad.AsSpan()[0] = T.One;
+            Forge.Kernels.Backends.For<T>(loss.Grad.Device).Fill(loss.Grad, T.One);
             Add("(zero gradients)", "backward", Stopwatch.GetTimestamp() - zero);
             for (int i = last; i >= 0; i--)
                 if (ops[i].Output.RequiresGrad) Add(ops[i].Name, "backward", Time(ops[i].Backward));

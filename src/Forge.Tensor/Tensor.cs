@@ -111,7 +111,9 @@ public sealed partial class Tensor<T> where T : unmanaged, INumberBase<T>
     public void CopyFrom(Tensor<T> source)
     {
         if (!Forge.Shape.SameShape(_shape, source._shape)) throw new ShapeException("CopyFrom", "shapes differ", _shape, source._shape);
-        StridedCopy.Scatter(source.ToArray(), HostArray, Offset, _shape, _strides);
+        if (Storage is CpuStorage<T> cpu) StridedCopy.Scatter(source.ToArray(), cpu.Array, Offset, _shape, _strides);
+        else if (IsContiguous) Storage.CopyFromHost(Offset, source.ToArray());
+        else throw new InvalidOperationException($"CopyFrom: a strided view on device '{Device.Name}' cannot be written from the host; copy into a contiguous tensor");
     }
 
     /// <summary>Converts element type (e.g. float ↔ double).</summary>
