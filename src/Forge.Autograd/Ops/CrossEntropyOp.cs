@@ -31,6 +31,8 @@ internal sealed class CrossEntropyOp<T> : Op<T> where T : unmanaged, IFloatingPo
             throw new ShapeException("CrossEntropy", "targets must have the logits' shape without the vocab axis", logits.Shape, targets.Shape);
         if (mask is not null && !Forge.Shape.SameShape(mask.ShapeSpan, targets.ShapeSpan))
             throw new ShapeException("CrossEntropy", "mask must have the targets' shape", targets.Shape, mask.Shape);
+        if (targets.Device != logits.Data.Device || (mask is not null && mask.Device != logits.Data.Device))
+            throw new InvalidOperationException($"CrossEntropy: targets and mask must live with the logits on '{logits.Data.Device.Name}'");
         return new CrossEntropyOp<T>(ContiguousOp<T>.Ensure(logits), targets.Contiguous(), mask?.Contiguous()).Run(Array.Empty<int>());
     }
 

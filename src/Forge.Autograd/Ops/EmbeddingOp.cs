@@ -19,6 +19,8 @@ internal sealed class EmbeddingOp<T> : Op<T> where T : unmanaged, IFloatingPoint
     public static Var<T> Apply(Var<T> table, Tensor<int> ids)
     {
         if (table.Rank != 2) throw new ShapeException("Embedding", "table must be [vocab, d]", table.Shape);
+        if (ids.Device != table.Data.Device)
+            throw new InvalidOperationException($"Embedding: ids live on '{ids.Device.Name}' but the table on '{table.Data.Device.Name}'");
         if (!ids.IsContiguous) ids = ids.Contiguous();
         return new EmbeddingOp<T>(ContiguousOp<T>.Ensure(table), ids).Run([.. ids.Shape, table.Size(1)]);
     }
