@@ -124,6 +124,7 @@ def summarize(case, runs, args):
             "round_median_min_ms": min(round_medians), "round_median_max_ms": max(round_medians),
             "gflops": flops / (median * 1e6), "n_params": records[0]["n_params"],
             "alloc_bytes_per_step": max(alloc) / args.steps if alloc else None,
+            "runtime": records[0].get("runtime"), "blas_core": records[0].get("blas_core"), "impl": records[0].get("impl"),
         }
     most = max(args.threads)
     torch_rows = [row for row in rows.values() if row["engine"] == "torch"]
@@ -154,6 +155,11 @@ def print_summary(summary):
     print(f"  PyTorch best: {summary['torch_best_ms']:.2f} ms ({summary['torch_best_threads']} thread(s)); "
           f"Forge {summary['forge_threads']} threads: {summary['forge_ms']:.2f} ms; "
           f"ratio PyTorch-best / Forge = {summary['ratio']:.2f}x")
+    engines = {}
+    for row in summary["rows"].values():
+        extra = f" (impl {row['impl']}, OpenBLAS {row['blas_core']})" if row["engine"] == "torch" else ""
+        engines.setdefault(row["engine"], f"{row['runtime']}{extra}")
+    print(f"  engines: {'; '.join(engines.values())}")
     if summary["forge_best_threads"] != summary["forge_threads"]:
         print(f"  (Forge's best is {summary['forge_best_threads']} thread(s): {summary['forge_best_ms']:.2f} ms, "
               f"ratio {summary['ratio_best']:.2f}x)")

@@ -10,9 +10,12 @@ JSON line in the format of Forge's `steps` (alloc_bytes is null: PyTorch's alloc
 
 Threads: --threads sets torch.set_num_threads *and* the OpenMP/OpenBLAS thread counts through the
 environment before torch is imported (this torch build calls OpenBLAS for GEMMs, and
-torch.set_num_threads alone does not limit OpenBLAS's own threads). --blas-core auto (default) sets
-OPENBLAS_CORETYPE=SkylakeX on a CPU with AVX-512: OpenBLAS 0.3.21 does not know Zen 5 and would fall
-back to its AVX2 (Haswell) kernels at less than half the speed. --blas-core default leaves it alone.
+torch.set_num_threads alone does not limit OpenBLAS's own threads).
+GEMM kernels: --blas-core auto (default) unsets OPENBLAS_CORETYPE so that OpenBLAS picks the kernels for
+this CPU itself (Cooperlake, AVX-512, on the Zen 5 machine); the machine's environment sets
+OPENBLAS_CORETYPE=Haswell, which holds OpenBLAS to AVX2 kernels at about half the GEMM speed. --blas-core
+inherit keeps the environment's value; any other value is used as OPENBLAS_CORETYPE. The JSON's
+blas_core is the core OpenBLAS reports it is using.
 """
 
 import argparse
@@ -37,21 +40,14 @@ def parse_args(argv=None):
                         help="fast: fast_torch.FastTransformer (packed QKV, fused ops; default); "
                              "reference: forge_torch.ForgeTransformer (einsum per head, hand-written LN/GELU)")
     parser.add_argument("--blas-core", default="auto",
-                        help="OPENBLAS_CORETYPE: auto (SkylakeX when the CPU has AVX-512), default (unset), or a core name")
+                        help="OPENBLAS_CORETYPE: auto (unset: OpenBLAS detects the CPU; default), inherit (keep the "
+                             "environment's), or a core name such as SkylakeX or Haswell")
     parser.add_argument("--foreach", choices=("on", "off"), default="on",
                         help="the optimizer's multi-tensor (foreach) implementation; default on")
     args = parser.parse_args(argv)
     if args.threads < 1 or args.warmup < 0 or args.steps < 1 or args.warmup_seconds < 0:
         parser.error("--threads and --steps must be ≥ 1, --warmup and --warmup-seconds ≥ 0")
     return args
-
-
-def cpu_has_avx512():
-    try:
-        with open("/proc/cpuinfo") as f:
-            return any(line.startswith("flags") and " avx512f" in line for line in f)
-    except OSError:
-        return False
 
 
 def configure_environment(threads, blas_core):
@@ -61,14 +57,20 @@ def configure_environment(threads, blas_core):
     for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[variable] = str(threads)
     if blas_core == "auto":
-        blas_core = "SkylakeX" if cpu_has_avx512() else None
-    elif blas_core == "default":
-        blas_core = None
-    if blas_core:
-        os.environ["OPENBLAS_CORETYPE"] = blas_core
-    else:
         os.environ.pop("OPENBLAS_CORETYPE", None)
-    return blas_core
+    elif blas_core != "inherit":
+        os.environ["OPENBLAS_CORETYPE"] = blas_core
+
+
+def openblas_core():
+    """The kernel set OpenBLAS uses (e.g. "Cooperlake"), or "unknown" when torch does not use OpenBLAS."""
+    import ctypes
+    try:
+        corename = ctypes.CDLL("libblas.so.3").openblas_get_corename
+        corename.restype = ctypes.c_char_p
+        return corename().decode()
+    except (OSError, AttributeError):
+        return "unknown"
 
 
 def build_step(case, impl, seed, foreach):
@@ -108,7 +110,7 @@ def build_step(case, impl, seed, foreach):
 
 
 def run(args):
-    blas_core = configure_environment(args.threads, args.blas_core)
+    configure_environment(args.threads, args.blas_core)
     import torch
     torch.set_num_threads(args.threads)
     case = training_cases.CASES[args.case]
@@ -142,7 +144,7 @@ def run(args):
         "warmup": args.warmup, "steps": args.steps, "median_ms": round(median, 4), "min_ms": round(ordered[0], 4),
         "step_ms": [round(ms, 4) for ms in step_ms], "alloc_bytes": None,
         "loss_initial": loss_initial, "loss_last": loss.item(),
-        "runtime": f"torch {torch.__version__}", "impl": args.impl, "blas_core": blas_core or "default",
+        "runtime": f"torch {torch.__version__}", "impl": args.impl, "blas_core": openblas_core(),
         "foreach": args.foreach == "on",
     }
 
