@@ -93,7 +93,7 @@ public static class StepTimer
         return n == 0 ? double.NaN : n % 2 == 1 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
     }
 
-    sealed record Options(TrainingCase Case, int Threads, int Warmup, double WarmupSeconds, int Steps, ulong Seed, bool Help)
+    internal sealed record Options(TrainingCase Case, int Threads, int Warmup, double WarmupSeconds, int Steps, ulong Seed, bool Help)
     {
         public static Options Parse(string[] args)
         {
