@@ -1,4 +1,5 @@
 using System.Numerics;
+using Forge.Kernels;
 
 namespace Forge.Autograd;
 
@@ -6,7 +7,8 @@ namespace Forge.Autograd;
 /// One recorded operation: it knows its inputs and output and how to recompute the output
 /// (<see cref="Forward"/>) and push the output's gradient back to its inputs (<see cref="Backward"/>).
 /// Ops allocate every buffer they need when they are built, so replaying a recorded tape
-/// (forward then backward) allocates nothing.
+/// (forward then backward) allocates nothing. An op runs where its inputs live: its output, scratch
+/// buffers and kernels (<see cref="Backend"/>) belong to the inputs' device.
 /// </summary>
 public abstract class Op<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -14,9 +16,18 @@ public abstract class Op<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
         Name = name;
         Inputs = inputs;
+        Device = inputs.Length == 0 ? CpuDevice.Instance : inputs[0].Data.Device;
+        foreach (var input in inputs)
+            if (input.Data.Device != Device)
+                throw new InvalidOperationException($"{name}: inputs live on different devices ('{Device.Name}' and '{input.Data.Device.Name}'); move them to one device first");
+        Backend = Backends.For<T>(Device);
     }
 
     public string Name { get; }
+    /// <summary>The device of the inputs, where the output and every buffer of the op are allocated.</summary>
+    public Device Device { get; }
+    /// <summary>The kernels of <see cref="Device"/>.</summary>
+    protected Backend<T> Backend { get; }
     public Var<T>[] Inputs { get; }
     public Var<T> Output { get; private set; } = null!;
 
@@ -28,6 +39,12 @@ public abstract class Op<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     /// <summary>True when input <paramref name="index"/> needs a gradient.</summary>
     protected bool NeedsGrad(int index) => Inputs[index].RequiresGrad;
+
+    /// <summary>Runs the op with a new output of <paramref name="shape"/> on the op's device.</summary>
+    protected internal Var<T> Run(int[] shape) => Run(new Tensor<T>(shape, Device));
+
+    /// <summary>A zero-filled contiguous tensor on the op's device (outputs and scratch buffers).</summary>
+    protected Tensor<T> NewTensor(int[] shape) => new(shape, Device);
 
     /// <summary>
     /// Wires the output, computes it once and records the op on the active tape, if any.

@@ -65,16 +65,18 @@ public sealed class Tape<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     static void SeedGradient(Var<T> output, Tensor<T>? seed)
     {
-        var grad = output.Grad.AsSpan();
+        var grad = output.Grad;
+        var backend = Forge.Kernels.Backends.For<T>(grad.Device);
         if (seed is null)
         {
             if (output.Data.Length != 1)
                 throw new ShapeException($"Backward: output of shape {Forge.Shape.Format(output.Shape)} is not a scalar; pass a seed of the same shape");
-            grad[0] = T.One;
+            backend.Fill(grad, T.One);
             return;
         }
         if (!Forge.Shape.SameShape(seed.ShapeSpan, output.ShapeSpan)) throw new ShapeException("Backward", "seed and output shapes differ", seed.Shape, output.Shape);
-        seed.Contiguous().AsSpan().CopyTo(grad);
+        if (seed.Device == grad.Device) backend.Copy(seed.ShapeSpan, seed, seed.StridesSpan, grad);
+        else grad.CopyFrom(seed);
     }
 
     public readonly struct RecordingScope(Tape<T>? previous) : IDisposable

@@ -87,6 +87,16 @@ public sealed partial class Tensor<T> where T : unmanaged, INumberBase<T>
         return flat;
     }
 
+    /// <summary>Element [0, 0, …] (a scalar's value), read from any device without allocating.</summary>
+    public T First()
+    {
+        if (Length == 0) throw new InvalidOperationException($"Tensor.First: the tensor {Forge.Shape.Format(_shape)} is empty");
+        if (Storage is CpuStorage<T> cpu) return cpu.Array[Offset];
+        Span<T> one = stackalloc T[1];
+        Storage.CopyToHost(Offset, one);
+        return one[0];
+    }
+
     /// <summary>The elements in row-major order, as a new array (works for any layout and device).</summary>
     public T[] ToArray()
     {
@@ -111,7 +121,9 @@ public sealed partial class Tensor<T> where T : unmanaged, INumberBase<T>
     public void CopyFrom(Tensor<T> source)
     {
         if (!Forge.Shape.SameShape(_shape, source._shape)) throw new ShapeException("CopyFrom", "shapes differ", _shape, source._shape);
-        StridedCopy.Scatter(source.ToArray(), HostArray, Offset, _shape, _strides);
+        if (Storage is CpuStorage<T> cpu) StridedCopy.Scatter(source.ToArray(), cpu.Array, Offset, _shape, _strides);
+        else if (IsContiguous) Storage.CopyFromHost(Offset, source.ToArray());
+        else throw new InvalidOperationException($"CopyFrom: a strided view on device '{Device.Name}' cannot be written from the host; copy into a contiguous tensor");
     }
 
     /// <summary>Converts element type (e.g. float ↔ double).</summary>

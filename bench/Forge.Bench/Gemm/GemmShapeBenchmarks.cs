@@ -6,7 +6,8 @@ namespace Forge.Bench.Gemm;
 /// <summary>
 /// The GEMM shapes a small transformer actually runs (batch 512 × 21 tokens = 10752 rows, width 96,
 /// MLP 384, heads of 21 × 48): linear forward (x·Wᵀ), the weight gradient (dYᵀ·X, k = 10752), and
-/// per-head attention scores (Q·Kᵀ) and mixing (P·V) as batched GEMMs. float32, one and two threads.
+/// per-head attention scores (Q·Kᵀ) and mixing (P·V) as batched GEMMs. float32, one and two threads,
+/// against OpenBLAS's <c>cblas_sgemm</c> (one call per matrix of a batch, as a framework would issue them).
 /// </summary>
 [Config(typeof(GemmShapeBenchmarkConfig))]
 public class GemmShapeBenchmarks
@@ -39,6 +40,7 @@ public class GemmShapeBenchmarks
     public void Setup()
     {
         ForkJoin.Threads = Threads;
+        if (OpenBlas.IsAvailable) OpenBlas.SetThreads(Threads);
         var random = new Random(42);
         _a = new float[Case.Batch * Case.M * Case.K];
         _b = new float[Case.Batch * Case.K * Case.N];
@@ -54,5 +56,15 @@ public class GemmShapeBenchmarks
         int lda = s.TransA ? s.M : s.K, ldb = s.TransB ? s.K : s.N;
         Forge.Kernels.Gemm.RunBatched(s.TransA, s.TransB, s.M, s.N, s.K, 1f, _a, lda, s.M * s.K,
             _b, ldb, s.K * s.N, 0f, _c, s.N, s.M * s.N, s.Batch);
+    }
+
+    [Benchmark(Baseline = true)]
+    public void OpenBlasSgemm()
+    {
+        var s = Case;
+        int lda = s.TransA ? s.M : s.K, ldb = s.TransB ? s.K : s.N;
+        for (int i = 0; i < s.Batch; i++)
+            OpenBlas.Sgemm(s.TransA, s.TransB, s.M, s.N, s.K, 1f, _a.AsSpan(i * s.M * s.K, s.M * s.K), lda,
+                _b.AsSpan(i * s.K * s.N, s.K * s.N), ldb, 0f, _c.AsSpan(i * s.M * s.N, s.M * s.N), s.N);
     }
 }

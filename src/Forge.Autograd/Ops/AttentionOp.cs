@@ -14,14 +14,16 @@ internal sealed class AttentionOp<T> : Op<T> where T : unmanaged, IFloatingPoint
 {
     readonly int _batch, _t, _heads, _dHead;
     readonly T _scale;
-    T[]? _dPattern, _dScores;
+    Tensor<T>? _dPattern, _dScores;
+    readonly int[] _squares;
 
     AttentionOp(Var<T> q, Var<T> k, Var<T> v) : base("Attention", q, k, v)
     {
         (_batch, _t, _heads, _dHead) = (q.Size(0), q.Size(1), q.Size(2), q.Size(3));
         _scale = T.One / T.Sqrt(T.CreateChecked(_dHead));
-        Scores = new Tensor<T>([_batch, _heads, _t, _t]);
-        Pattern = new Tensor<T>([_batch, _heads, _t, _t]);
+        _squares = [_batch, _heads, _t, _t];
+        Scores = NewTensor(_squares);
+        Pattern = NewTensor(_squares);
     }
 
     public Tensor<T> Scores { get; }
@@ -32,19 +34,18 @@ internal sealed class AttentionOp<T> : Op<T> where T : unmanaged, IFloatingPoint
         if (q.Rank != 4 || !Forge.Shape.SameShape(q.ShapeSpan, k.ShapeSpan) || !Forge.Shape.SameShape(q.ShapeSpan, v.ShapeSpan))
             throw new ShapeException("Attention", "q, k, v must all be [batch, pos, head, d_head]", q.Shape, k.Shape, v.Shape);
         var op = new AttentionOp<T>(ContiguousOp<T>.Ensure(q), ContiguousOp<T>.Ensure(k), ContiguousOp<T>.Ensure(v));
-        op.Run(new Tensor<T>(q.Shape));
+        op.Run(q.Shape);
         return op;
     }
 
     public override void Forward() =>
-        Attention.Forward(Span(Inputs[0].Data), Span(Inputs[1].Data), Span(Inputs[2].Data),
-            Span(Scores), Span(Pattern), Span(Output.Data), _batch, _t, _heads, _dHead, _scale);
+        Backend.AttentionForward(Inputs[0].Data, Inputs[1].Data, Inputs[2].Data,
+            Scores, Pattern, Output.Data, _batch, _t, _heads, _dHead, _scale);
 
     public override void Backward()
     {
-        int patternLength = Pattern.Length;
-        Attention.Backward(Span(Output.Grad), Span(Inputs[0].Data), Span(Inputs[1].Data), Span(Inputs[2].Data),
-            Span(Pattern), Scratch(ref _dPattern, patternLength), Scratch(ref _dScores, patternLength),
-            Span(Inputs[0].Grad), Span(Inputs[1].Grad), Span(Inputs[2].Grad), _batch, _t, _heads, _dHead, _scale);
+        Backend.AttentionBackward(Output.Grad, Inputs[0].Data, Inputs[1].Data, Inputs[2].Data,
+            Pattern, Scratch(ref _dPattern, _squares, Device), Scratch(ref _dScores, _squares, Device),
+            Inputs[0].Grad, Inputs[1].Grad, Inputs[2].Grad, _batch, _t, _heads, _dHead, _scale);
     }
 }

@@ -14,7 +14,7 @@ internal sealed class BinaryOp<T> : Op<T> where T : unmanaged, IFloatingPointIee
 {
     readonly BinaryOp _kind;
     readonly int[] _shape, _aStrides, _bStrides, _outStrides;
-    T[]? _scratch;
+    Tensor<T>? _scratch;
 
     BinaryOp(BinaryOp kind, Var<T> a, Var<T> b, int[] shape) : base(kind.ToString(), a, b)
     {
@@ -30,59 +30,58 @@ internal sealed class BinaryOp<T> : Op<T> where T : unmanaged, IFloatingPointIee
         if (kind is not (BinaryOp.Add or BinaryOp.Sub or BinaryOp.Mul or BinaryOp.Div))
             throw new ArgumentException($"{kind}: only +, −, ×, ÷ are differentiable binary ops");
         var shape = Shape.Broadcast(kind.ToString(), a.Shape, b.Shape);
-        return new BinaryOp<T>(kind, a, b, shape).Run(new Tensor<T>(shape));
+        return new BinaryOp<T>(kind, a, b, shape).Run(shape);
     }
 
     Var<T> A => Inputs[0];
     Var<T> B => Inputs[1];
 
     public override void Forward() =>
-        Elementwise.Binary(_kind, _shape, A.Data.HostArray, A.Data.Offset, _aStrides,
-            B.Data.HostArray, B.Data.Offset, _bStrides, Span(Output.Data));
+        Backend.Binary(_kind, _shape, A.Data, _aStrides, B.Data, _bStrides, Output.Data);
 
     public override void Backward()
     {
-        var dOut = Span(Output.Grad);
+        var dOut = Output.Grad;
         if (NeedsGrad(0)) AccumulateA(dOut);
         if (NeedsGrad(1)) AccumulateB(dOut);
     }
 
     // out = a + b, a − b:  da += dOut.   out = a·b: da += dOut·b.   out = a/b: da += dOut/b.
-    void AccumulateA(Span<T> dOut)
+    void AccumulateA(Tensor<T> dOut)
     {
         if (_kind is BinaryOp.Add or BinaryOp.Sub)
         {
-            Elementwise.ReduceBroadcast(_shape, dOut, A.ShapeSpan, Span(A.Grad));
+            Backend.ReduceBroadcast(_shape, dOut, A.ShapeSpan, A.Grad);
             return;
         }
-        var scratch = Scratch(ref _scratch, dOut.Length);
-        Elementwise.Binary(_kind, _shape, Output.Grad.HostArray, 0, _outStrides, B.Data.HostArray, B.Data.Offset, _bStrides, scratch);
-        Elementwise.ReduceBroadcast(_shape, scratch, A.ShapeSpan, Span(A.Grad));
+        var scratch = Scratch(ref _scratch, _shape, Device);
+        Backend.Binary(_kind, _shape, dOut, _outStrides, B.Data, _bStrides, scratch);
+        Backend.ReduceBroadcast(_shape, scratch, A.ShapeSpan, A.Grad);
     }
 
     // out = a + b: db += dOut.   a − b: db −= dOut.   a·b: db += dOut·a.   a/b: db −= dOut·out/b.
-    void AccumulateB(Span<T> dOut)
+    void AccumulateB(Tensor<T> dOut)
     {
         if (_kind == BinaryOp.Add)
         {
-            Elementwise.ReduceBroadcast(_shape, dOut, B.ShapeSpan, Span(B.Grad));
+            Backend.ReduceBroadcast(_shape, dOut, B.ShapeSpan, B.Grad);
             return;
         }
-        var scratch = Scratch(ref _scratch, dOut.Length);
+        var scratch = Scratch(ref _scratch, _shape, Device);
         switch (_kind)
         {
             case BinaryOp.Sub:
-                Elementwise.Scale<T>(dOut, -T.One, scratch);
+                Backend.Scale(dOut, -T.One, scratch);
                 break;
             case BinaryOp.Mul:
-                Elementwise.Binary(BinaryOp.Mul, _shape, Output.Grad.HostArray, 0, _outStrides, A.Data.HostArray, A.Data.Offset, _aStrides, scratch);
+                Backend.Binary(BinaryOp.Mul, _shape, dOut, _outStrides, A.Data, _aStrides, scratch);
                 break;
             case BinaryOp.Div:
-                Elementwise.Binary(BinaryOp.Div, _shape, Output.Data.HostArray, 0, _outStrides, B.Data.HostArray, B.Data.Offset, _bStrides, scratch);
-                Elementwise.Binary(BinaryOp.Mul, _shape, scratch, 0, _outStrides, Output.Grad.HostArray, 0, _outStrides, scratch);
-                Elementwise.Scale<T>(scratch, -T.One, scratch);
+                Backend.Binary(BinaryOp.Div, _shape, Output.Data, _outStrides, B.Data, _bStrides, scratch);
+                Backend.Binary(BinaryOp.Mul, _shape, scratch, _outStrides, dOut, _outStrides, scratch);
+                Backend.Scale(scratch, -T.One, scratch);
                 break;
         }
-        Elementwise.ReduceBroadcast(_shape, scratch, B.ShapeSpan, Span(B.Grad));
+        Backend.ReduceBroadcast(_shape, scratch, B.ShapeSpan, B.Grad);
     }
 }

@@ -16,16 +16,15 @@ internal sealed class ContiguousOp<T> : Op<T> where T : unmanaged, IFloatingPoin
     ContiguousOp(Var<T> x) : base("Contiguous", x) => (_shape, _strides) = (x.Data.Shape, x.Data.Strides);
 
     /// <summary><paramref name="x"/> itself if its data is contiguous, else a recorded contiguous copy.</summary>
-    public static Var<T> Ensure(Var<T> x) => x.Data.IsContiguous ? x : new ContiguousOp<T>(x).Run(new Tensor<T>(x.Shape));
+    public static Var<T> Ensure(Var<T> x) => x.Data.IsContiguous ? x : new ContiguousOp<T>(x).Run(x.Shape);
 
     public override void Forward()
     {
-        var x = Inputs[0].Data;
-        Elementwise.Copy(_shape, x.HostArray, x.Offset, _strides, Span(Output.Data));
+        Backend.Copy(_shape, Inputs[0].Data, _strides, Output.Data);
     }
 
     public override void Backward()
     {
-        if (NeedsGrad(0)) Elementwise.Axpy<T>(T.One, Span(Output.Grad), Span(Inputs[0].Grad));
+        if (NeedsGrad(0)) Backend.Axpy(T.One, Output.Grad, Inputs[0].Grad);
     }
 }

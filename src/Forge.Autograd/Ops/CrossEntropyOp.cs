@@ -15,14 +15,14 @@ internal sealed class CrossEntropyOp<T> : Op<T> where T : unmanaged, IFloatingPo
     readonly Tensor<int> _targets;
     readonly Tensor<T>? _mask;
     readonly int _rows, _vocab;
-    readonly T[] _probs, _rowLoss;
+    readonly Tensor<T> _probs, _rowLoss;
 
     CrossEntropyOp(Var<T> logits, Tensor<int> targets, Tensor<T>? mask) : base("CrossEntropy", logits)
     {
         (_targets, _mask) = (targets, mask);
         (_rows, _vocab) = (Rows(logits.ShapeSpan), logits.Size(-1));
-        _probs = new T[_rows * _vocab];
-        _rowLoss = new T[_rows];
+        _probs = NewTensor([_rows, _vocab]);
+        _rowLoss = NewTensor([_rows]);
     }
 
     public static Var<T> Apply(Var<T> logits, Tensor<int> targets, Tensor<T>? mask)
@@ -31,22 +31,22 @@ internal sealed class CrossEntropyOp<T> : Op<T> where T : unmanaged, IFloatingPo
             throw new ShapeException("CrossEntropy", "targets must have the logits' shape without the vocab axis", logits.Shape, targets.Shape);
         if (mask is not null && !Forge.Shape.SameShape(mask.ShapeSpan, targets.ShapeSpan))
             throw new ShapeException("CrossEntropy", "mask must have the targets' shape", targets.Shape, mask.Shape);
-        return new CrossEntropyOp<T>(ContiguousOp<T>.Ensure(logits), targets.Contiguous(), mask?.Contiguous()).Run(new Tensor<T>([]));
+        if (targets.Device != logits.Data.Device || (mask is not null && mask.Device != logits.Data.Device))
+            throw new InvalidOperationException($"CrossEntropy: targets and mask must live with the logits on '{logits.Data.Device.Name}'");
+        return new CrossEntropyOp<T>(ContiguousOp<T>.Ensure(logits), targets.Contiguous(), mask?.Contiguous()).Run(Array.Empty<int>());
     }
 
-    /// <summary>Per-row losses of the last forward (unweighted), e.g. for per-position metrics.</summary>
-    public ReadOnlySpan<T> RowLoss => _rowLoss;
+    /// <summary>Per-row losses of the last forward (unweighted), e.g. for per-position metrics; on the op's device.</summary>
+    public Tensor<T> RowLoss => _rowLoss;
 
-    /// <summary>Softmax probabilities of the last forward, (rows, vocab).</summary>
-    public ReadOnlySpan<T> Probabilities => _probs;
-
-    ReadOnlySpan<T> Mask => _mask is null ? default : _mask.AsSpan();
+    /// <summary>Softmax probabilities of the last forward, (rows, vocab), on the op's device.</summary>
+    public Tensor<T> Probabilities => _probs;
 
     public override void Forward() =>
-        Span(Output.Data)[0] = CrossEntropy.Forward(Span(Inputs[0].Data), _targets.AsSpan(), Mask, _probs, _rowLoss, _rows, _vocab);
+        Backend.CrossEntropyForward(Inputs[0].Data, _targets, _mask, _probs, _rowLoss, Output.Data, _rows, _vocab);
 
     public override void Backward()
     {
-        if (NeedsGrad(0)) CrossEntropy.Backward(_probs, _targets.AsSpan(), Mask, Span(Output.Grad)[0], Span(Inputs[0].Grad), _rows, _vocab);
+        if (NeedsGrad(0)) Backend.CrossEntropyBackward(_probs, _targets, _mask, Output.Grad, Inputs[0].Grad, _rows, _vocab);
     }
 }

@@ -19,14 +19,16 @@ internal sealed class EmbeddingOp<T> : Op<T> where T : unmanaged, IFloatingPoint
     public static Var<T> Apply(Var<T> table, Tensor<int> ids)
     {
         if (table.Rank != 2) throw new ShapeException("Embedding", "table must be [vocab, d]", table.Shape);
+        if (ids.Device != table.Data.Device)
+            throw new InvalidOperationException($"Embedding: ids live on '{ids.Device.Name}' but the table on '{table.Data.Device.Name}'");
         if (!ids.IsContiguous) ids = ids.Contiguous();
-        return new EmbeddingOp<T>(ContiguousOp<T>.Ensure(table), ids).Run(new Tensor<T>([.. ids.Shape, table.Size(1)]));
+        return new EmbeddingOp<T>(ContiguousOp<T>.Ensure(table), ids).Run([.. ids.Shape, table.Size(1)]);
     }
 
-    public override void Forward() => Embedding.Gather<T>(_ids.AsSpan(), Span(Inputs[0].Data), Span(Output.Data), _vocab, _d);
+    public override void Forward() => Backend.EmbeddingGather(_ids, Inputs[0].Data, Output.Data, _vocab, _d);
 
     public override void Backward()
     {
-        if (NeedsGrad(0)) Embedding.ScatterAdd<T>(_ids.AsSpan(), Span(Output.Grad), Span(Inputs[0].Grad), _vocab, _d);
+        if (NeedsGrad(0)) Backend.EmbeddingScatterAdd(_ids, Output.Grad, Inputs[0].Grad, _vocab, _d);
     }
 }

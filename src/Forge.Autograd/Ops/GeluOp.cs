@@ -9,12 +9,12 @@ internal sealed class GeluOp<T> : Op<T> where T : unmanaged, IFloatingPointIeee7
 {
     GeluOp(Var<T> x) : base("Gelu", x) { }
 
-    public static Var<T> Apply(Var<T> x) => new GeluOp<T>(ContiguousOp<T>.Ensure(x)).Run(new Tensor<T>(x.Shape));
+    public static Var<T> Apply(Var<T> x) => new GeluOp<T>(ContiguousOp<T>.Ensure(x)).Run(x.Shape);
 
-    public override void Forward() => Gelu.Forward(Span(Inputs[0].Data), Span(Output.Data));
+    public override void Forward() => Backend.GeluForward(Inputs[0].Data, Output.Data);
 
     public override void Backward()
     {
-        if (NeedsGrad(0)) Gelu.Backward(Span(Inputs[0].Data), Span(Output.Grad), Span(Inputs[0].Grad));
+        if (NeedsGrad(0)) Backend.GeluBackward(Inputs[0].Data, Output.Grad, Inputs[0].Grad);
     }
 }

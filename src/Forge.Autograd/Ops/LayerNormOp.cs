@@ -12,13 +12,13 @@ internal sealed class LayerNormOp<T> : Op<T> where T : unmanaged, IFloatingPoint
 {
     readonly int _rows, _d;
     readonly T _eps;
-    readonly T[] _mean, _rstd;
+    readonly Tensor<T> _mean, _rstd;
 
     LayerNormOp(Var<T> x, Var<T> w, Var<T> b, T eps) : base("LayerNorm", x, w, b)
     {
         (_rows, _d, _eps) = (Rows(x.ShapeSpan), x.Size(-1), eps);
-        _mean = new T[_rows];
-        _rstd = new T[_rows];
+        _mean = NewTensor([_rows]);
+        _rstd = NewTensor([_rows]);
     }
 
     public static Var<T> Apply(Var<T> x, Var<T> w, Var<T> b, T eps)
@@ -26,7 +26,7 @@ internal sealed class LayerNormOp<T> : Op<T> where T : unmanaged, IFloatingPoint
         int d = x.Size(-1);
         if (w.Rank != 1 || w.Size(0) != d || b.Rank != 1 || b.Size(0) != d)
             throw new ShapeException("LayerNorm", "weight and bias must be [d] for input [..., d]", x.Shape, w.Shape, b.Shape);
-        return new LayerNormOp<T>(ContiguousOp<T>.Ensure(x), ContiguousOp<T>.Ensure(w), ContiguousOp<T>.Ensure(b), eps).Run(new Tensor<T>(x.Shape));
+        return new LayerNormOp<T>(ContiguousOp<T>.Ensure(x), ContiguousOp<T>.Ensure(w), ContiguousOp<T>.Ensure(b), eps).Run(x.Shape);
     }
 
     Var<T> X => Inputs[0];
@@ -34,9 +34,9 @@ internal sealed class LayerNormOp<T> : Op<T> where T : unmanaged, IFloatingPoint
     Var<T> B => Inputs[2];
 
     public override void Forward() =>
-        LayerNorm.Forward(Span(X.Data), Span(W.Data), Span(B.Data), Span(Output.Data), _mean, _rstd, _rows, _d, _eps);
+        Backend.LayerNormForward(X.Data, W.Data, B.Data, Output.Data, _mean, _rstd, _rows, _d, _eps);
 
     // The kernel accumulates into all three gradients; buffers of inputs that need none are simply unused.
     public override void Backward() =>
-        LayerNorm.Backward(Span(Output.Grad), Span(X.Data), Span(W.Data), _mean, _rstd, Span(X.Grad), Span(W.Grad), Span(B.Grad), _rows, _d);
+        Backend.LayerNormBackward(Output.Grad, X.Data, W.Data, _mean, _rstd, X.Grad, W.Grad, B.Grad, _rows, _d);
 }

@@ -52,7 +52,7 @@ internal sealed class MatMulOp<T> : Op<T> where T : unmanaged, IFloatingPointIee
         var la = new MatrixLayout(false, Math.Max(k, 1), 0, 1);
         int[] shape = [.. a.Shape[..^1], n];
         Var<T>[] inputs = bias is null ? [a, w] : [a, w, bias];
-        return new MatMulOp<T>(inputs, la, MatrixLayout.Of(w.Data)!.Value, m, n, k, 1).Run(new Tensor<T>(shape));
+        return new MatMulOp<T>(inputs, la, MatrixLayout.Of(w.Data)!.Value, m, n, k, 1).Run(shape);
     }
 
     static Var<T> ApplyBatched(Var<T> a, Var<T> b)
@@ -69,14 +69,13 @@ internal sealed class MatMulOp<T> : Op<T> where T : unmanaged, IFloatingPointIee
         la = la with { Batch = batch };
         lb = lb with { Batch = batch };
         int[] shape = [.. a.Shape[..^1], n];
-        return new MatMulOp<T>([a, b], la, lb, m, n, k, batch).Run(new Tensor<T>(shape));
+        return new MatMulOp<T>([a, b], la, lb, m, n, k, batch).Run(shape);
     }
 
     static Var<T> EnsureMatrix(Var<T> x) => MatrixLayout.Of(x.Data) is null ? ContiguousOp<T>.Ensure(x) : x;
 
     Var<T> A => Inputs[0];
     Var<T> B => Inputs[1];
-    static ReadOnlySpan<T> From(Tensor<T> t) => t.HostArray.AsSpan(t.Offset);
 
     // C (batch, m, n) = A (batch, m, k) · B (batch, k, n)  [+ bias (n) on every row]
     public override void Forward()
@@ -84,39 +83,38 @@ internal sealed class MatMulOp<T> : Op<T> where T : unmanaged, IFloatingPointIee
         T beta = T.Zero;
         if (_biasShape is not null)
         {
-            var bias = Inputs[2].Data;
-            Elementwise.Copy(_biasShape, bias.HostArray, bias.Offset, _biasStrides, Span(Output.Data));
+            Backend.Copy(_biasShape, Inputs[2].Data, _biasStrides, Output.Data);
             beta = T.One;
         }
-        Gemm.RunBatched(_a.Transposed, _b.Transposed, _m, _n, _k, T.One,
-            From(A.Data), _a.LeadingDimension, _a.BatchStride, From(B.Data), _b.LeadingDimension, _b.BatchStride,
-            beta, Span(Output.Data), _n, (long)_m * _n, _batch);
+        Backend.Gemm(_a.Transposed, _b.Transposed, _m, _n, _k, T.One,
+            A.Data, _a.LeadingDimension, _a.BatchStride, B.Data, _b.LeadingDimension, _b.BatchStride,
+            beta, Output.Data, _n, (long)_m * _n, _batch);
     }
 
     public override void Backward()
     {
-        ReadOnlySpan<T> dC = Span(Output.Grad);
+        var dC = Output.Grad;
         // dA (batch, m, k) += dC (batch, m, n) · Bᵀ (batch, n, k)
         if (NeedsGrad(0))
-            Gemm.RunBatched(false, !_b.Transposed, _m, _k, _n, T.One,
-                dC, _n, (long)_m * _n, From(B.Data), _b.LeadingDimension, _b.BatchStride,
-                T.One, Span(A.Grad), _k, (long)_m * _k, _batch);
+            Backend.Gemm(false, !_b.Transposed, _m, _k, _n, T.One,
+                dC, _n, (long)_m * _n, B.Data, _b.LeadingDimension, _b.BatchStride,
+                T.One, A.Grad, _k, (long)_m * _k, _batch);
         if (NeedsGrad(1)) AccumulateB(dC);
         // bias (n) was added to every row: dbias += Σ_rows dC
-        if (_biasShape is not null && NeedsGrad(2)) Elementwise.ReduceBroadcast(_biasShape, dC, Inputs[2].ShapeSpan, Span(Inputs[2].Grad));
+        if (_biasShape is not null && NeedsGrad(2)) Backend.ReduceBroadcast(_biasShape, dC, Inputs[2].ShapeSpan, Inputs[2].Grad);
     }
 
-    void AccumulateB(ReadOnlySpan<T> dC)
+    void AccumulateB(Tensor<T> dC)
     {
         if (B.Rank == 2)
         {
             // A weight is shared by every row: dW (k, n) += Aᵀ (k, M) · dC (M, n), one GEMM over all M rows.
-            Gemm.Run(true, false, _k, _n, _m, T.One, From(A.Data), _a.LeadingDimension, dC, _n, T.One, Span(B.Grad), _n);
+            Backend.Gemm(true, false, _k, _n, _m, T.One, A.Data, _a.LeadingDimension, 0, dC, _n, 0, T.One, B.Grad, _n, 0, 1);
             return;
         }
         // dB (batch, k, n) += Aᵀ (batch, k, m) · dC (batch, m, n)
-        Gemm.RunBatched(!_a.Transposed, false, _k, _n, _m, T.One,
-            From(A.Data), _a.LeadingDimension, _a.BatchStride, dC, _n, (long)_m * _n,
-            T.One, Span(B.Grad), _n, (long)_k * _n, _batch);
+        Backend.Gemm(!_a.Transposed, false, _k, _n, _m, T.One,
+            A.Data, _a.LeadingDimension, _a.BatchStride, dC, _n, (long)_m * _n,
+            T.One, B.Grad, _n, (long)_k * _n, _batch);
     }
 }

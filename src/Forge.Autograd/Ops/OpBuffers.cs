@@ -2,16 +2,13 @@ using System.Numerics;
 
 namespace Forge.Autograd.Ops;
 
-/// <summary>Small helpers shared by the ops: spans of tensors and one-time scratch buffers.</summary>
+/// <summary>Small helpers shared by the ops: one-time scratch buffers and row counts.</summary>
 internal static class OpBuffers
 {
-    /// <summary>Row-major elements of a contiguous CPU tensor.</summary>
-    public static Span<T> Span<T>(Tensor<T> tensor) where T : unmanaged, INumberBase<T> => tensor.AsSpan();
-
-    /// <summary>A scratch array, allocated on first use and kept by the op so replays allocate nothing.</summary>
-    public static T[] Scratch<T>(ref T[]? buffer, int length)
+    /// <summary>A scratch tensor on <paramref name="device"/>, allocated on first use and kept by the op so replays allocate nothing.</summary>
+    public static Tensor<T> Scratch<T>(ref Tensor<T>? buffer, int[] shape, Device device) where T : unmanaged, INumberBase<T>
     {
-        if (buffer is null || buffer.Length != length) buffer = new T[length];
+        if (buffer is null || !Shape.SameShape(buffer.ShapeSpan, shape)) buffer = new Tensor<T>(shape, device);
         return buffer;
     }
 

@@ -12,22 +12,22 @@ internal sealed class ScaleOp<T> : Op<T> where T : unmanaged, IFloatingPointIeee
     ScaleOp(Var<T> x, T alpha, T beta) : base("Scale", x) => (_alpha, _beta) = (alpha, beta);
 
     public static Var<T> Apply(Var<T> x, T alpha, T beta) =>
-        new ScaleOp<T>(ContiguousOp<T>.Ensure(x), alpha, beta).Run(new Tensor<T>(x.Shape));
+        new ScaleOp<T>(ContiguousOp<T>.Ensure(x), alpha, beta).Run(x.Shape);
 
     public override void Forward()
     {
-        var y = Span(Output.Data);
-        if (_beta == T.Zero) Elementwise.Scale<T>(Span(Inputs[0].Data), _alpha, y);
+        var y = Output.Data;
+        if (_beta == T.Zero) Backend.Scale(Inputs[0].Data, _alpha, y);
         else
         {
-            Elementwise.Fill(y, _beta);                            // y = β
-            Elementwise.Axpy<T>(_alpha, Span(Inputs[0].Data), y);  // y += α·x
+            Backend.Fill(y, _beta);                         // y = β
+            Backend.Axpy(_alpha, Inputs[0].Data, y);        // y += α·x
         }
     }
 
     // y = α·x + β  ⇒  dx += α·dy
     public override void Backward()
     {
-        if (NeedsGrad(0)) Elementwise.Axpy<T>(_alpha, Span(Output.Grad), Span(Inputs[0].Grad));
+        if (NeedsGrad(0)) Backend.Axpy(_alpha, Output.Grad, Inputs[0].Grad);
     }
 }

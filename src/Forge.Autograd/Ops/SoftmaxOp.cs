@@ -23,17 +23,17 @@ internal sealed class SoftmaxOp<T> : Op<T> where T : unmanaged, IFloatingPointIe
     {
         if (causal && (x.Rank < 2 || x.Size(-1) != x.Size(-2)))
             throw new ShapeException("CausalSoftmax", "needs square [..., t, t] scores", x.Shape);
-        return new SoftmaxOp<T>(ContiguousOp<T>.Ensure(x), causal).Run(new Tensor<T>(x.Shape));
+        return new SoftmaxOp<T>(ContiguousOp<T>.Ensure(x), causal).Run(x.Shape);
     }
 
     public override void Forward()
     {
-        if (_causal) Softmax.ForwardCausal(Span(Inputs[0].Data), Span(Output.Data), _rows / _cols, _cols);
-        else Softmax.Forward(Span(Inputs[0].Data), Span(Output.Data), _rows, _cols);
+        if (_causal) Backend.SoftmaxForwardCausal(Inputs[0].Data, Output.Data, _rows / _cols, _cols);
+        else Backend.SoftmaxForward(Inputs[0].Data, Output.Data, _rows, _cols);
     }
 
     public override void Backward()
     {
-        if (NeedsGrad(0)) Softmax.Backward(Span(Output.Data), Span(Output.Grad), Span(Inputs[0].Grad), _rows, _cols);
+        if (NeedsGrad(0)) Backend.SoftmaxBackward(Output.Data, Output.Grad, Inputs[0].Grad, _rows, _cols);
     }
 }

@@ -14,7 +14,7 @@ internal sealed class SumOp<T> : Op<T> where T : unmanaged, IFloatingPointIeee75
     readonly int _outer, _axis, _inner;
     readonly bool _mean;
     readonly int[] _expandedShape, _broadcastStrides;
-    T[]? _expanded;
+    Tensor<T>? _expanded;
 
     SumOp(Var<T> x, int axis, bool mean) : base(mean ? "Mean" : "Sum", x)
     {
@@ -33,7 +33,7 @@ internal sealed class SumOp<T> : Op<T> where T : unmanaged, IFloatingPointIeee75
         var shape = x.Shape;
         shape[axis] = 1;
         int[] outShape = keepDim ? shape : [.. shape[..axis], .. shape[(axis + 1)..]];
-        return new SumOp<T>(ContiguousOp<T>.Ensure(x), axis, mean).Run(new Tensor<T>(outShape));
+        return new SumOp<T>(ContiguousOp<T>.Ensure(x), axis, mean).Run(outShape);
     }
 
     /// <summary>Sum (or mean) of all elements, as a scalar of shape [].</summary>
@@ -41,18 +41,18 @@ internal sealed class SumOp<T> : Op<T> where T : unmanaged, IFloatingPointIeee75
 
     public override void Forward()
     {
-        var y = Span(Output.Data);
-        Reduce.Sum(Span(Inputs[0].Data), _outer, _axis, _inner, y);
-        if (_mean) Elementwise.Scale<T>(y, T.One / T.CreateChecked(_axis), y);
+        var y = Output.Data;
+        Backend.Sum(Inputs[0].Data, _outer, _axis, _inner, y);
+        if (_mean) Backend.Scale(y, T.One / T.CreateChecked(_axis), y);
     }
 
     public override void Backward()
     {
         if (!NeedsGrad(0)) return;
-        var expanded = Scratch(ref _expanded, _outer * _axis * _inner);
-        Elementwise.Copy(_expandedShape, Output.Grad.HostArray, 0, _broadcastStrides, expanded);
+        var expanded = Scratch(ref _expanded, _expandedShape, Device);
+        Backend.Copy(_expandedShape, Output.Grad, _broadcastStrides, expanded);
         T scale = _mean ? T.One / T.CreateChecked(_axis) : T.One;
-        Elementwise.Axpy<T>(scale, expanded, Span(Inputs[0].Grad));
+        Backend.Axpy(scale, expanded, Inputs[0].Grad);
     }
 }
 
@@ -63,13 +63,13 @@ internal sealed class SumOp<T> : Op<T> where T : unmanaged, IFloatingPointIeee75
 internal sealed class MaxOp<T> : Op<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     readonly int _outer, _axis, _inner;
-    readonly int[] _argmax;
+    readonly Tensor<int> _argmax;
 
     MaxOp(Var<T> x, int axis) : base("Max", x)
     {
         var shape = x.ShapeSpan;
         (_outer, _axis, _inner) = (Forge.Shape.Count(shape[..axis]), shape[axis], Forge.Shape.Count(shape[(axis + 1)..]));
-        _argmax = new int[_outer * _inner];
+        _argmax = new Tensor<int>([_outer * _inner], Device);
     }
 
     public static Var<T> Apply(Var<T> x, int axis, bool keepDim)
@@ -78,21 +78,13 @@ internal sealed class MaxOp<T> : Op<T> where T : unmanaged, IFloatingPointIeee75
         var shape = x.Shape;
         shape[axis] = 1;
         int[] outShape = keepDim ? shape : [.. shape[..axis], .. shape[(axis + 1)..]];
-        return new MaxOp<T>(ContiguousOp<T>.Ensure(x), axis).Run(new Tensor<T>(outShape));
+        return new MaxOp<T>(ContiguousOp<T>.Ensure(x), axis).Run(outShape);
     }
 
-    public override void Forward() => Reduce.Max(Span(Inputs[0].Data), _outer, _axis, _inner, Span(Output.Data), _argmax);
+    public override void Forward() => Backend.Max(Inputs[0].Data, _outer, _axis, _inner, Output.Data, _argmax);
 
     public override void Backward()
     {
-        if (!NeedsGrad(0)) return;
-        var dy = Span(Output.Grad);
-        var dx = Span(Inputs[0].Grad);
-        for (int o = 0; o < _outer; o++)
-            for (int i = 0; i < _inner; i++)
-            {
-                int flat = o * _inner + i;
-                dx[(o * _axis + _argmax[flat]) * _inner + i] += dy[flat];
-            }
+        if (NeedsGrad(0)) Backend.MaxBackward(Output.Grad, _argmax, _outer, _axis, _inner, Inputs[0].Grad);
     }
 }

@@ -16,16 +16,16 @@ internal sealed class UnaryOp<T> : Op<T> where T : unmanaged, IFloatingPointIeee
 
     /// <summary>Applies f to a contiguous copy of <paramref name="x"/> if it is a strided view.</summary>
     public static Var<T> Apply(UnaryOp kind, Var<T> x) =>
-        new UnaryOp<T>(kind, ContiguousOp<T>.Ensure(x)).Run(new Tensor<T>(x.Shape));
+        new UnaryOp<T>(kind, ContiguousOp<T>.Ensure(x)).Run(x.Shape);
 
     Var<T> X => Inputs[0];
 
-    public override void Forward() => Elementwise.Unary(_kind, Span(X.Data), Span(Output.Data));
+    public override void Forward() => Backend.Unary(_kind, X.Data, Output.Data);
 
     // dx += f'(x)·dy, with f' written in terms of x or y (the kernel documents each rule).
     public override void Backward()
     {
         if (NeedsGrad(0))
-            Elementwise.UnaryBackward(_kind, Span(X.Data), Span(Output.Data), Span(Output.Grad), Span(X.Grad));
+            Backend.UnaryBackward(_kind, X.Data, Output.Data, Output.Grad, X.Grad);
     }
 }

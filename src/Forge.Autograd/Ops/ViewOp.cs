@@ -49,7 +49,7 @@ internal sealed class ViewOp<T> : Op<T> where T : unmanaged, IFloatingPointIeee7
     {
         if (!NeedsGrad(0) || _sharesGrad) return;
         _gradView ??= _view(Inputs[0].Grad);
-        Elementwise.AddStrided(_gradView.ShapeSpan, Span(Output.Grad), _gradView.HostArray, _gradView.Offset, _gradView.StridesSpan);
+        Backend.AddStrided(_gradView.ShapeSpan, Output.Grad, _gradView, _gradView.StridesSpan);
     }
 }
 
@@ -67,6 +67,6 @@ internal sealed class ExpandOp<T> : Op<T> where T : unmanaged, IFloatingPointIee
 
     public override void Backward()
     {
-        if (NeedsGrad(0)) Elementwise.ReduceBroadcast(Output.ShapeSpan, Span(Output.Grad), Inputs[0].ShapeSpan, Span(Inputs[0].Grad));
+        if (NeedsGrad(0)) Backend.ReduceBroadcast(Output.ShapeSpan, Output.Grad, Inputs[0].ShapeSpan, Inputs[0].Grad);
     }
 }

@@ -9,7 +9,7 @@ namespace Forge.Autograd.Optim;
 /// </summary>
 public sealed class Adam<T> : Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    readonly T[][] _m, _v;
+    readonly Tensor<T>[] _m, _v;
 
     public Adam(IEnumerable<Var<T>> parameters, double learningRate, double beta1 = 0.9, double beta2 = 0.999,
         double eps = 1e-8, double weightDecay = 0, bool decoupled = false) : base(parameters, learningRate)
@@ -25,14 +25,13 @@ public sealed class Adam<T> : Optimizer<T> where T : unmanaged, IFloatingPointIe
     public double WeightDecay { get; }
     public bool Decoupled { get; }
 
-    protected override void Update(int index, Span<T> parameter, ReadOnlySpan<T> gradient)
+    protected override void Update(int index, Tensor<T> parameter, Tensor<T> gradient)
     {
         T lr = T.CreateChecked(LearningRate), b1 = T.CreateChecked(Beta1), b2 = T.CreateChecked(Beta2);
         T eps = T.CreateChecked(Eps), wd = T.CreateChecked(WeightDecay);
-        if (Decoupled) Optimizers.AdamW(parameter, gradient, _m[index], _v[index], lr, b1, b2, eps, wd, StepCount);
-        else Optimizers.Adam(parameter, gradient, _m[index], _v[index], lr, b1, b2, eps, wd, StepCount);
+        Backend.Adam(Decoupled, parameter, gradient, _m[index], _v[index], lr, b1, b2, eps, wd, StepCount);
     }
 
-    public override IEnumerable<(string, T[])> State() =>
+    public override IEnumerable<(string, Tensor<T>)> State() =>
         Parameters.SelectMany((p, i) => new[] { ($"{p.Name}.exp_avg", _m[i]), ($"{p.Name}.exp_avg_sq", _v[i]) });
 }

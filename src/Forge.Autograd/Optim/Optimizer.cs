@@ -1,10 +1,12 @@
 using System.Numerics;
+using Forge.Kernels;
 
 namespace Forge.Autograd.Optim;
 
 /// <summary>
 /// Base of the optimizers: a list of parameters, a learning rate that schedules may change between
-/// steps, and a step counter. <see cref="Step"/> applies one fused in-place update per parameter.
+/// steps, and a step counter. <see cref="Step"/> applies one fused in-place update per parameter,
+/// with the kernels of the parameters' device; state buffers live there too.
 /// </summary>
 public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -14,10 +16,17 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
         foreach (var p in Parameters)
             if (!p.RequiresGrad || !p.Data.IsContiguous)
                 throw new ArgumentException($"Optimizer: parameter {p} must be a contiguous leaf that requires grad");
+        var device = Parameters.Count == 0 ? CpuDevice.Instance : Parameters[0].Data.Device;
+        foreach (var p in Parameters)
+            if (p.Data.Device != device)
+                throw new ArgumentException($"Optimizer: parameters live on different devices ('{device.Name}' and '{p.Data.Device.Name}' for {p})");
+        Backend = Backends.For<T>(device);
         LearningRate = learningRate;
     }
 
     public IReadOnlyList<Var<T>> Parameters { get; }
+    /// <summary>The kernels of the parameters' device.</summary>
+    protected Backend<T> Backend { get; }
     public double LearningRate { get; set; }
     /// <summary>Number of steps taken (Adam's bias correction uses it, 1-based inside the update).</summary>
     public int StepCount { get; set; }
@@ -31,14 +40,14 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
     public void Step()
     {
         StepCount++;
-        for (int i = 0; i < Parameters.Count; i++) Update(i, Parameters[i].Data.AsSpan(), Parameters[i].Grad.AsSpan());
+        for (int i = 0; i < Parameters.Count; i++) Update(i, Parameters[i].Data, Parameters[i].Grad);
     }
 
     /// <summary>Updates parameter <paramref name="index"/> in place from its gradient.</summary>
-    protected abstract void Update(int index, Span<T> parameter, ReadOnlySpan<T> gradient);
+    protected abstract void Update(int index, Tensor<T> parameter, Tensor<T> gradient);
 
-    /// <summary>Per-parameter state buffers (momenta), by name, for checkpoints.</summary>
-    public abstract IEnumerable<(string Name, T[] Buffer)> State();
+    /// <summary>Per-parameter state buffers (momenta), flat, on the parameters' device, by name, for checkpoints.</summary>
+    public abstract IEnumerable<(string Name, Tensor<T> Buffer)> State();
 
-    protected T[][] NewState() => Parameters.Select(p => new T[p.Data.Length]).ToArray();
+    protected Tensor<T>[] NewState() => Parameters.Select(p => new Tensor<T>([p.Data.Length], p.Data.Device)).ToArray();
 }

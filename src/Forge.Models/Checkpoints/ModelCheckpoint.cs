@@ -26,7 +26,7 @@ public static class ModelCheckpoint
         if (optimizer is not null)
         {
             file.Metadata["optimizer_step"] = optimizer.StepCount.ToString(CultureInfo.InvariantCulture);
-            foreach (var (name, buffer) in optimizer.State()) AddTensor(file, OptimizerPrefix + name, Tensor.FromArray(buffer, [buffer.Length]));
+            foreach (var (name, buffer) in optimizer.State()) AddTensor(file, OptimizerPrefix + name, buffer);
         }
         if (extraMetadata is not null) foreach (var (key, value) in extraMetadata) file.Metadata[key] = value;
         SafeTensors.Write(path, file);
@@ -56,7 +56,7 @@ public static class ModelCheckpoint
     public static Transformer<T> LoadModel<T>(SafeTensorsFile file, TransformerConfig config) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var model = new Transformer<T>(config, Initialization.Gpt2, new Rng(0));
-        foreach (var p in model.Parameters.All) ReadInto(file, p.Name!, p.Shape, p.Data.AsSpan());
+        foreach (var p in model.Parameters.All) ReadInto(file, p.Name!, p.Data);
         return model;
     }
 
@@ -65,7 +65,7 @@ public static class ModelCheckpoint
     {
         if (!file.Metadata.TryGetValue("optimizer_step", out var step))
             throw new CheckpointException(file.Source, "holds no optimizer state (it was saved without one), so the run cannot be resumed from it");
-        foreach (var (name, buffer) in optimizer.State()) ReadInto(file, OptimizerPrefix + name, [buffer.Length], buffer);
+        foreach (var (name, buffer) in optimizer.State()) ReadInto(file, OptimizerPrefix + name, buffer);
         optimizer.StepCount = int.Parse(step, CultureInfo.InvariantCulture);
     }
 
@@ -74,20 +74,19 @@ public static class ModelCheckpoint
         file.Metadata.TryGetValue("step", out var s) && int.TryParse(s, CultureInfo.InvariantCulture, out int step) ? step
             : throw new CheckpointException(file.Source, "has no valid 'step' in its metadata");
 
-    /// <summary>Adds a float tensor as F32, a double one as F64.</summary>
+    /// <summary>Adds a float tensor as F32, a double one as F64 (a host copy of a device tensor).</summary>
     internal static void AddTensor<T>(SafeTensorsFile file, string name, Tensor<T> tensor) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        tensor = tensor.ToDevice(CpuDevice.Instance);
         if (typeof(T) == typeof(float)) file.Add(name, (Tensor<float>)(object)tensor);
         else file.Add(name, tensor.Cast<double>());
     }
 
-    static void ReadInto<T>(SafeTensorsFile file, string name, int[] shape, Span<T> destination) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>Copies tensor <paramref name="name"/> (which must have the destination's shape) into <paramref name="destination"/>, on any device.</summary>
+    static void ReadInto<T>(SafeTensorsFile file, string name, Tensor<T> destination) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (typeof(T) == typeof(float)) file.GetFloat(name, shape).AsSpan().CopyTo(System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(destination));
-        else
-        {
-            var values = file.GetDouble(name, shape).AsSpan();
-            for (int i = 0; i < values.Length; i++) destination[i] = T.CreateChecked(values[i]);
-        }
+        var shape = destination.Shape;
+        if (typeof(T) == typeof(float)) destination.CopyFrom((Tensor<T>)(object)file.GetFloat(name, shape));
+        else destination.CopyFrom(file.GetDouble(name, shape).Cast<T>());
     }
 }

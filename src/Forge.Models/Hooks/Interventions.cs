@@ -37,7 +37,7 @@ public static class Interventions
         var shape = x.Shape;
         if (replacement is not null && Shape.Broadcast($"hook '{hookName}'", replacement.Shape, shape) is var target && !Shape.SameShape(target, shape))
             throw new ShapeException($"hook '{hookName}'", "the replacement does not fit the activation", replacement.Shape, shape);
-        var replacementVar = replacement is null ? null : Var<T>.Constant(replacement);
+        var replacementVar = replacement is null ? null : Var<T>.Constant(replacement.ToDevice(x.Data.Device));
         if (head is null) return replacementVar is null ? x * T.Zero : replacementVar + x * T.Zero; // keeps the activation's shape
 
         if (!HookNames.HasHeadAxis(hookName)) throw new ArgumentException($"hook '{hookName}' has no head axis; per-head interventions need q, k, v, z, result, attn_scores or pattern");
@@ -47,10 +47,10 @@ public static class Interventions
         maskShape[axis] = heads;
         var keep = Tensor.Ones<T>(maskShape);
         keep.AsSpan()[head.Value] = T.Zero;
-        var kept = x * Var<T>.Constant(keep);
+        var kept = x * Var<T>.Constant(keep.ToDevice(x.Data.Device));
         if (replacementVar is null) return kept;
         var drop = Tensor.Zeros<T>(maskShape);
         drop.AsSpan()[head.Value] = T.One;
-        return kept + replacementVar * Var<T>.Constant(drop);
+        return kept + replacementVar * Var<T>.Constant(drop.ToDevice(x.Data.Device));
     }
 }

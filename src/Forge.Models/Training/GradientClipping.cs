@@ -12,12 +12,12 @@ public static class GradientClipping
     {
         double sumOfSquares = 0;
         // Index loops: foreach over the IReadOnlyList interface would box an enumerator every step.
-        for (int i = 0; i < parameters.Count; i++) sumOfSquares += Reduce.SumOfSquares<T>(parameters[i].Grad.AsSpan());
+        for (int i = 0; i < parameters.Count; i++) sumOfSquares += Backends.For<T>(parameters[i].Grad.Device).SumOfSquares(parameters[i].Grad);
         double norm = Math.Sqrt(sumOfSquares);
         if (maxNorm > 0 && norm > maxNorm)
         {
             T scale = T.CreateChecked(maxNorm / (norm + 1e-6));
-            for (int i = 0; i < parameters.Count; i++) Elementwise.Scale<T>(parameters[i].Grad.AsSpan(), scale, parameters[i].Grad.AsSpan());
+            for (int i = 0; i < parameters.Count; i++) Backends.For<T>(parameters[i].Grad.Device).Scale(parameters[i].Grad, scale, parameters[i].Grad);
         }
         return norm;
     }

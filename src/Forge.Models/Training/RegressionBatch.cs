@@ -2,11 +2,34 @@ using System.Numerics;
 
 namespace Forge.Models.Training;
 
-/// <summary>One batch for a continuous model: inputs [batch, pos, d_in] and targets [batch, pos, d_out], refilled in place each step.</summary>
-public sealed class RegressionBatch<T>(int batchSize, int positions, int dIn, int dOut) where T : unmanaged, IFloatingPointIeee754<T>
+/// <summary>
+/// One batch for a continuous model: inputs [batch, pos, d_in] and targets [batch, pos, d_out], refilled
+/// in place each step. Sources write <see cref="HostInputs"/>/<see cref="HostTargets"/>; on a device other
+/// than the CPU, <see cref="Upload"/> copies them into <see cref="Inputs"/>/<see cref="Targets"/>, which
+/// the model reads (on the CPU they are the same tensors).
+/// </summary>
+public sealed class RegressionBatch<T> : IDeviceBatch where T : unmanaged, IFloatingPointIeee754<T>
 {
-    public Tensor<T> Inputs { get; } = Tensor.Zeros<T>(batchSize, positions, dIn);
-    public Tensor<T> Targets { get; } = Tensor.Zeros<T>(batchSize, positions, dOut);
+    public RegressionBatch(int batchSize, int positions, int dIn, int dOut, Device? device = null)
+    {
+        HostInputs = Tensor.Zeros<T>(batchSize, positions, dIn);
+        HostTargets = Tensor.Zeros<T>(batchSize, positions, dOut);
+        Inputs = HostInputs.ToDevice(device ?? CpuDevice.Instance);
+        Targets = HostTargets.ToDevice(device ?? CpuDevice.Instance);
+    }
+
+    public Tensor<T> Inputs { get; }
+    public Tensor<T> Targets { get; }
+    public Tensor<T> HostInputs { get; }
+    public Tensor<T> HostTargets { get; }
     public int BatchSize => Inputs.Size(0);
     public int Positions => Inputs.Size(1);
+
+    /// <summary>Copies the host batch to the device (nothing to do on the CPU).</summary>
+    public void Upload()
+    {
+        if (ReferenceEquals(Inputs, HostInputs)) return;
+        Inputs.Storage.CopyFromHost(Inputs.Offset, HostInputs.AsSpan());
+        Targets.Storage.CopyFromHost(Targets.Offset, HostTargets.AsSpan());
+    }
 }

@@ -7,19 +7,36 @@ namespace Forge.Models.Training;
 /// prediction at position p should give (tokens[b, p+1]); <c>Mask[b, p]</c> is 1 where that prediction
 /// counts in the loss (the last position, and padding rows, are 0). Buffers are refilled in place
 /// every step, so a recorded training step can be replayed on them.
+/// <para>
+/// On a device other than the CPU the batch is written on the host (<see cref="HostTokens"/>, …) and
+/// <see cref="Upload"/> copies it into the device tensors the recorded graph reads (<see cref="Tokens"/>,
+/// …); on the CPU both are the same tensors and <see cref="Upload"/> does nothing.
+/// </para>
 /// </summary>
-public sealed class TokenBatch<T> where T : unmanaged, IFloatingPointIeee754<T>
+public sealed class TokenBatch<T> : IDeviceBatch where T : unmanaged, IFloatingPointIeee754<T>
 {
-    public TokenBatch(int batchSize, int positions)
+    public TokenBatch(int batchSize, int positions, Device? device = null)
     {
-        Tokens = Tensor.Zeros<int>(batchSize, positions);
-        Targets = Tensor.Zeros<int>(batchSize, positions);
-        Mask = Tensor.Zeros<T>(batchSize, positions);
+        HostTokens = Tensor.Zeros<int>(batchSize, positions);
+        HostTargets = Tensor.Zeros<int>(batchSize, positions);
+        HostMask = Tensor.Zeros<T>(batchSize, positions);
+        device ??= CpuDevice.Instance;
+        Tokens = HostTokens.ToDevice(device);
+        Targets = HostTargets.ToDevice(device);
+        Mask = HostMask.ToDevice(device);
     }
 
+    /// <summary>Token ids [batch, pos] on the batch's device (what a model reads).</summary>
     public Tensor<int> Tokens { get; }
+    /// <summary>Next-token targets [batch, pos] on the batch's device.</summary>
     public Tensor<int> Targets { get; }
+    /// <summary>Loss mask [batch, pos] on the batch's device.</summary>
     public Tensor<T> Mask { get; }
+    /// <summary>The host copies that <see cref="SetRow"/> writes (the same tensors on the CPU).</summary>
+    public Tensor<int> HostTokens { get; }
+    public Tensor<int> HostTargets { get; }
+    public Tensor<T> HostMask { get; }
+    public Device Device => Tokens.Device;
     public int BatchSize => Tokens.Size(0);
     public int Positions => Tokens.Size(1);
 
@@ -27,9 +44,9 @@ public sealed class TokenBatch<T> where T : unmanaged, IFloatingPointIeee754<T>
     public void SetRow(int row, ReadOnlySpan<int> sequence, ReadOnlySpan<T> positionMask)
     {
         int n = Positions;
-        var tokens = Tokens.AsSpan().Slice(row * n, n);
-        var targets = Targets.AsSpan().Slice(row * n, n);
-        var mask = Mask.AsSpan().Slice(row * n, n);
+        var tokens = HostTokens.AsSpan().Slice(row * n, n);
+        var targets = HostTargets.AsSpan().Slice(row * n, n);
+        var mask = HostMask.AsSpan().Slice(row * n, n);
         sequence.CopyTo(tokens);
         for (int p = 0; p < n; p++)
         {
@@ -42,8 +59,17 @@ public sealed class TokenBatch<T> where T : unmanaged, IFloatingPointIeee754<T>
     public void ClearRow(int row)
     {
         int n = Positions;
-        Tokens.AsSpan().Slice(row * n, n).Clear();
-        Targets.AsSpan().Slice(row * n, n).Clear();
-        Mask.AsSpan().Slice(row * n, n).Clear();
+        HostTokens.AsSpan().Slice(row * n, n).Clear();
+        HostTargets.AsSpan().Slice(row * n, n).Clear();
+        HostMask.AsSpan().Slice(row * n, n).Clear();
+    }
+
+    /// <summary>Copies the host batch to the device (nothing to do on the CPU).</summary>
+    public void Upload()
+    {
+        if (ReferenceEquals(Tokens, HostTokens)) return;
+        Tokens.Storage.CopyFromHost(Tokens.Offset, HostTokens.AsSpan());
+        Targets.Storage.CopyFromHost(Targets.Offset, HostTargets.AsSpan());
+        Mask.Storage.CopyFromHost(Mask.Offset, HostMask.AsSpan());
     }
 }

@@ -17,13 +17,15 @@ public sealed class TokenEvaluator<T> where T : unmanaged, IFloatingPointIeee754
     readonly Tape<T> _tape = new();
     readonly Var<T> _logits;
     readonly double[] _probabilities;
+    readonly T[]? _hostLogits;   // device models: the logits copied back for the statistics
 
     public TokenEvaluator(Transformer<T> model, FixedTokenDataset<T> data, int batchSize, HookSet<T>? hooks = null)
     {
         _data = data;
-        _batch = new TokenBatch<T>(Math.Min(batchSize, data.Count), data.Positions);
+        _batch = new TokenBatch<T>(Math.Min(batchSize, data.Count), data.Positions, model.Device);
         using (_tape.Record()) _logits = model.Forward(_batch.Tokens, hooks);
         _probabilities = new double[_logits.Size(-1)];
+        if (model.Device is not CpuDevice) _hostLogits = new T[_logits.Data.Length];
     }
 
     /// <summary>Metrics over the whole data set, or over its first <paramref name="limit"/> sequences.</summary>
@@ -34,6 +36,7 @@ public sealed class TokenEvaluator<T> where T : unmanaged, IFloatingPointIeee754
         for (int start = 0; start < count; start += _batch.BatchSize)
         {
             int rows = Math.Min(_data.FillInOrder(start, _batch), count - start);
+            _batch.Upload();
             _tape.Replay();
             AccumulateBatch(ref stats, rows * _batch.Positions);
         }
@@ -42,9 +45,15 @@ public sealed class TokenEvaluator<T> where T : unmanaged, IFloatingPointIeee754
 
     void AccumulateBatch(ref Accumulator stats, int positions)
     {
-        var logits = _logits.Data.AsSpan();
-        var targets = _batch.Targets.AsSpan();
-        var mask = _batch.Mask.AsSpan();
+        ReadOnlySpan<T> logits;
+        if (_hostLogits is null) logits = _logits.Data.AsSpan();
+        else
+        {
+            _logits.Data.Storage.CopyToHost(_logits.Data.Offset, _hostLogits);
+            logits = _hostLogits;
+        }
+        var targets = _batch.HostTargets.AsSpan();
+        var mask = _batch.HostMask.AsSpan();
         int vocab = _probabilities.Length;
         for (int row = 0; row < positions; row++)
         {

@@ -66,13 +66,14 @@ public sealed class Trainer<T, TBatch> where T : unmanaged, IFloatingPointIeee75
     double TrainStep(int step, out double rate)
     {
         _source.Fill(step, _batch);
+        if (_batch is IDeviceBatch deviceBatch) deviceBatch.Upload();
         if (_lossVar is null)
         {
             using (_tape.Record()) _lossVar = _loss(_batch);
         }
         else _tape.Replay();
 
-        double loss = double.CreateChecked(_lossVar.Data.HostArray[_lossVar.Data.Offset]);
+        double loss = double.CreateChecked(_lossVar.Data.First());
         if (!double.IsFinite(loss)) throw new TrainingDivergedException(step, loss);
         _optimizer.ZeroGrad();
         _tape.Backward(_lossVar);

@@ -5,17 +5,22 @@ namespace Forge.Models.Transformers;
 
 /// <summary>
 /// A model's parameters in a fixed order, by their conventions names (<c>blocks.0.attn.W_Q</c>, …).
-/// The order is the creation order, which is also the order of random initialisation.
+/// The order is the creation order, which is also the order of random initialisation. Values are
+/// created on the host and moved to the set's <see cref="Device"/>, so a seed gives the same initial
+/// model on every device.
 /// </summary>
-public sealed class ParameterSet<T> where T : unmanaged, IFloatingPointIeee754<T>
+public sealed class ParameterSet<T>(Device? device = null) where T : unmanaged, IFloatingPointIeee754<T>
 {
     readonly List<Var<T>> _ordered = [];
     readonly Dictionary<string, Var<T>> _byName = new();
 
+    /// <summary>Where the parameters live.</summary>
+    public Device Device { get; } = device ?? CpuDevice.Instance;
+
     public Var<T> Add(string name, Tensor<T> value)
     {
         if (_byName.ContainsKey(name)) throw new ArgumentException($"ParameterSet: duplicate parameter '{name}'");
-        var parameter = Var<T>.Parameter(value, name);
+        var parameter = Var<T>.Parameter(value.ToDevice(Device), name);
         _ordered.Add(parameter);
         _byName[name] = parameter;
         return parameter;

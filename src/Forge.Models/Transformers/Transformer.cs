@@ -7,13 +7,15 @@ namespace Forge.Models.Transformers;
 /// <summary>
 /// The one transformer of Forge, configured by <see cref="TransformerConfig"/>: token embedding or a
 /// continuous bias-free read-in, learned positions, pre-LN blocks (attention, optional MLP), optional
-/// final LayerNorm, linear unembedding. Parameter and hook names follow TransformerLens.
+/// final LayerNorm, linear unembedding. Parameter and hook names follow TransformerLens. The model
+/// lives on one <see cref="Device"/> (default the CPU); its inputs must live there too.
 /// </summary>
 public sealed class Transformer<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    public Transformer(TransformerConfig config, Initialization init, Rng rng)
+    public Transformer(TransformerConfig config, Initialization init, Rng rng, Device? device = null)
     {
         Config = config.Validate();
+        Parameters = new ParameterSet<T>(device);
         double std = init == Initialization.Sorting ? 0.8 / Math.Sqrt(config.DModel) : 0.02;
         Tensor<T> Weight(int[] shape) => Tensor.Normal(rng, T.Zero, T.CreateChecked(std), shape);
 
@@ -26,7 +28,9 @@ public sealed class Transformer<T> where T : unmanaged, IFloatingPointIeee754<T>
     }
 
     public TransformerConfig Config { get; }
-    public ParameterSet<T> Parameters { get; } = new();
+    public ParameterSet<T> Parameters { get; }
+    /// <summary>Where the parameters live and the forward pass runs.</summary>
+    public Device Device => Parameters.Device;
     public Var<T> WE { get; }
     public Var<T> WPos { get; }
     public IReadOnlyList<TransformerBlock<T>> Blocks { get; }
@@ -40,6 +44,7 @@ public sealed class Transformer<T> where T : unmanaged, IFloatingPointIeee754<T>
         if (Config.IsContinuous) throw new InvalidOperationException("Transformer: this model reads continuous inputs; call Forward(Tensor<T> inputs)");
         if (tokens.Rank != 2) throw new ShapeException("Transformer.Forward", "tokens must be [batch, pos]", tokens.Shape);
         CheckPositions(tokens.Size(1));
+        CheckDevice(tokens.Device);
         return Run(WE.Embedding(tokens), hooks);
     }
 
@@ -50,7 +55,13 @@ public sealed class Transformer<T> where T : unmanaged, IFloatingPointIeee754<T>
         if (inputs.Rank != 3 || inputs.Size(2) != Config.DIn)
             throw new ShapeException("Transformer.Forward", $"inputs must be [batch, pos, d_in={Config.DIn}]", inputs.Shape);
         CheckPositions(inputs.Size(1));
+        CheckDevice(inputs.Device);
         return Run(Var<T>.Constant(inputs).MatMul(WE), hooks);
+    }
+
+    void CheckDevice(Device inputs)
+    {
+        if (inputs != Device) throw new InvalidOperationException($"Transformer.Forward: the inputs live on '{inputs.Name}' but the model on '{Device.Name}'; move them with ToDevice");
     }
 
     void CheckPositions(int positions)

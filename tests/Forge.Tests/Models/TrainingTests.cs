@@ -42,7 +42,7 @@ public class TrainingTests
         var resumed = NewRun(data, 16);
         for (int i = 0; i < first.Model.Parameters.Count; i++)
             first.Model.Parameters.All[i].Data.AsSpan().CopyTo(resumed.Model.Parameters.All[i].Data.AsSpan());
-        foreach (var ((_, from), (_, to)) in first.Optimizer.State().Zip(resumed.Optimizer.State())) from.CopyTo(to, 0);
+        foreach (var ((_, from), (_, to)) in first.Optimizer.State().Zip(resumed.Optimizer.State())) to.CopyFrom(from);
         resumed.Trainer.ResumeAt(7);
         resumed.Trainer.Run(12);
 

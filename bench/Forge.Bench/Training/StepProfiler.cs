@@ -1,0 +1,40 @@
+using System.Globalization;
+using Forge.Autograd;
+using Forge.Kernels.Threading;
+
+namespace Forge.Bench.Training;
+
+/// <summary>
+/// <c>profile --case C [--threads N] [--steps S] [--seed K]</c>: one training case's step broken down by
+/// op and direction with <see cref="TapeProfile"/> — what to optimise next. Each op is timed on its own,
+/// so the total is a little above a step's real time (clock reads, no overlap between ops).
+/// </summary>
+public static class StepProfiler
+{
+    public static int Run(string[] args)
+    {
+        StepTimer.Options options;
+        try { options = StepTimer.Options.Parse(args); }
+        catch (ArgumentException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 2;
+        }
+        if (options.Help)
+        {
+            Console.WriteLine("profile --case sorting|affine|retrieval|lm [--threads N] [--steps S] [--warmup W] [--seed K]");
+            return 0;
+        }
+        ForkJoin.Threads = options.Threads;
+        var step = TrainingCases.Build(options.Case, options.Seed);
+        for (int i = 0; i < options.Warmup; i++) step.Run();
+        var rows = step.Profile(options.Steps);
+        double total = rows.Sum(r => r.MillisecondsPerStep);
+        Console.WriteLine($"{TrainingCases.CliName(options.Case)}: {options.Threads} thread(s), {options.Steps} profiled steps, {total:F2} ms per step in ops");
+        Console.WriteLine($"{"op",-22} {"direction",-9} {"calls",5} {"ms/step",9} {"share",6}");
+        foreach (var r in rows)
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{r.Op,-22} {r.Direction,-9} {r.CallsPerStep,5} {r.MillisecondsPerStep,9:F3} {r.MillisecondsPerStep / total,6:P0}"));
+        return 0;
+    }
+}

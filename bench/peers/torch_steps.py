@@ -1,0 +1,164 @@
+#!/usr/bin/python3
+"""Times PyTorch (eager, CPU) training steps of the four cases of Forge's `steps` command.
+
+    /usr/bin/python3 bench/peers/torch_steps.py --case sorting --threads 2 --warmup 20 --steps 50
+
+Same model (training_cases.py mirrors bench/Forge.Bench/Training/TrainingCases.cs), same batch shapes,
+init scale, loss and optimizer (torch.optim.Adam with weight_decay = coupled L2, torch.optim.AdamW =
+decoupled). A step is zero_grad(set_to_none) → forward → loss → backward → optimizer.step(). Prints one
+JSON line in the format of Forge's `steps` (alloc_bytes is null: PyTorch's allocator is not measured).
+
+Threads: --threads sets torch.set_num_threads *and* the OpenMP/OpenBLAS thread counts through the
+environment before torch is imported (this torch build calls OpenBLAS for GEMMs, and
+torch.set_num_threads alone does not limit OpenBLAS's own threads).
+GEMM kernels: --blas-core auto (default) unsets OPENBLAS_CORETYPE so that OpenBLAS picks the kernels for
+this CPU itself (Cooperlake, AVX-512, on the Zen 5 machine); the machine's environment sets
+OPENBLAS_CORETYPE=Haswell, which holds OpenBLAS to AVX2 kernels at about half the GEMM speed. --blas-core
+inherit keeps the environment's value; any other value is used as OPENBLAS_CORETYPE. The JSON's
+blas_core is the core OpenBLAS reports it is using.
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import training_cases  # noqa: E402  (no torch import there)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--case", required=True, choices=sorted(training_cases.CASES))
+    parser.add_argument("--threads", type=int, default=1, help="intra-op threads (torch, OpenMP, OpenBLAS); default 1")
+    parser.add_argument("--warmup", type=int, default=20, help="untimed steps first (default 20) ...")
+    parser.add_argument("--warmup-seconds", type=float, default=1.0, help="... and at least this long (default 1)")
+    parser.add_argument("--steps", type=int, default=50, help="timed steps (default 50)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--impl", choices=("fast", "reference"), default="fast",
+                        help="fast: fast_torch.FastTransformer (packed QKV, fused ops; default); "
+                             "reference: forge_torch.ForgeTransformer (einsum per head, hand-written LN/GELU)")
+    parser.add_argument("--blas-core", default="auto",
+                        help="OPENBLAS_CORETYPE: auto (unset: OpenBLAS detects the CPU; default), inherit (keep the "
+                             "environment's), or a core name such as SkylakeX or Haswell")
+    parser.add_argument("--foreach", choices=("on", "off"), default="on",
+                        help="the optimizer's multi-tensor (foreach) implementation; default on")
+    args = parser.parse_args(argv)
+    if args.threads < 1 or args.warmup < 0 or args.steps < 1 or args.warmup_seconds < 0:
+        parser.error("--threads and --steps must be ≥ 1, --warmup and --warmup-seconds ≥ 0")
+    return args
+
+
+def configure_environment(threads, blas_core):
+    """Thread counts and the OpenBLAS kernel choice; must run before torch (and so OpenBLAS) is loaded."""
+    if "torch" in sys.modules:
+        raise RuntimeError("configure_environment must run before torch is imported")
+    for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[variable] = str(threads)
+    if blas_core == "auto":
+        os.environ.pop("OPENBLAS_CORETYPE", None)
+    elif blas_core != "inherit":
+        os.environ["OPENBLAS_CORETYPE"] = blas_core
+
+
+def openblas_core():
+    """The kernel set OpenBLAS uses (e.g. "Cooperlake"), or "unknown" when torch does not use OpenBLAS."""
+    import ctypes
+    try:
+        corename = ctypes.CDLL("libblas.so.3").openblas_get_corename
+        corename.restype = ctypes.c_char_p
+        return corename().decode()
+    except (OSError, AttributeError):
+        return "unknown"
+
+
+def build_step(case, impl, seed, foreach):
+    """(model, inputs, loss_fn, optimizer) of one case, with random data like Forge's."""
+    import torch
+    import torch.nn.functional as F
+    import fast_torch
+    import forge_torch
+
+    cfg, batch = case["config"], case["batch"]
+    torch.manual_seed(seed)
+    model = fast_torch.FastTransformer(cfg) if impl == "fast" else forge_torch.ForgeTransformer(cfg)
+    fast_torch.init_weights(model, case["init_std"], seed)
+    generator = torch.Generator().manual_seed(seed + 1)
+    positions = cfg["n_ctx"]
+
+    if case["loss"] == "mse":
+        inputs = torch.rand(batch, positions, cfg["d_in"], generator=generator) * 2 - 1
+        targets = torch.rand(batch, positions, cfg["d_vocab_out"], generator=generator) * 2 - 1
+
+        def loss_fn(outputs):
+            return F.mse_loss(outputs, targets)
+    else:
+        inputs = torch.randint(cfg["d_vocab"], (batch, positions), generator=generator)
+        targets = torch.randint(cfg["d_vocab_out"], (batch * positions,), generator=generator)
+        row_mask = torch.tensor([1.0 if training_cases.counts(case["mask"], p, positions) else 0.0 for p in range(positions)])
+        mask = row_mask.repeat(batch)                       # [batch·pos], like Forge's mask tensor
+        mask_sum = mask.sum()
+
+        def loss_fn(logits):                                # Σ mask·CE / Σ mask, over every position (as Forge)
+            per_position = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets, reduction="none")
+            return (per_position * mask).sum() / mask_sum
+
+    optimizer_class = torch.optim.Adam if case["optimizer"] == "adam" else torch.optim.AdamW
+    optimizer = optimizer_class(model.parameters(), lr=case["lr"], weight_decay=case["weight_decay"], foreach=foreach)
+    return model, inputs, loss_fn, optimizer
+
+
+def run(args):
+    configure_environment(args.threads, args.blas_core)
+    import torch
+    torch.set_num_threads(args.threads)
+    case = training_cases.CASES[args.case]
+    model, inputs, loss_fn, optimizer = build_step(case, args.impl, args.seed, args.foreach == "on")
+    n_params = sum(p.numel() for p in model.parameters())
+    with torch.no_grad():
+        loss_initial = loss_fn(model(inputs)).item()
+
+    def step():
+        optimizer.zero_grad(set_to_none=True)
+        loss = loss_fn(model(inputs))
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    warmup_end = time.perf_counter() + args.warmup_seconds
+    done = 0
+    while done < args.warmup or time.perf_counter() < warmup_end:
+        step()
+        done += 1
+    step_ms = []
+    for _ in range(args.steps):
+        start = time.perf_counter()
+        loss = step()
+        step_ms.append((time.perf_counter() - start) * 1000.0)
+    ordered = sorted(step_ms)
+    n = len(ordered)
+    median = ordered[n // 2] if n % 2 else 0.5 * (ordered[n // 2 - 1] + ordered[n // 2])
+    return {
+        "engine": "torch", "case": args.case, "threads": args.threads, "n_params": n_params,
+        "warmup": args.warmup, "steps": args.steps, "median_ms": round(median, 4), "min_ms": round(ordered[0], 4),
+        "step_ms": [round(ms, 4) for ms in step_ms], "alloc_bytes": None,
+        "loss_initial": loss_initial, "loss_last": loss.item(),
+        "runtime": f"torch {torch.__version__}", "impl": args.impl, "blas_core": openblas_core(),
+        "foreach": args.foreach == "on",
+    }
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    try:
+        import importlib.util
+        if importlib.util.find_spec("torch") is None:
+            raise ImportError
+    except ImportError:
+        sys.exit(f"torch_steps: PyTorch is not installed for {sys.executable} (try /usr/bin/python3)")
+    print(json.dumps(run(args)), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,76 @@
+using System.Diagnostics;
+using System.Numerics;
+
+namespace Forge.Autograd;
+
+/// <summary>
+/// Where a training step's time goes: replays a recorded tape op by op and runs its backward op by op,
+/// timing each call, and sums the times per op name and direction (forward, backward, zeroing of the
+/// intermediate gradients). The same work as <see cref="Tape{T}.Replay"/> + <see cref="Tape{T}.Backward"/>,
+/// with a clock read around every op: use it to find what to optimise, not as the step's time.
+/// </summary>
+public static class TapeProfile
+{
+    /// <summary>One row of a profile: an op name, a direction, how many calls per step and the time per step.</summary>
+    public sealed record Row(string Op, string Direction, int CallsPerStep, double MillisecondsPerStep);
+
+    /// <summary>
+    /// Runs <paramref name="steps"/> profiled steps (after <paramref name="warmup"/> unprofiled ones) of
+    /// forward, backward from <paramref name="loss"/> and, when given, <paramref name="update"/> (the
+    /// optimizer step, timed as one row), and returns the rows, largest first.
+    /// </summary>
+    public static IReadOnlyList<Row> Measure<T>(Tape<T> tape, Var<T> loss, Action? update = null, int steps = 20, int warmup = 3)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(tape);
+        ArgumentNullException.ThrowIfNull(loss);
+        ArgumentOutOfRangeException.ThrowIfLessThan(steps, 1);
+        for (int i = 0; i < warmup; i++)
+        {
+            tape.Replay();
+            tape.Backward(loss);
+            update?.Invoke();
+        }
+        var totals = new Dictionary<(string, string), (int Calls, long Ticks)>();
+        void Add(string op, string direction, long ticks)
+        {
+            totals.TryGetValue((op, direction), out var t);
+            totals[(op, direction)] = (t.Calls + 1, t.Ticks + ticks);
+        }
+
+        var ops = tape.Ops;
+        int last = IndexOf(ops, loss);
+        for (int s = 0; s < steps; s++)
+        {
+            foreach (var op in ops) Add(op.Name, "forward", Time(op.Forward));
+            long zero = Stopwatch.GetTimestamp();
+            for (int i = 0; i <= last; i++)
+                if (ops[i].Output.RequiresGrad) ops[i].Output.ZeroGradOrAllocate();
+            Forge.Kernels.Backends.For<T>(loss.Grad.Device).Fill(loss.Grad, T.One);
+            Add("(zero gradients)", "backward", Stopwatch.GetTimestamp() - zero);
+            for (int i = last; i >= 0; i--)
+                if (ops[i].Output.RequiresGrad) Add(ops[i].Name, "backward", Time(ops[i].Backward));
+            if (update is not null) Add("(optimizer)", "update", Time(update));
+        }
+        double msPerTick = 1000.0 / Stopwatch.Frequency;
+        return totals
+            .Select(kv => new Row(kv.Key.Item1, kv.Key.Item2, kv.Value.Calls / steps, kv.Value.Ticks * msPerTick / steps))
+            .OrderByDescending(r => r.MillisecondsPerStep)
+            .ToList();
+    }
+
+    static long Time(Action action)
+    {
+        long start = Stopwatch.GetTimestamp();
+        action();
+        return Stopwatch.GetTimestamp() - start;
+    }
+
+    static int IndexOf<T>(IReadOnlyList<Op<T>> ops, Var<T> loss) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (loss.Data.Length != 1) throw new ShapeException($"TapeProfile: the loss must be a scalar, not {Shape.Format(loss.Shape)}");
+        for (int i = ops.Count - 1; i >= 0; i--)
+            if (ReferenceEquals(ops[i].Output, loss)) return i;
+        throw new InvalidOperationException($"TapeProfile: {loss} was not recorded on this tape");
+    }
+}
