@@ -1,27 +1,47 @@
+using Forge.Kernels.Devices;
+using Forge.Kernels.Ilgpu;
+
 namespace Forge.Experiments.Cli;
 
 /// <summary>
-/// The devices <c>--device</c> can name and which of them this machine can run. For now only the CPU
-/// exists; the ILGPU back ends (<c>cuda</c>, <c>opencl</c>, <c>ilgpu-cpu</c>) are listed so their names
-/// are reserved and a request for one fails with a clear "not available" instead of "unknown".
+/// The devices <c>--device</c> can name and which of them this machine can run: <c>cpu</c> (the SIMD
+/// kernels, always), <c>cuda</c> and <c>opencl</c> (ILGPU, when a driver and device exist) and
+/// <c>ilgpu-cpu</c> (ILGPU's CPU emulator: the GPU kernels on the CPU, ~1000× slower — for tests, never
+/// the default). The ILGPU devices are probed once, on first use.
 /// </summary>
 public static class DeviceCatalog
 {
     /// <summary>Every name <c>--device</c> accepts (the conventions' order).</summary>
     public static IReadOnlyList<string> KnownNames { get; } = ["cpu", "cuda", "opencl", "ilgpu-cpu"];
 
-    /// <summary>
-    /// The devices that work on this machine, best first (cuda, opencl, cpu once the GPU back ends
-    /// exist; ilgpu-cpu, an emulator for tests, last).
-    /// </summary>
-    public static IReadOnlyList<string> AvailableNames { get; } = ["cpu"];
+    static readonly Lazy<IReadOnlyList<string>> s_available = new(Probe);
 
-    /// <summary>The default device: the best available one (<c>ilgpu-cpu</c>, an emulator, never is).</summary>
+    /// <summary>The devices that work on this machine, best first: cuda, opencl, cpu, then ilgpu-cpu.</summary>
+    public static IReadOnlyList<string> AvailableNames => s_available.Value;
+
+    /// <summary>The default device: CUDA, else OpenCL, else the SIMD CPU path (never the emulator).</summary>
     public static string BestAvailable => AvailableNames[0];
+
+    static IReadOnlyList<string> Probe()
+    {
+        var names = new List<string>();
+        try
+        {
+            if (IlgpuDevices.Has(IlgpuDeviceKind.Cuda)) names.Add("cuda");
+            if (IlgpuDevices.Has(IlgpuDeviceKind.OpenCL)) names.Add("opencl");
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // A broken GPU driver must not take the CPU path down with it: list no GPU.
+        }
+        names.Add("cpu");
+        names.Add("ilgpu-cpu");
+        return names;
+    }
 
     /// <summary>
     /// Checks a device name. Throws <see cref="UsageException"/> naming it when it is unknown or not
-    /// available here, e.g. "device 'cuda' is not available on this machine (available: cpu)".
+    /// available here, e.g. "device 'cuda' is not available on this machine (available: cpu, ilgpu-cpu)".
     /// </summary>
     public static string Validate(string name)
     {
@@ -43,6 +63,9 @@ public static class DeviceCatalog
     public static Device Resolve(string name) => Validate(name) switch
     {
         "cpu" => CpuDevice.Instance,
-        _ => throw new InvalidOperationException($"device '{name}' is listed as available but has no implementation"),
+        "cuda" => IlgpuDevice.Get(IlgpuDeviceKind.Cuda),
+        "opencl" => IlgpuDevice.Get(IlgpuDeviceKind.OpenCL),
+        "ilgpu-cpu" => IlgpuDevice.Get(IlgpuDeviceKind.CpuEmulation),
+        _ => throw new InvalidOperationException($"device '{name}' has no implementation"),
     };
 }

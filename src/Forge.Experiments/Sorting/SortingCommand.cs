@@ -32,7 +32,7 @@ public sealed class SortingCommand : ExperimentCommand
         output.WriteLine($"sorting run → {folder.Root}");
         output.WriteLine($"n={recipe.ListLength}, max_value={recipe.MaxValue}, heads={recipe.Heads}, d_model={recipe.DModel}, LN={(recipe.LayerNorm ? "on" : "off")}, wd={recipe.WeightDecay}, {steps} steps, seed {settings.Seed}");
 
-        var training = new SortingTraining(recipe, settings.Seed, steps);
+        var training = new SortingTraining(recipe, settings.Seed, steps, DeviceCatalog.Resolve(settings.Device));
         TokenMetrics final;
         try { final = training.Run(folder, output); }
         catch (TrainingDivergedException e)
@@ -43,8 +43,9 @@ public sealed class SortingCommand : ExperimentCommand
         output.WriteLine($"validation: loss {final.Loss:F4}, per-token accuracy {final.Accuracy:F4}, mean p(correct) {final.MeanCorrectProbability:F4}");
         if (context.ParseResult.GetValue(_options.NoAnalysis)) return ExitCodes.Success;
 
-        var analysis = SortingAnalysis.Run(training, folder, output);
-        SortingReport.Write(folder, training, analysis);
+        var onCpu = training.OnCpu();
+        var analysis = SortingAnalysis.Run(onCpu, folder, output);
+        SortingReport.Write(folder, onCpu, analysis);
         output.WriteLine($"mode: {analysis.Modes.Mode}; LLC {analysis.Llc.Mean:F1} ± {analysis.Llc.Std:F1}; report: {folder.ReportPath}");
         return ExitCodes.Success;
     }

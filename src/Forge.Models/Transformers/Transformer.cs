@@ -38,6 +38,18 @@ public sealed class Transformer<T> where T : unmanaged, IFloatingPointIeee754<T>
     public Var<T> WU { get; }
     public Var<T> BU { get; }
 
+    /// <summary>
+    /// This model on <paramref name="device"/>: itself if it is already there, else a copy with the same
+    /// weights (e.g. a model trained on a GPU, analysed on the CPU).
+    /// </summary>
+    public Transformer<T> ToDevice(Device device)
+    {
+        if (device == Device) return this;
+        var copy = new Transformer<T>(Config, Initialization.Gpt2, new Rng(0), device);
+        for (int i = 0; i < Parameters.Count; i++) copy.Parameters.All[i].Data.CopyFrom(Parameters.All[i].Data);
+        return copy;
+    }
+
     /// <summary>Token ids [batch, pos] → logits [batch, pos, d_vocab_out].</summary>
     public Var<T> Forward(Tensor<int> tokens, HookSet<T>? hooks = null)
     {

@@ -102,9 +102,12 @@ public class CliTests
     [Test]
     public void UnavailableDevice_SaysWhichAreAvailable()
     {
+        if (DeviceCatalog.AvailableNames.Contains("cuda")) Assert.Ignore("this machine has a CUDA device");
         var result = Run("fake", "--device", "cuda");
         AssertOneLineUsageError(result);
-        Assert.That(result.Err.Trim(), Is.EqualTo("error: device 'cuda' is not available on this machine (available: cpu)"));
+        Assert.That(result.Err.Trim(), Is.EqualTo($"error: device 'cuda' is not available on this machine (available: {string.Join(", ", DeviceCatalog.AvailableNames)})"));
+        Assert.That(DeviceCatalog.AvailableNames, Does.Contain("cpu").And.Contain("ilgpu-cpu"));
+        Assert.That(DeviceCatalog.BestAvailable, Is.Not.EqualTo("ilgpu-cpu"), "the emulator is never the default");
     }
 
     [Test]

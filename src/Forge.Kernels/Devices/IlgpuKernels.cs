@@ -1,0 +1,104 @@
+using System.Numerics;
+using Forge.Kernels.Ilgpu;
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace Forge.Kernels.Devices;
+
+/// <summary>
+/// <see cref="Backend{T}"/> on an <see cref="IlgpuDevice"/>: each method turns the tensors into views of
+/// their device buffers and queues the ILGPU kernel of the same name (<see cref="IlgpuGemm"/>,
+/// <see cref="IlgpuSoftmax"/>, …) on the device's stream. Nothing here waits for the device except
+/// <see cref="SumOfSquares"/> and the cross-entropy backward's dLoss (one number each).
+/// </summary>
+internal sealed class IlgpuKernels<T> : Backend<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    readonly IlgpuDevice _device;
+    readonly IlgpuBackend _gpu;
+
+    public IlgpuKernels(IlgpuDevice device)
+    {
+        _device = device;
+        _gpu = device.Accelerator;
+        if (typeof(T) == typeof(double) && !_gpu.SupportsFloat64)
+            throw new NotSupportedException($"device '{device.Name}' has no float64 support");
+    }
+
+    public override Device Device => _device;
+
+    /// <summary>Exactly the tensor's elements (it must be contiguous).</summary>
+    static ArrayView1D<TE, Stride1D.Dense> E<TE>(Tensor<TE> t) where TE : unmanaged, INumberBase<TE>
+    {
+        if (!t.IsContiguous) throw new InvalidOperationException($"ILGPU kernels need contiguous tensors, got a view {Shape.Format(t.Shape)}");
+        return Storage(t).View(t.Offset, t.Length);
+    }
+
+    /// <summary>The storage from the tensor's offset to its end (kernels with explicit dimensions or strides).</summary>
+    static ArrayView1D<TE, Stride1D.Dense> From<TE>(Tensor<TE> t) where TE : unmanaged, INumberBase<TE> =>
+        Storage(t).View(t.Offset, t.Storage.Length - t.Offset);
+
+    static ArrayView1D<TE, Stride1D.Dense> Optional<TE>(Tensor<TE>? t) where TE : unmanaged, INumberBase<TE> =>
+        t is null ? ArrayView1D<TE, Stride1D.Dense>.Empty : E(t);
+
+    static IlgpuStorage<TE> Storage<TE>(Tensor<TE> t) where TE : unmanaged, INumberBase<TE> =>
+        t.Storage as IlgpuStorage<TE> ?? throw new InvalidOperationException($"a tensor on '{t.Device.Name}' reached the ILGPU kernels");
+
+    public override void Unary(UnaryOp op, Tensor<T> x, Tensor<T> y) => IlgpuElementwise.Unary(_gpu, op, E(x), E(y));
+    public override void UnaryBackward(UnaryOp op, Tensor<T> x, Tensor<T> y, Tensor<T> dy, Tensor<T> dx) => IlgpuElementwise.UnaryBackward(_gpu, op, E(x), E(y), E(dy), E(dx));
+    public override void Scale(Tensor<T> x, T alpha, Tensor<T> y) => IlgpuElementwise.Scale(_gpu, E(x), alpha, E(y));
+    public override void Axpy(T alpha, Tensor<T> x, Tensor<T> y) => IlgpuElementwise.Axpy(_gpu, alpha, E(x), E(y));
+    public override void Fill(Tensor<T> y, T value) => IlgpuElementwise.Fill(_gpu, E(y), value);
+
+    public override void Binary(BinaryOp op, ReadOnlySpan<int> shape, Tensor<T> a, ReadOnlySpan<int> aStrides, Tensor<T> b, ReadOnlySpan<int> bStrides, Tensor<T> y) =>
+        throw Missing(nameof(Binary));
+    public override void Copy(ReadOnlySpan<int> shape, Tensor<T> x, ReadOnlySpan<int> xStrides, Tensor<T> y) => throw Missing(nameof(Copy));
+    public override void AddStrided(ReadOnlySpan<int> shape, Tensor<T> x, Tensor<T> y, ReadOnlySpan<int> yStrides) => throw Missing(nameof(AddStrided));
+    public override void ReduceBroadcast(ReadOnlySpan<int> fullShape, Tensor<T> x, ReadOnlySpan<int> targetShape, Tensor<T> target) => throw Missing(nameof(ReduceBroadcast));
+    public override void Sum(Tensor<T> x, int outer, int axis, int inner, Tensor<T> y) => throw Missing(nameof(Sum));
+    public override void Max(Tensor<T> x, int outer, int axis, int inner, Tensor<T> y, Tensor<int> argmax) => throw Missing(nameof(Max));
+    public override void MaxBackward(Tensor<T> dy, Tensor<int> argmax, int outer, int axis, int inner, Tensor<T> dx) => throw Missing(nameof(MaxBackward));
+    public override double SumOfSquares(Tensor<T> x) => throw Missing(nameof(SumOfSquares));
+
+    static NotSupportedException Missing(string kernel) => new($"the ILGPU backend has no {kernel} kernel yet");
+
+    public override void Gemm(bool transA, bool transB, int m, int n, int k, T alpha,
+        Tensor<T> a, int lda, long strideA, Tensor<T> b, int ldb, long strideB, T beta, Tensor<T> c, int ldc, long strideC, int batch) =>
+        IlgpuGemm.RunBatched(_gpu, transA, transB, m, n, k, alpha, From(a), lda, strideA, From(b), ldb, strideB, beta, From(c), ldc, strideC, batch);
+
+    public override void SoftmaxForward(Tensor<T> x, Tensor<T> y, int rows, int cols) => IlgpuSoftmax.Forward(_gpu, E(x), E(y), rows, cols);
+    public override void SoftmaxForwardCausal(Tensor<T> x, Tensor<T> y, int batch, int t) => IlgpuSoftmax.ForwardCausal(_gpu, E(x), E(y), batch, t);
+    public override void SoftmaxBackward(Tensor<T> y, Tensor<T> dy, Tensor<T> dx, int rows, int cols) => IlgpuSoftmax.Backward(_gpu, E(y), E(dy), E(dx), rows, cols);
+    public override void SoftmaxBackwardCausal(Tensor<T> y, Tensor<T> dy, Tensor<T> dx, int batch, int t) => IlgpuSoftmax.BackwardCausal(_gpu, E(y), E(dy), E(dx), batch, t);
+
+    public override void LayerNormForward(Tensor<T> x, Tensor<T> w, Tensor<T> b, Tensor<T> y, Tensor<T> mean, Tensor<T> rstd, int n, int d, T eps) =>
+        IlgpuLayerNorm.Forward(_gpu, E(x), E(w), E(b), E(y), E(mean), E(rstd), n, d, eps);
+    public override void LayerNormBackward(Tensor<T> dy, Tensor<T> x, Tensor<T> w, Tensor<T> mean, Tensor<T> rstd, Tensor<T> dx, Tensor<T> dw, Tensor<T> db, int n, int d) =>
+        IlgpuLayerNorm.Backward(_gpu, E(dy), E(x), E(w), E(mean), E(rstd), E(dx), E(dw), E(db), n, d);
+
+    public override void GeluForward(Tensor<T> x, Tensor<T> y) => IlgpuGelu.Forward(_gpu, E(x), E(y));
+    public override void GeluBackward(Tensor<T> x, Tensor<T> dy, Tensor<T> dx) => IlgpuGelu.Backward(_gpu, E(x), E(dy), E(dx));
+
+    public override void EmbeddingGather(Tensor<int> ids, Tensor<T> table, Tensor<T> y, int vocab, int d) => IlgpuEmbedding.Gather(_gpu, E(ids), E(table), E(y), vocab, d);
+    public override void EmbeddingScatterAdd(Tensor<int> ids, Tensor<T> dy, Tensor<T> dTable, int vocab, int d) => IlgpuEmbedding.ScatterAdd(_gpu, E(ids), E(dy), E(dTable), vocab, d);
+
+    public override void CrossEntropyForward(Tensor<T> logits, Tensor<int> targets, Tensor<T>? mask, Tensor<T> probs, Tensor<T> rowLoss, Tensor<T> loss, int n, int vocab) =>
+        IlgpuCrossEntropy.Forward(_gpu, E(logits), E(targets), Optional(mask), E(probs), E(rowLoss), From(loss), n, vocab);
+    // dLoss is one number on the device (the loss's gradient seed): read it back, then queue the kernel.
+    public override void CrossEntropyBackward(Tensor<T> probs, Tensor<int> targets, Tensor<T>? mask, Tensor<T> dLoss, Tensor<T> dLogits, int n, int vocab) =>
+        IlgpuCrossEntropy.Backward(_gpu, E(probs), E(targets), Optional(mask), dLoss.First(), E(dLogits), n, vocab);
+
+    public override void AttentionForward(Tensor<T> q, Tensor<T> k, Tensor<T> v, Tensor<T> scores, Tensor<T> pattern, Tensor<T> z,
+        int batch, int t, int heads, int dHead, T scale) =>
+        IlgpuAttention.Forward(_gpu, E(q), E(k), E(v), E(scores), E(pattern), E(z), batch, t, heads, dHead, scale);
+    public override void AttentionBackward(Tensor<T> dz, Tensor<T> q, Tensor<T> k, Tensor<T> v, Tensor<T> pattern,
+        Tensor<T> dPatternScratch, Tensor<T> dScoresScratch, Tensor<T> dq, Tensor<T> dk, Tensor<T> dv, int batch, int t, int heads, int dHead, T scale) =>
+        IlgpuAttention.Backward(_gpu, E(dz), E(q), E(k), E(v), E(pattern), E(dPatternScratch), E(dScoresScratch), E(dq), E(dk), E(dv), batch, t, heads, dHead, scale);
+
+    public override void Sgd(Tensor<T> param, Tensor<T> grad, Tensor<T>? momentumBuf, T lr, T momentum, T weightDecay) =>
+        IlgpuOptimizers.Sgd(_gpu, E(param), E(grad), Optional(momentumBuf), lr, momentum, weightDecay);
+    public override void Adam(bool decoupled, Tensor<T> param, Tensor<T> grad, Tensor<T> m, Tensor<T> v, T lr, T beta1, T beta2, T eps, T weightDecay, int step)
+    {
+        if (decoupled) IlgpuOptimizers.AdamW(_gpu, E(param), E(grad), E(m), E(v), lr, beta1, beta2, eps, weightDecay, step);
+        else IlgpuOptimizers.Adam(_gpu, E(param), E(grad), E(m), E(v), lr, beta1, beta2, eps, weightDecay, step);
+    }
+}
