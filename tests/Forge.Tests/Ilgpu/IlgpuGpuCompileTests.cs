@@ -1,0 +1,106 @@
+using System.Diagnostics;
+using System.Reflection;
+using Forge.Kernels.Ilgpu;
+using ILGPU;
+using ILGPU.Algorithms;
+using ILGPU.Algorithms.ScanReduceOperations;
+using ILGPU.Backends;
+using ILGPU.Backends.EntryPoints;
+using ILGPU.Backends.OpenCL;
+using ILGPU.Backends.PTX;
+using ILGPU.Runtime;
+using ILGPU.Runtime.Cuda;
+using ILGPU.Runtime.OpenCL;
+
+namespace Forge.Tests.Ilgpu;
+
+/// <summary>
+/// Compiles every device kernel to PTX (CUDA) and OpenCL C with ILGPU's backends directly, which
+/// needs no GPU: on a machine without one this is what catches code the CPU emulator runs but the
+/// GPU compilers reject (unsupported .NET calls, shared-memory sizes that are not constants, …).
+/// </summary>
+[TestFixture]
+public class IlgpuGpuCompileTests
+{
+    /// <summary>Every kernel entry point: the internal static methods of the *Kernels device-code classes with a kernel's signature.</summary>
+    static IEnumerable<MethodInfo> KernelMethods()
+    {
+        var assembly = typeof(IlgpuBackend).Assembly;
+        foreach (var type in assembly.GetTypes())
+        {
+            if (type.Namespace != typeof(IlgpuBackend).Namespace || !type.IsAbstract || !type.IsSealed || !type.Name.EndsWith("Kernels")) continue;
+            foreach (var method in type.GetMethods(BindingFlags.Static | BindingFlags.NonPublic))
+            {
+                var parameters = method.GetParameters();
+                bool implicitlyGrouped = parameters.Length == 2 && parameters[0].ParameterType == typeof(Index1D);
+                bool explicitlyGrouped = parameters.Length == 1 && parameters[0].ParameterType.Name.EndsWith("Args`1");
+                if (method.IsAssembly && (implicitlyGrouped || explicitlyGrouped)) yield return method;
+            }
+        }
+    }
+
+    static IEnumerable<(MethodInfo Method, bool Explicit)> Closed(Type element)
+    {
+        foreach (var method in KernelMethods())
+        {
+            var arguments = method.GetGenericArguments().Length switch
+            {
+                1 => new[] { element },
+                2 => [element, method.Name == "Tiled" ? TilingType() : throw new InvalidOperationException(method.Name)],
+                _ => element == typeof(float)
+                    ? [typeof(float), typeof(AddFloat), typeof(MaxFloat)]
+                    : [typeof(double), typeof(AddDouble), typeof(MaxDouble)],
+            };
+            yield return (method.MakeGenericMethod(arguments), method.GetParameters().Length == 1);
+        }
+    }
+
+    static Type TilingType() => typeof(IlgpuBackend).Assembly.GetType("Forge.Kernels.Ilgpu.GpuGemmTiling")!;
+
+    [Test]
+    public void EveryKernel_IsFound()
+    {
+        var names = KernelMethods().Select(m => m.DeclaringType!.Name + "." + m.Name).ToList();
+        Assert.That(names, Has.Count.GreaterThanOrEqualTo(30), string.Join(", ", names));
+        Assert.That(names, Does.Contain("GemmKernels.Tiled").And.Contain("AttentionKernels.ForwardRow"));
+    }
+
+    [Test]
+    public void EveryKernel_CompilesToPtx([Values(typeof(float), typeof(double))] Type element)
+    {
+        using var context = Context.Create(builder => builder.Cuda().EnableAlgorithms().Optimize(OptimizationLevel.O2));
+        var backend = new PTXBackend(context, new CudaCapabilityContext(CudaArchitecture.SM_70), CudaArchitecture.SM_70,
+            CudaInstructionSet.ISA_70, nvvmAPI: null);
+        CompileAll(backend, element);
+    }
+
+    [Test]
+    public void EveryKernel_CompilesToOpenCL([Values(typeof(float), typeof(double))] Type element)
+    {
+        using var context = Context.Create(builder => builder.OpenCL().EnableAlgorithms().Optimize(OptimizationLevel.O2));
+        // float16, float64, generic address space, int64 atomics, subgroups
+        var capabilities = new CLCapabilityContext(false, true, true, true, true);
+        var backend = new CLBackend(context, capabilities, CLDeviceVendor.Nvidia, CLCVersion.CL20);
+        CompileAll(backend, element);
+    }
+
+    static void CompileAll(Backend backend, Type element)
+    {
+        var failures = new List<string>();
+        var watch = Stopwatch.StartNew();
+        foreach (var (method, isExplicit) in Closed(element))
+        {
+            var entry = isExplicit ? EntryPointDescription.FromExplicitlyGroupedKernel(method) : EntryPointDescription.FromImplicitlyGroupedKernel(method);
+            try
+            {
+                backend.Compile(entry, KernelSpecialization.Empty);
+            }
+            catch (Exception e)
+            {
+                failures.Add($"{method.DeclaringType!.Name}.{method.Name}: {e.GetBaseException().Message}");
+            }
+        }
+        TestContext.Out.WriteLine($"{backend.GetType().Name} {element.Name}: {watch.ElapsedMilliseconds} ms");
+        Assert.That(failures, Is.Empty, string.Join("\n", failures));
+    }
+}

@@ -1,0 +1,101 @@
+using System.Numerics;
+using Forge.Kernels;
+using Forge.Kernels.Ilgpu;
+using Forge.Tests.Kernels;
+using static Forge.Tests.Kernels.KernelTestData;
+
+namespace Forge.Tests.Ilgpu;
+
+/// <summary>Broadcasting / strided element-wise kernels and reductions against the CPU references.</summary>
+[IlgpuParityFixtures]
+public class IlgpuStridedAndReduceTests<T>(IlgpuDeviceKind kind) : IlgpuParityTests<T>(kind) where T : unmanaged, IFloatingPointIeee754<T>
+{
+    [Test]
+    public void Binary_BroadcastAndTranspose_MatchesReference([Values] BinaryOp op)
+    {
+        // y (2, 3, 5) = a (transposed view of a (5, 3, 2) buffer) op b (a (5) bias broadcast over the rest).
+        int[] shape = [2, 3, 5];
+        int[] aStrides = [1, 2, 6], bStrides = [0, 0, 1];
+        var a = Uniform<T>(30, seed: 1, low: 0.5, high: 2);
+        var b = Uniform<T>(7, seed: 2, low: 0.5, high: 2);
+        var expected = new T[30];
+        ElementwiseReference.Binary<T>(op, shape, a, 0, aStrides, b, 2, bStrides, expected);
+        var y = Upload(new T[30]);
+        IlgpuElementwise.Binary(Backend, op, shape, Upload(a), 0, aStrides, Upload(b), 2, bStrides, y);
+        KernelAssert.Close<T>(expected, Download(y), Tol, "y");
+    }
+
+    [Test]
+    public void CopyAndAddStrided_MatchReference([Values(false, true)] bool overlapping)
+    {
+        // A (4, 3) view with a negative stride and an offset; the overlapping case broadcasts rows (stride 0).
+        int[] shape = [4, 3];
+        int[] strides = overlapping ? [0, 1] : [-3, 1];
+        int offset = overlapping ? 2 : 9;
+        var x = Uniform<T>(13, seed: 1);
+        var copied = new T[12];
+        ElementwiseReference.Copy<T>(shape, x, offset, strides, copied);
+        var addend = Uniform<T>(12, seed: 2);
+        var expectedY = (T[])x.Clone();
+        ElementwiseReference.AddStrided<T>(shape, addend, expectedY, offset, strides);
+
+        var xView = Upload(x);
+        var copyView = Upload(new T[12]);
+        IlgpuElementwise.Copy(Backend, shape, xView, offset, strides, copyView);
+        KernelAssert.Equal<T>(copied, Download(copyView), "copy");
+        IlgpuElementwise.AddStrided(Backend, shape, Upload(addend), xView, offset, strides);
+        KernelAssert.Close<T>(expectedY, Download(xView), Tol, "y", scale: 4);
+    }
+
+    [Test]
+    public void ReduceBroadcast_MatchesReference([Values(0, 1, 2, 3)] int variant)
+    {
+        int[] full = [3, 4, 5];
+        int[] target = variant switch { 0 => [5], 1 => [4, 1], 2 => [3, 1, 5], _ => [3, 4, 5] };
+        var x = Uniform<T>(60, seed: variant);
+        int targetCount = target.Aggregate(1, (p, d) => p * d);
+        var start = Uniform<T>(targetCount, seed: 9);
+        var expected = (T[])start.Clone();
+        ElementwiseReference.ReduceBroadcast<T>(full, x, target, expected);
+        var targetView = Upload(start);
+        IlgpuElementwise.ReduceBroadcast(Backend, full, Upload(x), target, targetView);
+        KernelAssert.Close<T>(expected, Download(targetView), Tol, "target", scale: 20);
+    }
+
+    [Test]
+    public void SumMeanMax_AlongAxis_MatchReference([Values(1, 7)] int outer, [Values(1, 33)] int axis, [Values(1, 5)] int inner)
+    {
+        var x = Uniform<T>(outer * axis * inner, seed: outer * 100 + axis + inner);
+        x[0] = T.NegativeZero;   // +0 beats −0 in the maximum
+        T[] sum = new T[outer * inner], mean = new T[outer * inner], max = new T[outer * inner];
+        var argmax = new int[outer * inner];
+        ReduceReference.Sum<T>(x, outer, axis, inner, sum);
+        ReduceReference.Mean<T>(x, outer, axis, inner, mean);
+        ReduceReference.Max<T>(x, outer, axis, inner, max, argmax);
+        var xView = Upload(x);
+        var sumView = Upload(new T[outer * inner]);
+        var meanView = Upload(new T[outer * inner]);
+        var maxView = Upload(new T[outer * inner]);
+        var argmaxView = Upload(new int[outer * inner]);
+        IlgpuReduce.Sum(Backend, xView, outer, axis, inner, sumView);
+        IlgpuReduce.Mean(Backend, xView, outer, axis, inner, meanView);
+        IlgpuReduce.Max(Backend, xView, outer, axis, inner, maxView, argmaxView);
+        KernelAssert.Close<T>(sum, Download(sumView), Tol, "sum", scale: axis);
+        KernelAssert.Close<T>(mean, Download(meanView), Tol, "mean");
+        KernelAssert.Equal<T>(max, Download(maxView), "max");
+        Assert.That(Download(argmaxView), Is.EqualTo(argmax), "argmax");
+    }
+
+    [Test]
+    public void SumAllAndSumOfSquares_MatchReference([Values(1, 33, 1000)] int n)
+    {
+        var x = Uniform<T>(n, seed: n);
+        var sumView = Upload(new T[1]);
+        var squaresView = Upload(new T[1]);
+        var xView = Upload(x);
+        IlgpuReduce.SumAll(Backend, xView, sumView);
+        IlgpuReduce.SumOfSquares(Backend, xView, squaresView);
+        KernelAssert.Close(ReduceReference.Sum<T>(x), Download(sumView)[0], Tol, "sum", scale: n);
+        KernelAssert.Close(T.CreateChecked(ReduceReference.SumOfSquares<T>(x)), Download(squaresView)[0], Tol, "sum of squares", scale: n);
+    }
+}
