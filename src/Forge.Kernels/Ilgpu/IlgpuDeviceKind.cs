@@ -10,7 +10,9 @@ public enum IlgpuDeviceKind
     /// <summary>
     /// ILGPU's CPU accelerator, which emulates groups, warps and barriers with one OS thread per GPU
     /// thread. It is for tests only (about a thousand times slower than plain loops): the engine's own
-    /// SIMD kernels are the CPU path.
+    /// SIMD kernels are the CPU path. Known quirk: its group reductions add floats with
+    /// compare-and-swap loops that never finish when a value is NaN, so a NaN reaching a row
+    /// reduction (softmax, layer norm, …) hangs the emulator; real GPUs are unaffected.
     /// </summary>
     CpuEmulation,
 }

@@ -85,7 +85,7 @@ public static class IlgpuGemm
         public static Kernels<T> Load(IlgpuBackend backend)
         {
             var tiling = backend.SmallGemmTiles ? typeof(EmulatorGemmTiling) : typeof(GpuGemmTiling);
-            var sizes = backend.SmallGemmTiles ? (IGemmTiling)default(EmulatorGemmTiling) : default(GpuGemmTiling);
+            int threads = backend.SmallGemmTiles ? default(EmulatorGemmTiling).Threads : default(GpuGemmTiling).Threads;
             var accelerator = backend.Accelerator;
             return new Kernels<T>
             {
@@ -93,8 +93,8 @@ public static class IlgpuGemm
                     KernelMethods.Get<T, Action<GemmArgs<T>>>(typeof(GemmKernels), nameof(GemmKernels.Tiled), tiling)),
                 ScaleC = accelerator.LoadAutoGroupedKernel(
                     KernelMethods.Get<T, Action<Index1D, GemmArgs<T>>>(typeof(GemmKernels), nameof(GemmKernels.ScaleC))),
-                Threads = sizes.Threads,
-                Block = sizes.Threads * sizes.Micro,
+                Threads = threads,
+                Block = threads * GemmKernels.Micro,
             };
         }
     }
