@@ -50,16 +50,43 @@ internal sealed class IlgpuKernels<T> : Backend<T> where T : unmanaged, IFloatin
     public override void Fill(Tensor<T> y, T value) => IlgpuElementwise.Fill(_gpu, E(y), value);
 
     public override void Binary(BinaryOp op, ReadOnlySpan<int> shape, Tensor<T> a, ReadOnlySpan<int> aStrides, Tensor<T> b, ReadOnlySpan<int> bStrides, Tensor<T> y) =>
-        throw Missing(nameof(Binary));
-    public override void Copy(ReadOnlySpan<int> shape, Tensor<T> x, ReadOnlySpan<int> xStrides, Tensor<T> y) => throw Missing(nameof(Copy));
-    public override void AddStrided(ReadOnlySpan<int> shape, Tensor<T> x, Tensor<T> y, ReadOnlySpan<int> yStrides) => throw Missing(nameof(AddStrided));
-    public override void ReduceBroadcast(ReadOnlySpan<int> fullShape, Tensor<T> x, ReadOnlySpan<int> targetShape, Tensor<T> target) => throw Missing(nameof(ReduceBroadcast));
-    public override void Sum(Tensor<T> x, int outer, int axis, int inner, Tensor<T> y) => throw Missing(nameof(Sum));
-    public override void Max(Tensor<T> x, int outer, int axis, int inner, Tensor<T> y, Tensor<int> argmax) => throw Missing(nameof(Max));
-    public override void MaxBackward(Tensor<T> dy, Tensor<int> argmax, int outer, int axis, int inner, Tensor<T> dx) => throw Missing(nameof(MaxBackward));
-    public override double SumOfSquares(Tensor<T> x) => throw Missing(nameof(SumOfSquares));
+        IlgpuElementwise.Binary(_gpu, op, shape, Whole(a), a.Offset, aStrides, Whole(b), b.Offset, bStrides, E(y));
+    public override void Copy(ReadOnlySpan<int> shape, Tensor<T> x, ReadOnlySpan<int> xStrides, Tensor<T> y) =>
+        IlgpuElementwise.Copy(_gpu, shape, Whole(x), x.Offset, xStrides, E(y));
+    public override void AddStrided(ReadOnlySpan<int> shape, Tensor<T> x, Tensor<T> y, ReadOnlySpan<int> yStrides) =>
+        IlgpuElementwise.AddStrided(_gpu, shape, E(x), Whole(y), y.Offset, yStrides);
+    public override void ReduceBroadcast(ReadOnlySpan<int> fullShape, Tensor<T> x, ReadOnlySpan<int> targetShape, Tensor<T> target) =>
+        IlgpuElementwise.ReduceBroadcast(_gpu, fullShape, E(x), targetShape, E(target));
 
-    static NotSupportedException Missing(string kernel) => new($"the ILGPU backend has no {kernel} kernel yet");
+    public override void Sum(Tensor<T> x, int outer, int axis, int inner, Tensor<T> y) => IlgpuReduce.Sum(_gpu, E(x), outer, axis, inner, E(y));
+    public override void Max(Tensor<T> x, int outer, int axis, int inner, Tensor<T> y, Tensor<int> argmax) =>
+        IlgpuReduce.Max(_gpu, E(x), outer, axis, inner, E(y), E(argmax));
+
+    /// <summary>
+    /// dx[o, argmax, i] += dy[o, i] through the host: no ILGPU kernel yet (max is not on any model's
+    /// training path; it is here so that every op runs on every device). Waits for the device.
+    /// </summary>
+    public override void MaxBackward(Tensor<T> dy, Tensor<int> argmax, int outer, int axis, int inner, Tensor<T> dx)
+    {
+        var dxHost = dx.ToArray();
+        var cpu = CpuBackend<T>.Instance;
+        var hostDx = Tensor.FromArray(dxHost, dx.Shape);
+        cpu.MaxBackward(dy.ToDevice(CpuDevice.Instance), argmax.ToDevice(CpuDevice.Instance), outer, axis, inner, hostDx);
+        dx.CopyFrom(hostDx);
+    }
+
+    Tensor<T>? _sumOfSquares;
+
+    /// <summary>Σ x², reduced on the device into one element and read back (waits for the device).</summary>
+    public override double SumOfSquares(Tensor<T> x)
+    {
+        _sumOfSquares ??= new Tensor<T>([1], _device);
+        IlgpuReduce.SumOfSquares(_gpu, E(x), E(_sumOfSquares));
+        return double.CreateChecked(_sumOfSquares.First());
+    }
+
+    /// <summary>The tensor's whole buffer (strided kernels take the offset apart).</summary>
+    static ArrayView1D<TE, Stride1D.Dense> Whole<TE>(Tensor<TE> t) where TE : unmanaged, INumberBase<TE> => Storage(t).View(0, t.Storage.Length);
 
     public override void Gemm(bool transA, bool transB, int m, int n, int k, T alpha,
         Tensor<T> a, int lda, long strideA, Tensor<T> b, int ldb, long strideB, T beta, Tensor<T> c, int ldc, long strideC, int batch) =>

@@ -17,6 +17,10 @@ public sealed class IlgpuBufferPool : IDisposable
 {
     readonly Accelerator _accelerator;
     readonly Dictionary<(Type Element, long Length), Stack<MemoryBuffer>> _free = new();
+    // Every buffer the pool made and has not freed, rented or not. Holding them keeps a rented buffer
+    // alive until it comes back: a renter that returns it from a finalizer (IlgpuStorage) would
+    // otherwise race ILGPU's own finalizer of the buffer and hand a freed buffer to the next renter.
+    readonly HashSet<MemoryBuffer> _owned = new(ReferenceEqualityComparer.Instance);
     long _allocatedBytes;
     int _allocations;
 
@@ -38,6 +42,7 @@ public sealed class IlgpuBufferPool : IDisposable
                 return (MemoryBuffer1D<T, Stride1D.Dense>)stack.Pop();
         }
         var buffer = _accelerator.Allocate1D<T>(length);
+        lock (_free) _owned.Add(buffer);
         Interlocked.Add(ref _allocatedBytes, buffer.LengthInBytes);
         Interlocked.Increment(ref _allocations);
         return buffer;
@@ -63,6 +68,7 @@ public sealed class IlgpuBufferPool : IDisposable
                 while (stack.Count > 0)
                 {
                     var buffer = stack.Pop();
+                    _owned.Remove(buffer);
                     Interlocked.Add(ref _allocatedBytes, -buffer.LengthInBytes);
                     buffer.Dispose();
                 }
