@@ -38,7 +38,9 @@ def parse_args(argv=None):
     parser.add_argument("--warmup", type=int, default=10, help="untimed steps per process (default 10) ...")
     parser.add_argument("--warmup-seconds", type=float, default=1.0, help="... and at least this long (default 1)")
     parser.add_argument("--threads", default="1,2", help="thread counts for both engines (default 1,2)")
-    parser.add_argument("--forge", default=DEFAULT_FORGE, help="path to Forge.Bench.dll (default: the Release build output)")
+    parser.add_argument("--forge", default=DEFAULT_FORGE,
+                        help="path to Forge.Bench.dll (default: the Release build output), or to a self-contained Forge.Bench executable")
+    parser.add_argument("--device", default="cpu", help="cpu (default) or cuda: both engines on the GPU (Forge through ILGPU)")
     parser.add_argument("--dotnet", default="dotnet", help="the dotnet host (default: dotnet on PATH)")
     parser.add_argument("--python", default=None,
                         help="a Python with torch for torch_steps.py (default: this one if it has torch, else /usr/bin/python3)")
@@ -88,9 +90,10 @@ def run_process(command, label):
 
 def command_for(engine, case, threads, args):
     common = ["--case", case, "--threads", str(threads), "--warmup", str(args.warmup),
-              "--warmup-seconds", str(args.warmup_seconds), "--steps", str(args.steps)]
+              "--warmup-seconds", str(args.warmup_seconds), "--steps", str(args.steps), "--device", args.device]
     if engine == "forge":
-        return [args.dotnet, args.forge, "steps"] + common
+        host = [args.dotnet, args.forge] if args.forge.endswith(".dll") else [args.forge]
+        return host + ["steps"] + common
     return [args.python, os.path.join(HERE, "torch_steps.py"), "--impl", args.torch_impl] + common
 
 

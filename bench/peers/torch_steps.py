@@ -36,6 +36,7 @@ def parse_args(argv=None):
     parser.add_argument("--warmup-seconds", type=float, default=1.0, help="... and at least this long (default 1)")
     parser.add_argument("--steps", type=int, default=50, help="timed steps (default 50)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", default="cpu", help="cpu (default) or cuda: PyTorch eager on the GPU, each step synchronised")
     parser.add_argument("--impl", choices=("fast", "reference"), default="fast",
                         help="fast: fast_torch.FastTransformer (packed QKV, fused ops; default); "
                              "reference: forge_torch.ForgeTransformer (einsum per head, hand-written LN/GELU)")
@@ -73,7 +74,7 @@ def openblas_core():
         return "unknown"
 
 
-def build_step(case, impl, seed, foreach):
+def build_step(case, impl, seed, foreach, device=None):
     """(model, inputs, loss_fn, optimizer) of one case, with random data like Forge's."""
     import torch
     import torch.nn.functional as F
@@ -84,20 +85,22 @@ def build_step(case, impl, seed, foreach):
     torch.manual_seed(seed)
     model = fast_torch.FastTransformer(cfg) if impl == "fast" else forge_torch.ForgeTransformer(cfg)
     fast_torch.init_weights(model, case["init_std"], seed)
+    device = device or torch.device("cpu")
+    model = model.to(device)
     generator = torch.Generator().manual_seed(seed + 1)
     positions = cfg["n_ctx"]
 
     if case["loss"] == "mse":
-        inputs = torch.rand(batch, positions, cfg["d_in"], generator=generator) * 2 - 1
-        targets = torch.rand(batch, positions, cfg["d_vocab_out"], generator=generator) * 2 - 1
+        inputs = (torch.rand(batch, positions, cfg["d_in"], generator=generator) * 2 - 1).to(device)
+        targets = (torch.rand(batch, positions, cfg["d_vocab_out"], generator=generator) * 2 - 1).to(device)
 
         def loss_fn(outputs):
             return F.mse_loss(outputs, targets)
     else:
-        inputs = torch.randint(cfg["d_vocab"], (batch, positions), generator=generator)
-        targets = torch.randint(cfg["d_vocab_out"], (batch * positions,), generator=generator)
+        inputs = torch.randint(cfg["d_vocab"], (batch, positions), generator=generator).to(device)
+        targets = torch.randint(cfg["d_vocab_out"], (batch * positions,), generator=generator).to(device)
         row_mask = torch.tensor([1.0 if training_cases.counts(case["mask"], p, positions) else 0.0 for p in range(positions)])
-        mask = row_mask.repeat(batch)                       # [batch·pos], like Forge's mask tensor
+        mask = row_mask.repeat(batch).to(device)            # [batch·pos], like Forge's mask tensor
         mask_sum = mask.sum()
 
         def loss_fn(logits):                                # Σ mask·CE / Σ mask, over every position (as Forge)
@@ -114,16 +117,22 @@ def run(args):
     import torch
     torch.set_num_threads(args.threads)
     case = training_cases.CASES[args.case]
-    model, inputs, loss_fn, optimizer = build_step(case, args.impl, args.seed, args.foreach == "on")
+    if args.device == "cuda" and not torch.cuda.is_available():
+        raise SystemExit("torch_steps: --device cuda but torch.cuda.is_available() is False")
+    device = torch.device(args.device)
+    model, inputs, loss_fn, optimizer = build_step(case, args.impl, args.seed, args.foreach == "on", device)
     n_params = sum(p.numel() for p in model.parameters())
     with torch.no_grad():
         loss_initial = loss_fn(model(inputs)).item()
+
+    synchronize = torch.cuda.synchronize if args.device == "cuda" else (lambda: None)
 
     def step():
         optimizer.zero_grad(set_to_none=True)
         loss = loss_fn(model(inputs))
         loss.backward()
         optimizer.step()
+        synchronize()                                       # a timed GPU step is a finished one
         return loss
 
     warmup_end = time.perf_counter() + args.warmup_seconds
@@ -140,7 +149,7 @@ def run(args):
     n = len(ordered)
     median = ordered[n // 2] if n % 2 else 0.5 * (ordered[n // 2 - 1] + ordered[n // 2])
     return {
-        "engine": "torch", "case": args.case, "threads": args.threads, "n_params": n_params,
+        "engine": "torch", "case": args.case, "threads": args.threads, "device": args.device, "n_params": n_params,
         "warmup": args.warmup, "steps": args.steps, "median_ms": round(median, 4), "min_ms": round(ordered[0], 4),
         "step_ms": [round(ms, 4) for ms in step_ms], "alloc_bytes": None,
         "loss_initial": loss_initial, "loss_last": loss.item(),

@@ -13,12 +13,13 @@ namespace Forge.Bench.Training;
 public static class StepTimer
 {
     const string Usage = """
-        usage: Forge.Bench steps --case sorting|affine|retrieval|lm [--threads N] [--warmup N] [--warmup-seconds S] [--steps N] [--seed N]
+        usage: Forge.Bench steps --case sorting|affine|retrieval|lm [--threads N] [--warmup N] [--warmup-seconds S] [--steps N] [--seed N] [--device cpu|cuda|opencl|ilgpu-cpu]
           --threads N          kernel threads, the caller included (default 1)
           --warmup N           untimed steps first (default 20) ...
           --warmup-seconds S   ... and at least S seconds of them, so tiered JIT has optimised the hot code (default 1)
           --steps N            timed steps (default 50)
           --seed N             init and data seed (default 0)
+          --device NAME        cpu (SIMD kernels, default), cuda or opencl (ILGPU on a GPU), ilgpu-cpu (the emulator)
         Prints one JSON line: per-step times in ms, their median, and the bytes allocated over the timed steps.
         """;
 
@@ -36,7 +37,13 @@ public static class StepTimer
         if (options.Help) { Console.WriteLine(Usage); return 0; }
 
         ForkJoin.Threads = options.Threads;
-        var step = TrainingCases.Build(options.Case, options.Seed);
+        TrainingStep step;
+        try { step = TrainingCases.Build(options.Case, options.Seed, DeviceNamed(options.Device)); }
+        catch (ArgumentException e)
+        {
+            Console.Error.WriteLine($"steps: {e.Message}");
+            return 2;
+        }
         float initialLoss = step.Loss;   // recording ran the forward pass once on the initial weights
 
         long warmupEnd = Stopwatch.GetTimestamp() + (long)(options.WarmupSeconds * Stopwatch.Frequency);
@@ -68,6 +75,7 @@ public static class StepTimer
             json.WriteString("engine", "forge");
             json.WriteString("case", TrainingCases.CliName(options.Case));
             json.WriteNumber("threads", options.Threads);
+            json.WriteString("device", options.Device);
             json.WriteNumber("n_params", step.ParameterCount);
             json.WriteNumber("warmup", options.Warmup);
             json.WriteNumber("steps", options.Steps);
@@ -93,7 +101,17 @@ public static class StepTimer
         return n == 0 ? double.NaN : n % 2 == 1 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
     }
 
-    internal sealed record Options(TrainingCase Case, int Threads, int Warmup, double WarmupSeconds, int Steps, ulong Seed, bool Help)
+    /// <summary>The engine device for a command-line name (ILGPU devices fail with a clear message when absent).</summary>
+    internal static Device DeviceNamed(string name) => name switch
+    {
+        "cpu" => CpuDevice.Instance,
+        "cuda" => Forge.Kernels.Devices.IlgpuDevice.Get(Forge.Kernels.Ilgpu.IlgpuDeviceKind.Cuda),
+        "opencl" => Forge.Kernels.Devices.IlgpuDevice.Get(Forge.Kernels.Ilgpu.IlgpuDeviceKind.OpenCL),
+        "ilgpu-cpu" => Forge.Kernels.Devices.IlgpuDevice.Get(Forge.Kernels.Ilgpu.IlgpuDeviceKind.CpuEmulation),
+        _ => throw new ArgumentException($"unknown device \"{name}\" (expected cpu, cuda, opencl or ilgpu-cpu)"),
+    };
+
+    internal sealed record Options(TrainingCase Case, int Threads, int Warmup, double WarmupSeconds, int Steps, ulong Seed, bool Help, string Device = "cpu")
     {
         public static Options Parse(string[] args)
         {
@@ -101,6 +119,7 @@ public static class StepTimer
             int threads = 1, warmup = 20, steps = 50;
             double warmupSeconds = 1;
             ulong seed = 0;
+            string device = "cpu";
             for (int i = 0; i < args.Length; i++)
             {
                 string name = args[i];
@@ -115,11 +134,12 @@ public static class StepTimer
                     case "--warmup-seconds": warmupSeconds = Seconds(name, value); break;
                     case "--steps": steps = Int(name, value, min: 1); break;
                     case "--seed": seed = (ulong)Int(name, value, min: 0); break;
+                    case "--device": device = value; break;
                     default: throw new ArgumentException($"unknown option {name}");
                 }
             }
             if (model is null) throw new ArgumentException("--case is required");
-            return new Options(model.Value, threads, warmup, warmupSeconds, steps, seed, Help: false);
+            return new Options(model.Value, threads, warmup, warmupSeconds, steps, seed, Help: false, device);
         }
 
         static int Int(string name, string value, int min) =>

@@ -58,17 +58,18 @@ public static class TrainingCases
     public static readonly TransformerConfig Lm = new() { NLayers = 4, NHeads = 4, DModel = 128, DHead = 32, DMlp = 512, NCtx = 64, DVocab = 512, DVocabOut = 512 };
 
     /// <summary>Builds the model, fills a random batch and records the step once, ready to replay.</summary>
-    public static TrainingStep Build(TrainingCase model, ulong seed = 0)
+    public static TrainingStep Build(TrainingCase model, ulong seed = 0, Device? device = null)
     {
         var rng = new Rng(seed);
+        device ??= CpuDevice.Instance;
         return model switch
         {
-            TrainingCase.SortingBase => TokenStep(Sorting, Initialization.Sorting, 512, rng, SortingMask,
+            TrainingCase.SortingBase => TokenStep(Sorting, Initialization.Sorting, 512, rng, device, SortingMask,
                 p => new Adam<float>(p, 1e-3, weightDecay: 0.005)),
-            TrainingCase.Affine3Layer => RegressionStep(Affine, 512, rng),
-            TrainingCase.Retrieval => TokenStep(Retrieval, Initialization.Gpt2, 128, rng, LastPositionMask,
+            TrainingCase.Affine3Layer => RegressionStep(Affine, 512, rng, device),
+            TrainingCase.Retrieval => TokenStep(Retrieval, Initialization.Gpt2, 128, rng, device, LastPositionMask,
                 p => new Adam<float>(p, 1e-3, weightDecay: 0.01, decoupled: true)),
-            TrainingCase.Lm4Layer => TokenStep(Lm, Initialization.Gpt2, 32, rng, EveryPositionMask,
+            TrainingCase.Lm4Layer => TokenStep(Lm, Initialization.Gpt2, 32, rng, device, EveryPositionMask,
                 p => new Adam<float>(p, 3e-4, weightDecay: 0.01, decoupled: true)),
             _ => throw new ArgumentOutOfRangeException(nameof(model), model, null),
         };
@@ -82,32 +83,34 @@ public static class TrainingCases
     // Language model: every prediction that has a next token.
     static bool EveryPositionMask(int position, int positions) => position < positions - 1;
 
-    static TrainingStep TokenStep(TransformerConfig config, Initialization init, int batchSize, Rng rng,
+    static TrainingStep TokenStep(TransformerConfig config, Initialization init, int batchSize, Rng rng, Device device,
         Func<int, int, bool> counts, Func<IEnumerable<Var<float>>, Optimizer<float>> optimizer)
     {
-        var model = new Transformer<float>(config, init, rng);
-        var batch = new TokenBatch<float>(batchSize, config.NCtx);
+        var model = new Transformer<float>(config, init, rng, device);
+        var batch = new TokenBatch<float>(batchSize, config.NCtx, device);
         // Targets are random tokens too (not the next input token), so the last position can carry one.
-        Span<int> tokens = batch.Tokens.AsSpan(), targets = batch.Targets.AsSpan();
-        Span<float> mask = batch.Mask.AsSpan();
+        Span<int> tokens = batch.HostTokens.AsSpan(), targets = batch.HostTargets.AsSpan();
+        Span<float> mask = batch.HostMask.AsSpan();
         for (int i = 0; i < tokens.Length; i++)
         {
             tokens[i] = rng.NextInt(config.DVocab);
             targets[i] = rng.NextInt(config.DVocabOut);
             mask[i] = counts(i % config.NCtx, config.NCtx) ? 1f : 0f;
         }
+        batch.Upload();
         var tape = new Tape<float>();
         Var<float> loss;
         using (tape.Record()) loss = model.Forward(batch.Tokens).CrossEntropy(batch.Targets, batch.Mask);
         return new TrainingStep(tape, loss, optimizer(model.Parameters.All), model.Parameters.ElementCount);
     }
 
-    static TrainingStep RegressionStep(TransformerConfig config, int batchSize, Rng rng)
+    static TrainingStep RegressionStep(TransformerConfig config, int batchSize, Rng rng, Device device)
     {
-        var model = new Transformer<float>(config, Initialization.Gpt2, rng);
-        var batch = new RegressionBatch<float>(batchSize, config.NCtx, config.DIn!.Value, config.DVocabOut);
-        Tensor.Uniform(rng, -1f, 1f, batch.Inputs.Shape).AsSpan().CopyTo(batch.Inputs.AsSpan());
-        Tensor.Uniform(rng, -1f, 1f, batch.Targets.Shape).AsSpan().CopyTo(batch.Targets.AsSpan());
+        var model = new Transformer<float>(config, Initialization.Gpt2, rng, device);
+        var batch = new RegressionBatch<float>(batchSize, config.NCtx, config.DIn!.Value, config.DVocabOut, device);
+        Tensor.Uniform(rng, -1f, 1f, batch.HostInputs.Shape).AsSpan().CopyTo(batch.HostInputs.AsSpan());
+        Tensor.Uniform(rng, -1f, 1f, batch.HostTargets.Shape).AsSpan().CopyTo(batch.HostTargets.AsSpan());
+        batch.Upload();
         var tape = new Tape<float>();
         Var<float> loss;
         using (tape.Record()) loss = Functional.MseLoss(model.Forward(batch.Inputs), Var<float>.Constant(batch.Targets));
@@ -130,11 +133,13 @@ public sealed class TrainingStep(Tape<float> tape, Var<float> loss, Optimizer<fl
     public IReadOnlyList<TapeProfile.Row> Profile(int steps) =>
         TapeProfile.Measure(tape, loss, () => { optimizer.Step(); optimizer.ZeroGrad(); }, steps);
 
+    /// <summary>One step; on an ILGPU device it waits for the queued kernels, so a timed step is a finished one.</summary>
     public void Run()
     {
         tape.Replay();
         optimizer.ZeroGrad();
         tape.Backward(loss);
         optimizer.Step();
+        (loss.Data.Device as Forge.Kernels.Devices.IlgpuDevice)?.Synchronize();
     }
 }
