@@ -11,10 +11,21 @@ namespace Forge.Tests.Devices;
 /// same gradients — to float32 rounding in float32 and to 1e-10 in float64 (the CPU gradients are
 /// those checked against finite differences in OpGradientTests, so this carries the gradient check
 /// over to the device). Shapes are tiny and awkward: the emulator is ~1000× slower than plain loops.
+/// The same cases run on CUDA and OpenCL devices when present, and are reported as skipped otherwise.
 /// </summary>
-public class DeviceParityTests
+[TestFixture(IlgpuDeviceKind.CpuEmulation)]
+[TestFixture(IlgpuDeviceKind.Cuda)]
+[TestFixture(IlgpuDeviceKind.OpenCL)]
+public class DeviceParityTests(IlgpuDeviceKind kind)
 {
-    static IlgpuDevice Emulator => IlgpuDevice.Get(IlgpuDeviceKind.CpuEmulation);
+    IlgpuDevice Device
+    {
+        get
+        {
+            if (!IlgpuDevices.Has(kind)) Assert.Ignore($"No {kind} device on this machine.");
+            return IlgpuDevice.Get(kind);
+        }
+    }
 
     static readonly Dictionary<string, int[][]> Shapes = new()
     {
@@ -67,17 +78,21 @@ public class DeviceParityTests
     static IEnumerable<string> CaseNames() => Shapes.Keys;
 
     [TestCaseSource(nameof(CaseNames))]
-    public void SameLossAndGradientsOnTheEmulator_Float64(string name) => Compare<double>(name, 1e-10);
+    public void SameLossAndGradientsOnTheDevice_Float64(string name)
+    {
+        if (!Device.Accelerator.SupportsFloat64) Assert.Ignore($"{kind} has no float64 support.");
+        Compare<double>(name, 1e-10);
+    }
 
     [TestCaseSource(nameof(CaseNames))]
-    public void SameLossAndGradientsOnTheEmulator_Float32(string name) => Compare<float>(name, 3e-5);
+    public void SameLossAndGradientsOnTheDevice_Float32(string name) => Compare<float>(name, 3e-5);
 
-    static void Compare<T>(string name, double tolerance) where T : unmanaged, IFloatingPointIeee754<T>
+    void Compare<T>(string name, double tolerance) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var rng = new Rng(11);
         var host = Shapes[name].Select(s => Tensor.Normal(rng, T.Zero, T.One, s)).ToArray();
         var (cpuLoss, cpuGrads) = Run(name, host, CpuDevice.Instance);
-        var (emuLoss, emuGrads) = Run(name, host, Emulator);
+        var (emuLoss, emuGrads) = Run(name, host, Device);
         Assert.That(emuLoss, Is.EqualTo(cpuLoss).Within(tolerance * Math.Max(1, Math.Abs(cpuLoss))), $"{name}: loss");
         for (int i = 0; i < cpuGrads.Length; i++)
         {
