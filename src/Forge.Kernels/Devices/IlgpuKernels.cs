@@ -9,7 +9,7 @@ namespace Forge.Kernels.Devices;
 /// <see cref="Backend{T}"/> on an <see cref="IlgpuDevice"/>: each method turns the tensors into views of
 /// their device buffers and queues the ILGPU kernel of the same name (<see cref="IlgpuGemm"/>,
 /// <see cref="IlgpuSoftmax"/>, …) on the device's stream. Nothing here waits for the device except
-/// <see cref="SumOfSquares"/> and the cross-entropy backward's dLoss (one number each).
+/// <see cref="SumOfSquares"/> (one number comes back).
 /// </summary>
 internal sealed class IlgpuKernels<T> : Backend<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -110,9 +110,9 @@ internal sealed class IlgpuKernels<T> : Backend<T> where T : unmanaged, IFloatin
 
     public override void CrossEntropyForward(Tensor<T> logits, Tensor<int> targets, Tensor<T>? mask, Tensor<T> probs, Tensor<T> rowLoss, Tensor<T> loss, int n, int vocab) =>
         IlgpuCrossEntropy.Forward(_gpu, E(logits), E(targets), Optional(mask), E(probs), E(rowLoss), From(loss), n, vocab);
-    // dLoss is one number on the device (the loss's gradient seed): read it back, then queue the kernel.
+    // dLoss (the loss's gradient, one element) is read by the kernel on the device: no wait.
     public override void CrossEntropyBackward(Tensor<T> probs, Tensor<int> targets, Tensor<T>? mask, Tensor<T> dLoss, Tensor<T> dLogits, int n, int vocab) =>
-        IlgpuCrossEntropy.Backward(_gpu, E(probs), E(targets), Optional(mask), dLoss.First(), E(dLogits), n, vocab);
+        IlgpuCrossEntropy.Backward(_gpu, E(probs), E(targets), Optional(mask), Storage(dLoss).View(dLoss.Offset, 1), E(dLogits), n, vocab);
 
     public override void AttentionForward(Tensor<T> q, Tensor<T> k, Tensor<T> v, Tensor<T> scores, Tensor<T> pattern, Tensor<T> z,
         int batch, int t, int heads, int dHead, T scale) =>

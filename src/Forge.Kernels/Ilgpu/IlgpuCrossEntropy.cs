@@ -47,6 +47,23 @@ public static class IlgpuCrossEntropy
     /// <summary>dLogits[i, j] += dLoss·mask_i/Σ mask·(probs[i, j] − [j = targets[i]]), from Forward's probs.</summary>
     public static void Backward<T>(IlgpuBackend backend, ArrayView1D<T, Stride1D.Dense> probs, ArrayView1D<int, Stride1D.Dense> targets,
         ArrayView1D<T, Stride1D.Dense> mask, T dLoss, ArrayView1D<T, Stride1D.Dense> dLogits, int n, int vocab)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        Backward(backend, probs, targets, mask, dLoss, ArrayView1D<T, Stride1D.Dense>.Empty, dLogits, n, vocab);
+
+    /// <summary>
+    /// As the other overload, with dLoss read on the device from <paramref name="dLoss"/>[0] (the loss's
+    /// gradient as autodiff leaves it), so the backward pass never waits for the device.
+    /// </summary>
+    public static void Backward<T>(IlgpuBackend backend, ArrayView1D<T, Stride1D.Dense> probs, ArrayView1D<int, Stride1D.Dense> targets,
+        ArrayView1D<T, Stride1D.Dense> mask, ArrayView1D<T, Stride1D.Dense> dLoss, ArrayView1D<T, Stride1D.Dense> dLogits, int n, int vocab)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (dLoss.Length < 1) throw new ArgumentException("IlgpuCrossEntropy.Backward: dLoss must hold one element.", nameof(dLoss));
+        Backward(backend, probs, targets, mask, T.Zero, dLoss, dLogits, n, vocab);
+    }
+
+    static void Backward<T>(IlgpuBackend backend, ArrayView1D<T, Stride1D.Dense> probs, ArrayView1D<int, Stride1D.Dense> targets,
+        ArrayView1D<T, Stride1D.Dense> mask, T dLoss, ArrayView1D<T, Stride1D.Dense> dLossView, ArrayView1D<T, Stride1D.Dense> dLogits, int n, int vocab)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         const string kernel = "IlgpuCrossEntropy.Backward";
@@ -60,7 +77,7 @@ public static class IlgpuCrossEntropy
         var args = new CrossEntropyArgs<T>
         {
             Probs = probs, Targets = targets, Mask = mask, DLogits = dLogits, Weight = weight.View, N = n, Vocab = vocab,
-            RowCount = T.CreateChecked(n), DLoss = dLoss,
+            RowCount = T.CreateChecked(n), DLoss = dLoss, DLossView = dLossView,
         };
         kernels.Weight(backend.Stream, new KernelConfig(1, backend.RowGroupSize), args);
         kernels.BackwardRow(backend.Stream, new KernelConfig(n, backend.RowGroupSize), args);
@@ -98,6 +115,8 @@ public static class IlgpuCrossEntropy
 internal struct CrossEntropyArgs<T> where T : unmanaged
 {
     public ArrayView1D<T, Stride1D.Dense> Logits, Mask, Probs, RowLoss, Loss, DLogits, Weight;
+    /// <summary>When not empty, dLoss is read from element 0 on the device instead of <see cref="DLoss"/>.</summary>
+    public ArrayView1D<T, Stride1D.Dense> DLossView;
     public ArrayView1D<int, Stride1D.Dense> Targets;
     public int N, Vocab;
     public T RowCount, DLoss;
@@ -175,7 +194,8 @@ internal static class CrossEntropyKernels
         int row = Grid.IdxX, vocab = s.Vocab;
         T weight = s.Weight[0];
         if (weight == T.Zero) return;
-        T scale = s.DLoss / weight * RowWeight(s, row);
+        T dLoss = s.DLossView.Length > 0 ? s.DLossView[0] : s.DLoss;
+        T scale = dLoss / weight * RowWeight(s, row);
         if (scale == T.Zero) return;
         int target = s.Targets[row];
         long start = (long)row * vocab;
