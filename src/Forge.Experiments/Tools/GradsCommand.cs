@@ -19,16 +19,28 @@ public sealed class GradsCommand : ICliCommand
         var output = Required("--out", "GRADS.safetensors", "Where to write the scalar 'loss' and each parameter's gradient under its own name.");
         var config = new Option<string?>("--config") { Description = "Model config JSON, for checkpoints without 'config' metadata.", HelpName = "FILE.json" };
         var dtype = OptionFactory.Choice("--dtype", "Precision of the computation and of the written gradients.", "f32", "f32", "f64");
+        var device = new Option<string>("--device")
+        {
+            Description = $"Where to compute: {string.Join(", ", DeviceCatalog.KnownNames)}. [default: cpu]",
+            HelpName = "NAME",
+            DefaultValueFactory = _ => "cpu",
+        };
+        device.Validators.Add(result =>
+        {
+            string name = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "cpu";
+            if (DeviceCatalog.Problem(name) is { } problem) result.AddError(problem);
+        });
 
         var command = new Command("grads",
             "Loss and per-parameter gradients of one batch: mean next-token cross-entropy over the counted positions (token models) or mean squared error (continuous models).")
         {
-            checkpoint, batch, output, config, dtype,
+            checkpoint, batch, output, config, dtype, device,
         };
         command.SetAction(parse =>
         {
             var text = parse.InvocationConfiguration.Output;
-            double loss = Run(parse.GetValue(checkpoint)!, parse.GetValue(batch)!, parse.GetValue(output)!, parse.GetValue(config), parse.GetValue(dtype) == "f64");
+            double loss = Run(parse.GetValue(checkpoint)!, parse.GetValue(batch)!, parse.GetValue(output)!, parse.GetValue(config), parse.GetValue(dtype) == "f64",
+                DeviceCatalog.Resolve(parse.GetValue(device)!));
             text.WriteLine($"loss {loss:G9}; gradients written to {parse.GetValue(output)}");
             return ExitCodes.Success;
         });
@@ -39,15 +51,15 @@ public sealed class GradsCommand : ICliCommand
         new(name) { Description = description, HelpName = helpName, Required = true };
 
     /// <summary>Computes and writes the gradients; returns the loss. Bad files are usage errors naming the file.</summary>
-    public static double Run(string checkpointPath, string batchPath, string outputPath, string? configPath, bool doublePrecision)
+    public static double Run(string checkpointPath, string batchPath, string outputPath, string? configPath, bool doublePrecision, Device? device = null)
     {
         try
         {
             var (file, modelConfig) = ModelCheckpoint.Read(checkpointPath, configPath);
             var batchFile = SafeTensors.Read(batchPath);
             SafeTensorsFile result = doublePrecision
-                ? BatchGradients.Compute(ModelCheckpoint.LoadModel<double>(file, modelConfig), batchFile)
-                : BatchGradients.Compute(ModelCheckpoint.LoadModel<float>(file, modelConfig), batchFile);
+                ? BatchGradients.Compute(ModelCheckpoint.LoadModel<double>(file, modelConfig).ToDevice(device ?? CpuDevice.Instance), batchFile)
+                : BatchGradients.Compute(ModelCheckpoint.LoadModel<float>(file, modelConfig).ToDevice(device ?? CpuDevice.Instance), batchFile);
             SafeTensors.Write(outputPath, result);
             return result.GetDouble("loss").ToArray()[0];
         }

@@ -54,7 +54,8 @@ public static class BatchGradients
                 targets.AsSpan()[i] = ids[i + 1];
                 mask.AsSpan()[i] = maskValues is null ? T.One : T.CreateChecked(maskValues[i]);
             }
-        return model.Forward(tokens).CrossEntropy(targets, mask);
+        var device = model.Device;
+        return model.Forward(tokens.ToDevice(device)).CrossEntropy(targets.ToDevice(device), mask.ToDevice(device));
     }
 
     static Var<T> RegressionLoss<T>(Transformer<T> model, SafeTensorsFile batch) where T : unmanaged, IFloatingPointIeee754<T>
@@ -62,7 +63,7 @@ public static class BatchGradients
         var inputs = Convert<T>(batch.GetDouble("inputs"));
         if (inputs.Rank != 3) throw new CheckpointException(batch.Source, $"'inputs' must be [batch, pos, d_in], got {Shape.Format(inputs.Shape)}");
         var targets = Convert<T>(batch.GetDouble("targets", [inputs.Size(0), inputs.Size(1), model.Config.DVocabOut]));
-        return Functional.MseLoss(model.Forward(inputs), Var<T>.Constant(targets));
+        return Functional.MseLoss(model.Forward(inputs.ToDevice(model.Device)), Var<T>.Constant(targets.ToDevice(model.Device)));
     }
 
     static Tensor<T> Convert<T>(Tensor<double> t) where T : unmanaged, IFloatingPointIeee754<T> =>
