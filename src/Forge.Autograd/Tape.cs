@@ -51,6 +51,17 @@ public sealed class Tape<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// </summary>
     public void Backward(Var<T> output, Tensor<T>? seed = null)
     {
+        int last = PrepareBackward(output, seed);
+        for (int i = last; i >= 0; i--)
+            if (_ops[i].Output.RequiresGrad) _ops[i].Backward();
+    }
+
+    /// <summary>
+    /// The first half of <see cref="Backward"/>: zeroes the intermediate gradients up to
+    /// <paramref name="output"/>'s op and seeds its gradient; returns that op's index on the tape.
+    /// </summary>
+    internal int PrepareBackward(Var<T> output, Tensor<T>? seed)
+    {
         if (!output.RequiresGrad)
             throw new InvalidOperationException($"Backward: {output} does not require grad (no parameter reaches it, or it was computed under NoGrad)");
         int last = _ops.LastIndexOf(output.Creator!);
@@ -59,8 +70,7 @@ public sealed class Tape<T> where T : unmanaged, IFloatingPointIeee754<T>
         for (int i = 0; i <= last; i++)
             if (_ops[i].Output.RequiresGrad) _ops[i].Output.ZeroGradOrAllocate();
         SeedGradient(output, seed);
-        for (int i = last; i >= 0; i--)
-            if (_ops[i].Output.RequiresGrad) _ops[i].Backward();
+        return last;
     }
 
     static void SeedGradient(Var<T> output, Tensor<T>? seed)

@@ -39,14 +39,11 @@ public static class TapeProfile
         }
 
         var ops = tape.Ops;
-        int last = IndexOf(ops, loss);
         for (int s = 0; s < steps; s++)
         {
             foreach (var op in ops) Add(op.Name, "forward", Time(op.Forward));
             long zero = Stopwatch.GetTimestamp();
-            for (int i = 0; i <= last; i++)
-                if (ops[i].Output.RequiresGrad) ops[i].Output.ZeroGradOrAllocate();
-            Forge.Kernels.Backends.For<T>(loss.Grad.Device).Fill(loss.Grad, T.One);
+            int last = tape.PrepareBackward(loss, seed: null);   // zeroes intermediate gradients, seeds the loss's
             Add("(zero gradients)", "backward", Stopwatch.GetTimestamp() - zero);
             for (int i = last; i >= 0; i--)
                 if (ops[i].Output.RequiresGrad) Add(ops[i].Name, "backward", Time(ops[i].Backward));
@@ -64,13 +61,5 @@ public static class TapeProfile
         long start = Stopwatch.GetTimestamp();
         action();
         return Stopwatch.GetTimestamp() - start;
-    }
-
-    static int IndexOf<T>(IReadOnlyList<Op<T>> ops, Var<T> loss) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        if (loss.Data.Length != 1) throw new ShapeException($"TapeProfile: the loss must be a scalar, not {Shape.Format(loss.Shape)}");
-        for (int i = ops.Count - 1; i >= 0; i--)
-            if (ReferenceEquals(ops[i].Output, loss)) return i;
-        throw new InvalidOperationException($"TapeProfile: {loss} was not recorded on this tape");
     }
 }

@@ -47,11 +47,7 @@ public sealed partial class Var<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     internal void ZeroGradOrAllocate() => Clear(Grad);
 
-    static void Clear(Tensor<T> gradient)
-    {
-        if (gradient.Storage is CpuStorage<T>) gradient.AsSpan().Clear();
-        else Forge.Kernels.Backends.For<T>(gradient.Device).Fill(gradient, T.Zero);
-    }
+    static void Clear(Tensor<T> gradient) => Forge.Kernels.Backends.For<T>(gradient.Device).Fill(gradient, T.Zero);
 
     /// <summary>Makes this value's gradient a view of another buffer (a reshape shares its input's gradient).</summary>
     internal void ShareGrad(Tensor<T> gradient)

@@ -38,7 +38,7 @@ public static class StepTimer
 
         ForkJoin.Threads = options.Threads;
         TrainingStep step;
-        try { step = TrainingCases.Build(options.Case, options.Seed, DeviceNamed(options.Device)); }
+        try { step = TrainingCases.Build(options.Case, options.Seed, Forge.Kernels.Devices.DeviceNames.Resolve(options.Device)); }
         catch (ArgumentException e)
         {
             Console.Error.WriteLine($"steps: {e.Message}");
@@ -100,16 +100,6 @@ public static class StepTimer
         int n = sorted.Length;
         return n == 0 ? double.NaN : n % 2 == 1 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
     }
-
-    /// <summary>The engine device for a command-line name (ILGPU devices fail with a clear message when absent).</summary>
-    internal static Device DeviceNamed(string name) => name switch
-    {
-        "cpu" => CpuDevice.Instance,
-        "cuda" => Forge.Kernels.Devices.IlgpuDevice.Get(Forge.Kernels.Ilgpu.IlgpuDeviceKind.Cuda),
-        "opencl" => Forge.Kernels.Devices.IlgpuDevice.Get(Forge.Kernels.Ilgpu.IlgpuDeviceKind.OpenCL),
-        "ilgpu-cpu" => Forge.Kernels.Devices.IlgpuDevice.Get(Forge.Kernels.Ilgpu.IlgpuDeviceKind.CpuEmulation),
-        _ => throw new ArgumentException($"unknown device \"{name}\" (expected cpu, cuda, opencl or ilgpu-cpu)"),
-    };
 
     internal sealed record Options(TrainingCase Case, int Threads, int Warmup, double WarmupSeconds, int Steps, ulong Seed, bool Help, string Device = "cpu")
     {

@@ -31,18 +31,8 @@ public sealed class CommonOptions
         Seed.HelpName = "N";
         Steps = OptionFactory.Int("--steps", "Training steps.", defaultSteps, min: 1);
         Steps.HelpName = "N";
-        Device = new Option<string>("--device")
-        {
-            Description = $"Device: {string.Join(", ", DeviceCatalog.KnownNames)}; the default is the best available.",
-            HelpName = "NAME",
-            DefaultValueFactory = _ => DeviceCatalog.BestAvailable,
-            CustomParser = result =>
-            {
-                string name = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
-                if (DeviceCatalog.Problem(name) is { } problem) result.AddError(problem);
-                return name;
-            },
-        };
+        Device = OptionFactory.Device($"Device: {string.Join(", ", DeviceCatalog.KnownNames)}; the default is the best available.",
+            () => DeviceCatalog.BestAvailable);
         Threads = OptionFactory.Int("--threads", "Kernel threads, caller included; the default is the core count.",
             Environment.ProcessorCount, min: 1, max: 1024);
         Threads.HelpName = "N";

@@ -12,7 +12,7 @@ namespace Forge.Experiments.Cli;
 public static class DeviceCatalog
 {
     /// <summary>Every name <c>--device</c> accepts (the conventions' order).</summary>
-    public static IReadOnlyList<string> KnownNames { get; } = ["cpu", "cuda", "opencl", "ilgpu-cpu"];
+    public static IReadOnlyList<string> KnownNames => DeviceNames.All;
 
     static readonly Lazy<IReadOnlyList<string>> s_available = new(Probe);
 
@@ -60,12 +60,5 @@ public static class DeviceCatalog
     }
 
     /// <summary>The engine device for an available name.</summary>
-    public static Device Resolve(string name) => Validate(name) switch
-    {
-        "cpu" => CpuDevice.Instance,
-        "cuda" => IlgpuDevice.Get(IlgpuDeviceKind.Cuda),
-        "opencl" => IlgpuDevice.Get(IlgpuDeviceKind.OpenCL),
-        "ilgpu-cpu" => IlgpuDevice.Get(IlgpuDeviceKind.CpuEmulation),
-        _ => throw new InvalidOperationException($"device '{name}' has no implementation"),
-    };
+    public static Device Resolve(string name) => DeviceNames.Resolve(Validate(name));
 }

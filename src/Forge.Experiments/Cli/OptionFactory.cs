@@ -11,6 +11,23 @@ namespace Forge.Experiments.Cli;
 /// </summary>
 public static class OptionFactory
 {
+    /// <summary>
+    /// <c>--device NAME</c>: one of <see cref="DeviceCatalog.KnownNames"/> that this machine has; any other
+    /// name is a one-line error saying which are available. The default is computed when needed.
+    /// </summary>
+    public static Option<string> Device(string description, Func<string> defaultName) => new("--device")
+    {
+        Description = description,
+        HelpName = "NAME",
+        DefaultValueFactory = _ => defaultName(),
+        CustomParser = result =>
+        {
+            string name = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+            if (DeviceCatalog.Problem(name) is { } problem) result.AddError(problem);
+            return name;
+        },
+    };
+
     /// <summary>An integer option with a lower bound and a default.</summary>
     public static Option<int> Int(string name, string description, int defaultValue, int min = int.MinValue, int max = int.MaxValue) =>
         Number(name, description, defaultValue, min, max,

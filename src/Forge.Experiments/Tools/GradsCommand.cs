@@ -19,17 +19,7 @@ public sealed class GradsCommand : ICliCommand
         var output = Required("--out", "GRADS.safetensors", "Where to write the scalar 'loss' and each parameter's gradient under its own name.");
         var config = new Option<string?>("--config") { Description = "Model config JSON, for checkpoints without 'config' metadata.", HelpName = "FILE.json" };
         var dtype = OptionFactory.Choice("--dtype", "Precision of the computation and of the written gradients.", "f32", "f32", "f64");
-        var device = new Option<string>("--device")
-        {
-            Description = $"Where to compute: {string.Join(", ", DeviceCatalog.KnownNames)}. [default: cpu]",
-            HelpName = "NAME",
-            DefaultValueFactory = _ => "cpu",
-        };
-        device.Validators.Add(result =>
-        {
-            string name = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "cpu";
-            if (DeviceCatalog.Problem(name) is { } problem) result.AddError(problem);
-        });
+        var device = OptionFactory.Device($"Where to compute: {string.Join(", ", DeviceCatalog.KnownNames)}.", () => "cpu");
 
         var command = new Command("grads",
             "Loss and per-parameter gradients of one batch: mean next-token cross-entropy over the counted positions (token models) or mean squared error (continuous models).")

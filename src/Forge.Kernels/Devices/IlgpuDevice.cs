@@ -46,7 +46,7 @@ public sealed class IlgpuDevice : Device, IBackendProvider, IDisposable
 
     /// <summary>The ILGPU kernels for <typeparamref name="T"/>; float64 needs a device that supports it.</summary>
     public Backend<T> Backend<T>() where T : unmanaged, IFloatingPointIeee754<T> =>
-        (Backend<T>)_kernels.GetOrAdd(typeof(T), _ => new IlgpuKernels<T>(this));
+        (Backend<T>)_kernels.GetOrAdd(typeof(T), static (_, device) => new IlgpuKernels<T>(device), this);
 
     /// <summary>Waits until every queued kernel has finished (timing; host copies wait by themselves).</summary>
     public void Synchronize() => Accelerator.Synchronize();
