@@ -17,7 +17,7 @@ nvidia-smi > "$out/nvidia-smi.txt" 2>&1 || true
 echo "tests: exit $?"; tail -6 "$out/tests.txt"
 
 # 2. GEMM: Forge's ILGPU tiled kernel vs cuBLAS at 1024², 2048², 4096² (BenchmarkDotNet in-process: no SDK here).
-"$forge/Forge.Bench" --filter '*GpuGemm*' --inProcess > "$out/gemm.txt" 2>&1
+"$forge/Forge.Bench" --filter '*GpuGemm*' > "$out/gemm.txt" 2>&1
 echo "gemm: exit $?"; grep -E '^\|' "$out/gemm.txt" | tail -8
 
 # 3. Training steps on the GPU: Forge (ILGPU, CUDA) vs PyTorch eager CUDA, alternating.

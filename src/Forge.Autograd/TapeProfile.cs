@@ -17,9 +17,12 @@ public static class TapeProfile
     /// <summary>
     /// Runs <paramref name="steps"/> profiled steps (after <paramref name="warmup"/> unprofiled ones) of
     /// forward, backward from <paramref name="loss"/> and, when given, <paramref name="update"/> (the
-    /// optimizer step, timed as one row), and returns the rows, largest first.
+    /// optimizer step, timed as one row), and returns the rows, largest first. On a device that queues
+    /// its work (a GPU), pass <paramref name="synchronize"/> (wait for the queue): it runs inside every
+    /// timed call, so each row is the op's own device time plus its launch, not just the launch.
     /// </summary>
-    public static IReadOnlyList<Row> Measure<T>(Tape<T> tape, Var<T> loss, Action? update = null, int steps = 20, int warmup = 3)
+    public static IReadOnlyList<Row> Measure<T>(Tape<T> tape, Var<T> loss, Action? update = null, int steps = 20, int warmup = 3,
+        Action? synchronize = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(tape);
@@ -42,8 +45,10 @@ public static class TapeProfile
         for (int s = 0; s < steps; s++)
         {
             foreach (var op in ops) Add(op.Name, "forward", Time(op.Forward));
+            synchronize?.Invoke();
             long zero = Stopwatch.GetTimestamp();
             int last = tape.PrepareBackward(loss, seed: null);   // zeroes intermediate gradients, seeds the loss's
+            synchronize?.Invoke();
             Add("(zero gradients)", "backward", Stopwatch.GetTimestamp() - zero);
             for (int i = last; i >= 0; i--)
                 if (ops[i].Output.RequiresGrad) Add(ops[i].Name, "backward", Time(ops[i].Backward));
@@ -54,12 +59,14 @@ public static class TapeProfile
             .Select(kv => new Row(kv.Key.Item1, kv.Key.Item2, kv.Value.Calls / steps, kv.Value.Ticks * msPerTick / steps))
             .OrderByDescending(r => r.MillisecondsPerStep)
             .ToList();
-    }
 
-    static long Time(Action action)
-    {
-        long start = Stopwatch.GetTimestamp();
-        action();
-        return Stopwatch.GetTimestamp() - start;
+        long Time(Action action)
+        {
+            synchronize?.Invoke();
+            long start = Stopwatch.GetTimestamp();
+            action();
+            synchronize?.Invoke();
+            return Stopwatch.GetTimestamp() - start;
+        }
     }
 }

@@ -3,6 +3,7 @@ using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Filters;
 using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using Forge.Kernels.Ilgpu;
 using ILGPU;
 using ILGPU.Runtime;
@@ -85,7 +86,10 @@ public class GpuGemmConfig : ManualConfig
 {
     public GpuGemmConfig()
     {
-        AddJob(Job.Default.WithLaunchCount(1).WithWarmupCount(3).WithIterationCount(10).WithId("Short"));
+        // In-process: the time is the GPU's, so a separate benchmark process buys nothing, and GPU machines
+        // get a self-contained Forge.Bench without the .NET SDK that out-of-process runs need to build.
+        AddJob(Job.Default.WithLaunchCount(1).WithWarmupCount(3).WithIterationCount(10)
+            .WithToolchain(InProcessEmitToolchain.Instance).WithId("Short"));
         AddColumn(StatisticColumn.Median);
         AddColumn(RateColumn.Gflops(c => 2.0 * Math.Pow((int)c.Parameters["N"], 3)));
         if (!IlgpuDevices.Has(IlgpuDeviceKind.Cuda))

@@ -5,7 +5,7 @@ using Forge.Kernels.Threading;
 namespace Forge.Bench.Training;
 
 /// <summary>
-/// <c>profile --case C [--threads N] [--steps S] [--seed K]</c>: one training case's step broken down by
+/// <c>profile --case C [--threads N] [--steps S] [--seed K] [--device D]</c>: one training case's step broken down by
 /// op and direction with <see cref="TapeProfile"/> — what to optimise next. Each op is timed on its own,
 /// so the total is a little above a step's real time (clock reads, no overlap between ops).
 /// </summary>
@@ -22,15 +22,15 @@ public static class StepProfiler
         }
         if (options.Help)
         {
-            Console.WriteLine("profile --case sorting|affine|retrieval|lm [--threads N] [--steps S] [--warmup W] [--seed K]");
+            Console.WriteLine("profile --case sorting|affine|retrieval|lm [--threads N] [--steps S] [--warmup W] [--seed K] [--device cpu|cuda|opencl|ilgpu-cpu]");
             return 0;
         }
         ForkJoin.Threads = options.Threads;
-        var step = TrainingCases.Build(options.Case, options.Seed);
+        var step = TrainingCases.Build(options.Case, options.Seed, Forge.Kernels.Devices.DeviceNames.Resolve(options.Device));
         for (int i = 0; i < options.Warmup; i++) step.Run();
         var rows = step.Profile(options.Steps);
         double total = rows.Sum(r => r.MillisecondsPerStep);
-        Console.WriteLine($"{TrainingCases.CliName(options.Case)}: {options.Threads} thread(s), {options.Steps} profiled steps, {total:F2} ms per step in ops");
+        Console.WriteLine($"{TrainingCases.CliName(options.Case)} on {options.Device}: {options.Threads} thread(s), {options.Steps} profiled steps, {total:F2} ms per step in ops");
         Console.WriteLine($"{"op",-22} {"direction",-9} {"calls",5} {"ms/step",9} {"share",6}");
         foreach (var r in rows)
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,

@@ -128,12 +128,18 @@ public sealed class TrainingStep(Tape<float> tape, Var<float> loss, Optimizer<fl
     /// <summary>The loss of the last forward pass.</summary>
     public float Loss => loss.Item();
 
-    /// <summary>One step; allocates nothing.</summary>
-    /// <summary>Where one step's time goes, per op and direction (<see cref="TapeProfile"/>), largest first.</summary>
-    public IReadOnlyList<TapeProfile.Row> Profile(int steps) =>
-        TapeProfile.Measure(tape, loss, () => { optimizer.Step(); optimizer.ZeroGrad(); }, steps);
+    /// <summary>
+    /// Where one step's time goes, per op and direction (<see cref="TapeProfile"/>), largest first; on an
+    /// ILGPU device every op is waited for, so its row is its own kernel time.
+    /// </summary>
+    public IReadOnlyList<TapeProfile.Row> Profile(int steps)
+    {
+        var device = loss.Data.Device as Forge.Kernels.Devices.IlgpuDevice;
+        return TapeProfile.Measure(tape, loss, () => { optimizer.Step(); optimizer.ZeroGrad(); }, steps,
+            synchronize: device is null ? null : device.Synchronize);
+    }
 
-    /// <summary>One step; on an ILGPU device it waits for the queued kernels, so a timed step is a finished one.</summary>
+    /// <summary>One step; allocates nothing. On an ILGPU device it waits for the queued kernels, so a timed step is a finished one.</summary>
     public void Run()
     {
         tape.Replay();

@@ -38,6 +38,7 @@ public sealed class IlgpuBackend : IDisposable
         int rowGroup = kind == IlgpuDeviceKind.CpuEmulation ? accelerator.MaxNumThreadsPerGroup : 256;
         RowGroupSize = Math.Min(rowGroup, accelerator.MaxNumThreadsPerGroup) / accelerator.WarpSize * accelerator.WarpSize;
         SmallGemmTiles = kind == IlgpuDeviceKind.CpuEmulation && accelerator.MaxNumThreadsPerGroup < 256;
+        ParallelGroups = Math.Max(4, 2 * accelerator.NumMultiprocessors);
     }
 
     /// <summary>The ILGPU context (owns compiled-kernel caches and the algorithms extension).</summary>
@@ -66,6 +67,14 @@ public sealed class IlgpuBackend : IDisposable
     /// emulated thread is an OS thread, so small tiles keep tests fast.
     /// </summary>
     internal bool SmallGemmTiles { get; }
+
+    /// <summary>
+    /// Groups a launch needs to keep every multiprocessor busy (two per multiprocessor, at least 4).
+    /// Kernels whose natural grid is smaller (a GEMM with few output tiles and a long k, a column
+    /// sum over many rows) split their long loop into this many pieces and add the pieces in a second,
+    /// fixed-order pass: as deterministic as one loop, a different (fixed) rounding order.
+    /// </summary>
+    internal int ParallelGroups { get; }
 
     /// <summary>How many kernel sets have been compiled and loaded (tests check kernels load once).</summary>
     internal int LoadedKernelSets => Volatile.Read(ref _loadedSets);

@@ -68,6 +68,9 @@ public static partial class IlgpuElementwise
     /// target += x summed down to <paramref name="targetShape"/> (the gradient of broadcasting), as
     /// <see cref="Elementwise.ReduceBroadcast{T}"/>. One thread per target element sums its broadcast
     /// copies in row-major order, starting from the target's old value: the reference's order exactly.
+    /// With few targets and many copies (a bias gradient) the copies are cut into ranges
+    /// (<see cref="Views.SplitLoop"/>) summed in parallel, then added to the target in range order:
+    /// deterministic, rounded in a different (fixed) order than the reference.
     /// </summary>
     public static void ReduceBroadcast<T>(IlgpuBackend backend, ReadOnlySpan<int> fullShape, ArrayView1D<T, Stride1D.Dense> x,
         ReadOnlySpan<int> targetShape, ArrayView1D<T, Stride1D.Dense> target) where T : unmanaged, IFloatingPointIeee754<T>
@@ -109,7 +112,21 @@ public static partial class IlgpuElementwise
         kept.Add(kernel, keptDim, keptStride, 0);
         summed.Add(kernel, summedDim, summedStride, 0);
         var args = new StridedArgs<T> { A = x, Y = target, Layout = kept, Summed = summed, Count = summedCount };
-        LaunchStrided(backend, kernel, k => k.ReduceBroadcast, targetCount, args);
+        // Few targets and many copies (a bias gradient sums 64 columns over 10,000 tokens): split the copies.
+        var (splits, chunk) = Views.SplitLoop(targetCount, summedCount, Views.ParallelThreads(backend), minChunk: 32);
+        if (splits == 1)
+        {
+            LaunchStrided(backend, kernel, k => k.ReduceBroadcast, targetCount, args);
+            return;
+        }
+        var partials = backend.Pool.Rent<T>(targetCount * splits);
+        args.Partials = partials.View;
+        args.Targets = (int)targetCount;
+        args.Splits = splits;
+        args.Chunk = chunk;
+        LaunchStrided(backend, kernel, k => k.ReduceBroadcastPartial, targetCount * splits, args);
+        LaunchStrided(backend, kernel, k => k.ReduceBroadcastSplits, targetCount, args);
+        backend.Pool.Return(partials);   // later renters queue behind these kernels on the same stream
     }
 
     /// <summary>Adds axis (dim, stride) outside the pending one, merging them when contiguous; the pending axis is flushed otherwise.</summary>
@@ -133,7 +150,8 @@ public static partial class IlgpuElementwise
 
     sealed class StridedKernels<T> : IKernelSet<StridedKernels<T>> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public required Action<AcceleratorStream, Index1D, StridedArgs<T>> Binary, Copy, AddStrided, AddStridedSequential, ReduceBroadcast;
+        public required Action<AcceleratorStream, Index1D, StridedArgs<T>> Binary, Copy, AddStrided, AddStridedSequential, ReduceBroadcast,
+            ReduceBroadcastPartial, ReduceBroadcastSplits;
 
         public static StridedKernels<T> Load(IlgpuBackend backend) => new()
         {
@@ -142,6 +160,8 @@ public static partial class IlgpuElementwise
             AddStrided = Load(backend, nameof(StridedElementwiseKernels.AddStrided)),
             AddStridedSequential = Load(backend, nameof(StridedElementwiseKernels.AddStridedSequential)),
             ReduceBroadcast = Load(backend, nameof(StridedElementwiseKernels.ReduceBroadcast)),
+            ReduceBroadcastPartial = Load(backend, nameof(StridedElementwiseKernels.ReduceBroadcastPartial)),
+            ReduceBroadcastSplits = Load(backend, nameof(StridedElementwiseKernels.ReduceBroadcastSplits)),
         };
 
         static Action<AcceleratorStream, Index1D, StridedArgs<T>> Load(IlgpuBackend backend, string name) =>
@@ -153,9 +173,9 @@ public static partial class IlgpuElementwise
 /// <summary>Arguments of the strided kernels: operands A and B walk <see cref="Layout"/>; Y is the contiguous side.</summary>
 internal struct StridedArgs<T> where T : unmanaged
 {
-    public ArrayView1D<T, Stride1D.Dense> A, B, Y;
+    public ArrayView1D<T, Stride1D.Dense> A, B, Y, Partials;
     public DeviceStrides Layout, Summed;
-    public int OffsetA, OffsetB, Op, Count;
+    public int OffsetA, OffsetB, Op, Count, Targets, Splits, Chunk;
 }
 
 /// <summary>Device code of <see cref="IlgpuElementwise"/>'s strided kernels.</summary>
@@ -215,6 +235,31 @@ internal static class StridedElementwiseKernels
             s.Summed.Offsets(copy, ref x, ref unused);
             sum += s.A[x];
         }
+        s.Y[target] = sum;
+    }
+
+    /// <summary>Split reduction, first pass: thread (split, target) sums copies [split·Chunk, (split + 1)·Chunk) into Partials.</summary>
+    internal static void ReduceBroadcastPartial<T>(Index1D index, StridedArgs<T> s) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int target = index % s.Targets, split = index / s.Targets;
+        long xBase = 0, unused = 0;
+        s.Layout.Offsets(target, ref xBase, ref unused);
+        int first = split * s.Chunk, end = s.Count - first < s.Chunk ? s.Count : first + s.Chunk;
+        T sum = T.Zero;
+        for (int copy = first; copy < end; copy++)
+        {
+            long x = xBase;
+            s.Summed.Offsets(copy, ref x, ref unused);
+            sum += s.A[x];
+        }
+        s.Partials[index] = sum;
+    }
+
+    /// <summary>Split reduction, second pass: Y[target] += the partial sums, in split order.</summary>
+    internal static void ReduceBroadcastSplits<T>(Index1D target, StridedArgs<T> s) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T sum = s.Y[target];
+        for (int split = 0; split < s.Splits; split++) sum += s.Partials[(long)split * s.Targets + target];
         s.Y[target] = sum;
     }
 }

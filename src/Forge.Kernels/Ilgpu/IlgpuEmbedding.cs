@@ -12,12 +12,18 @@ namespace Forge.Kernels.Ilgpu;
 /// its row of y NaN in <see cref="Gather{T}"/> and is skipped by <see cref="ScatterAdd{T}"/>; memory
 /// outside the table is never touched. ScatterAdd is deterministic without atomics: one thread per
 /// embedding column walks the positions in order (the CPU kernel's order), so repeated ids
-/// accumulate exactly as in the reference. Its parallelism is d threads, fine for the embedding
-/// gradient's share of a step; a sort-by-id version would be the next step for huge batches.
+/// accumulate exactly as in the reference. d threads leave a GPU mostly idle, so for small
+/// vocabularies (≤ <see cref="MaxVocabPerRow"/>) there is one thread per (row, column) of the table
+/// instead, each walking all positions and adding those with its id: vocab·d threads, vocab times
+/// the reads, the same additions in the same order (bit-identical). A sort-by-id version would be
+/// the next step for large vocabularies.
 /// </para>
 /// </summary>
 public static class IlgpuEmbedding
 {
+    /// <summary>Largest vocabulary for the thread-per-table-element scatter-add (each thread reads every id).</summary>
+    public const int MaxVocabPerRow = 4096;
+
     /// <summary>y[i, :] = table[ids[i], :].</summary>
     public static void Gather<T>(IlgpuBackend backend, ArrayView1D<int, Stride1D.Dense> ids, ArrayView1D<T, Stride1D.Dense> table,
         ArrayView1D<T, Stride1D.Dense> y, int vocab, int d) where T : unmanaged, IFloatingPointIeee754<T>
@@ -25,7 +31,7 @@ public static class IlgpuEmbedding
         const string kernel = "IlgpuEmbedding.Gather";
         CheckArguments(kernel, table, nameof(table), vocab, d);
         Check.AtLeast(kernel, nameof(y), Views.Length(y), ids.Length * d, "ids.Length·d");
-        Launch(backend, kernel, gather: true, ids.Length * d, new EmbeddingArgs<T> { Ids = ids, Table = table, Rows = y, Vocab = vocab, D = d });
+        Launch(backend, kernel, ids.Length * d, new EmbeddingArgs<T> { Ids = ids, Table = table, Rows = y, Vocab = vocab, D = d });
     }
 
     /// <summary>dTable[ids[i], :] += dy[i, :] for every position i (repeated ids accumulate, in position order).</summary>
@@ -35,8 +41,12 @@ public static class IlgpuEmbedding
         const string kernel = "IlgpuEmbedding.ScatterAdd";
         CheckArguments(kernel, dTable, nameof(dTable), vocab, d);
         Check.AtLeast(kernel, nameof(dy), Views.Length(dy), ids.Length * d, "ids.Length·d");
-        long work = ids.Length == 0 ? 0 : d;
-        Launch(backend, kernel, gather: false, work, new EmbeddingArgs<T> { Ids = ids, Table = dTable, Rows = dy, Vocab = vocab, D = d, N = (int)ids.Length });
+        var args = new EmbeddingArgs<T> { Ids = ids, Table = dTable, Rows = dy, Vocab = vocab, D = d, N = (int)ids.Length };
+        Views.CheckType<T>(backend, kernel);
+        if (ids.Length == 0 || (long)vocab * d == 0) return;
+        var kernels = backend.Kernels<Kernels<T>>();
+        if (vocab <= MaxVocabPerRow) kernels.ScatterAddElement(backend.Stream, checked(vocab * d), args);
+        else kernels.ScatterAdd(backend.Stream, d, args);
     }
 
     static void CheckArguments<T>(string kernel, ArrayView1D<T, Stride1D.Dense> table, string tableName, int vocab, int d) where T : unmanaged
@@ -46,19 +56,18 @@ public static class IlgpuEmbedding
         Check.AtLeast(kernel, tableName, Views.Length(table), (long)vocab * d, "vocab·d");
     }
 
-    static void Launch<T>(IlgpuBackend backend, string kernel, bool gather, long threads, EmbeddingArgs<T> args)
+    static void Launch<T>(IlgpuBackend backend, string kernel, long threads, EmbeddingArgs<T> args)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Views.CheckType<T>(backend, kernel);
         if (threads == 0) return;
         if (threads > int.MaxValue) throw new NotSupportedException($"{kernel}: {threads} threads in one launch.");
-        var kernels = backend.Kernels<Kernels<T>>();
-        (gather ? kernels.Gather : kernels.ScatterAdd)(backend.Stream, (int)threads, args);
+        backend.Kernels<Kernels<T>>().Gather(backend.Stream, (int)threads, args);
     }
 
     sealed class Kernels<T> : IKernelSet<Kernels<T>> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public required Action<AcceleratorStream, Index1D, EmbeddingArgs<T>> Gather, ScatterAdd;
+        public required Action<AcceleratorStream, Index1D, EmbeddingArgs<T>> Gather, ScatterAdd, ScatterAddElement;
 
         public static Kernels<T> Load(IlgpuBackend backend) => new()
         {
@@ -66,6 +75,8 @@ public static class IlgpuEmbedding
                 KernelMethods.Get<T, Action<Index1D, EmbeddingArgs<T>>>(typeof(EmbeddingKernels), nameof(EmbeddingKernels.Gather))),
             ScatterAdd = backend.Accelerator.LoadAutoGroupedKernel(
                 KernelMethods.Get<T, Action<Index1D, EmbeddingArgs<T>>>(typeof(EmbeddingKernels), nameof(EmbeddingKernels.ScatterAddColumn))),
+            ScatterAddElement = backend.Accelerator.LoadAutoGroupedKernel(
+                KernelMethods.Get<T, Action<Index1D, EmbeddingArgs<T>>>(typeof(EmbeddingKernels), nameof(EmbeddingKernels.ScatterAddElement))),
         };
     }
 }
@@ -97,5 +108,16 @@ internal static class EmbeddingKernels
             if (id < 0 || id >= s.Vocab) continue;
             s.Table[(long)id * s.D + column] += s.Rows[(long)position * s.D + column];
         }
+    }
+
+    /// <summary>One thread per table element (row, column): adds dy[i, column] for every position i whose id is row, in position order.</summary>
+    internal static void ScatterAddElement<T>(Index1D index, EmbeddingArgs<T> s) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int row = index / s.D, column = index % s.D;
+        long at = (long)row * s.D + column;
+        T sum = s.Table[at];
+        for (int position = 0; position < s.N; position++)
+            if (s.Ids[position] == row) sum += s.Rows[(long)position * s.D + column];
+        s.Table[at] = sum;
     }
 }

@@ -9,6 +9,13 @@ namespace Forge.Kernels.Ilgpu;
 /// C = alpha·op(A)·op(B) + beta·C, leading dimensions, beta = 0 never reads C, batched with element
 /// strides where 0 reuses one matrix). Kernels: <see cref="GemmKernels"/>; every (m, n) tile of
 /// every batch entry is one group, so a batch is one launch.
+/// <para>
+/// Split-k: a product with few tiles and a long k (a weight gradient Xᵀ·dY sums over every token of
+/// the batch: 64 × 64 outputs, k = 10,000) would leave most of a GPU idle while a handful of groups
+/// walk k. Such a product is cut into k ranges, one group per (tile, range), whose partial products
+/// go to a pooled workspace; a second kernel adds them in range order and applies alpha and beta.
+/// The split depends only on the shape and the device, so results are reproducible on a device.
+/// </para>
 /// </summary>
 public static class IlgpuGemm
 {
@@ -59,27 +66,51 @@ public static class IlgpuGemm
         };
         int block = kernels.Block, threads = kernels.Threads;
         int columnBlocks = Views.GroupsFor(n, block), rowBlocks = Views.GroupsFor(m, block);
-        for (int first = 0; first < batch; first += MaxBatchPerLaunch)
+        (args.Splits, args.KChunk) = onlyScale ? (1, k) : SplitK((long)columnBlocks * rowBlocks * batch, k, threads, backend.ParallelGroups);
+        int perLaunch = MaxBatchPerLaunch / args.Splits;
+        for (int first = 0; first < batch; first += perLaunch)
         {
-            int count = Math.Min(MaxBatchPerLaunch, batch - first);
+            int count = Math.Min(perLaunch, batch - first);
             args.BatchOffset = first;
+            long elements = (long)count * m * n;
             if (onlyScale)
             {
-                long elements = (long)count * m * n;
                 if (elements > int.MaxValue) throw new NotSupportedException($"IlgpuGemm: {elements} elements of C in one scaling launch.");
                 kernels.ScaleC(backend.Stream, (int)elements, args);
+                continue;
             }
-            else
+            var grid = new Index3D(columnBlocks, rowBlocks, count * args.Splits);
+            if (args.Splits == 1)
             {
-                kernels.Tiled(backend.Stream, new KernelConfig(new Index3D(columnBlocks, rowBlocks, count), new Index3D(threads, threads, 1)), args);
+                kernels.Tiled(backend.Stream, new KernelConfig(grid, new Index3D(threads, threads, 1)), args);
+                continue;
             }
+            var partials = backend.Pool.Rent<T>(elements * args.Splits);
+            args.Partials = partials.View;
+            kernels.Tiled(backend.Stream, new KernelConfig(grid, new Index3D(threads, threads, 1)), args);
+            kernels.SumSplits(backend.Stream, checked((int)elements), args);
+            backend.Pool.Return(partials);   // later renters queue behind these kernels on the same stream
         }
+    }
+
+    /// <summary>
+    /// How many k ranges (and how long each, a multiple of the k-slice depth) a product with
+    /// <paramref name="tiles"/> groups and depth <paramref name="k"/> is cut into: enough ranges to give
+    /// the device <paramref name="parallelGroups"/> groups, each range at least 8 slices long; (1, k)
+    /// when the tiles alone fill the device or k is short.
+    /// </summary>
+    internal static (int Splits, int KChunk) SplitK(long tiles, int k, int sliceDepth, int parallelGroups)
+    {
+        var (splits, chunk) = Views.SplitLoop(tiles, k, parallelGroups, minChunk: 8 * sliceDepth);
+        if (splits == 1) return (1, k);
+        chunk = (chunk + sliceDepth - 1) / sliceDepth * sliceDepth;
+        return ((k + chunk - 1) / chunk, chunk);
     }
 
     sealed class Kernels<T> : IKernelSet<Kernels<T>> where T : unmanaged, IFloatingPointIeee754<T>
     {
         public required Action<AcceleratorStream, KernelConfig, GemmArgs<T>> Tiled;
-        public required Action<AcceleratorStream, Index1D, GemmArgs<T>> ScaleC;
+        public required Action<AcceleratorStream, Index1D, GemmArgs<T>> ScaleC, SumSplits;
         public required int Threads, Block;
 
         public static Kernels<T> Load(IlgpuBackend backend)
@@ -93,6 +124,8 @@ public static class IlgpuGemm
                     KernelMethods.Get<T, Action<GemmArgs<T>>>(typeof(GemmKernels), nameof(GemmKernels.Tiled), tiling)),
                 ScaleC = accelerator.LoadAutoGroupedKernel(
                     KernelMethods.Get<T, Action<Index1D, GemmArgs<T>>>(typeof(GemmKernels), nameof(GemmKernels.ScaleC))),
+                SumSplits = accelerator.LoadAutoGroupedKernel(
+                    KernelMethods.Get<T, Action<Index1D, GemmArgs<T>>>(typeof(GemmKernels), nameof(GemmKernels.SumSplits))),
                 Threads = threads,
                 Block = threads * GemmKernels.Micro,
             };

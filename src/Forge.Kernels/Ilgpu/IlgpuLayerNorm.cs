@@ -57,7 +57,21 @@ public static class IlgpuLayerNorm
         };
         var kernels = backend.Kernels<Kernels<T>>();
         kernels.BackwardRow(backend.Stream, new KernelConfig(n, backend.RowGroupSize), args);
-        if (dw.Length > 0 || db.Length > 0) kernels.ParameterGradients(backend.Stream, d, args);
+        if (dw.Length == 0 && db.Length == 0) return;
+        // dw and db sum over every row: with few columns and many rows, cut the rows into ranges.
+        var (splits, chunk) = Views.SplitLoop(d, n, Views.ParallelThreads(backend), minChunk: 32);
+        if (splits == 1)
+        {
+            kernels.ParameterGradients(backend.Stream, d, args);
+            return;
+        }
+        var partials = backend.Pool.Rent<T>(2L * d * splits);
+        args.Partials = partials.View;
+        args.Splits = splits;
+        args.Chunk = chunk;
+        kernels.ParameterGradientPartials(backend.Stream, checked(d * splits), args);
+        kernels.ParameterGradientSplits(backend.Stream, d, args);
+        backend.Pool.Return(partials);   // later renters queue behind these kernels on the same stream
     }
 
     static void CheckCommon<T>(string kernel, ArrayView1D<T, Stride1D.Dense> x, ArrayView1D<T, Stride1D.Dense> w, int n, int d)
@@ -72,7 +86,7 @@ public static class IlgpuLayerNorm
     sealed class Kernels<T> : IKernelSet<Kernels<T>> where T : unmanaged, IFloatingPointIeee754<T>
     {
         public required Action<AcceleratorStream, KernelConfig, LayerNormArgs<T>> ForwardRow, BackwardRow;
-        public required Action<AcceleratorStream, Index1D, LayerNormArgs<T>> ParameterGradients;
+        public required Action<AcceleratorStream, Index1D, LayerNormArgs<T>> ParameterGradients, ParameterGradientPartials, ParameterGradientSplits;
 
         public static Kernels<T> Load(IlgpuBackend backend) => new()
         {
@@ -82,6 +96,10 @@ public static class IlgpuLayerNorm
                 KernelMethods.Get<T, Action<LayerNormArgs<T>>>(typeof(LayerNormKernels), nameof(LayerNormKernels.BackwardRow))),
             ParameterGradients = backend.Accelerator.LoadAutoGroupedKernel(
                 KernelMethods.Get<T, Action<Index1D, LayerNormArgs<T>>>(typeof(LayerNormKernels), nameof(LayerNormKernels.ParameterGradientColumn))),
+            ParameterGradientPartials = backend.Accelerator.LoadAutoGroupedKernel(
+                KernelMethods.Get<T, Action<Index1D, LayerNormArgs<T>>>(typeof(LayerNormKernels), nameof(LayerNormKernels.ParameterGradientPartial))),
+            ParameterGradientSplits = backend.Accelerator.LoadAutoGroupedKernel(
+                KernelMethods.Get<T, Action<Index1D, LayerNormArgs<T>>>(typeof(LayerNormKernels), nameof(LayerNormKernels.ParameterGradientSplits))),
         };
     }
 }
@@ -89,8 +107,8 @@ public static class IlgpuLayerNorm
 /// <summary>Arguments of the layer-norm kernels; an empty view means "absent" (no scale, no bias, don't save).</summary>
 internal struct LayerNormArgs<T> where T : unmanaged
 {
-    public ArrayView1D<T, Stride1D.Dense> X, W, B, Y, Mean, Rstd, DY, DX, DW, DB;
-    public int N, D;
+    public ArrayView1D<T, Stride1D.Dense> X, W, B, Y, Mean, Rstd, DY, DX, DW, DB, Partials;
+    public int N, D, Splits, Chunk;   // Splits, Chunk: the row ranges of the split parameter gradients
     public T Eps, Count;   // Count = d as T (generic math cannot convert inside a kernel)
 }
 
@@ -164,5 +182,37 @@ internal static class LayerNormKernels
         }
         if (hasDw) s.DW[column] = dw;
         if (hasDb) s.DB[column] = db;
+    }
+
+    /// <summary>
+    /// Split version, first pass: thread (split, column) sums rows [split·Chunk, (split + 1)·Chunk) of
+    /// dy·x̂ and dy into Partials[split·D + column] and Partials[(Splits + split)·D + column].
+    /// </summary>
+    internal static void ParameterGradientPartial<T>(Index1D index, LayerNormArgs<T> s) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int column = index % s.D, split = index / s.D;
+        int first = split * s.Chunk, end = s.N - first < s.Chunk ? s.N : first + s.Chunk;
+        T dw = T.Zero, db = T.Zero;
+        for (int row = first; row < end; row++)
+        {
+            T dy = s.DY[(long)row * s.D + column];
+            db += dy;
+            dw += dy * ((s.X[(long)row * s.D + column] - s.Mean[row]) * s.Rstd[row]);
+        }
+        s.Partials[index] = dw;
+        s.Partials[(long)s.Splits * s.D + index] = db;
+    }
+
+    /// <summary>Split version, second pass: dw[c] and db[c] += their partial sums, in split order.</summary>
+    internal static void ParameterGradientSplits<T>(Index1D column, LayerNormArgs<T> s) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T dw = T.Zero, db = T.Zero;
+        for (int split = 0; split < s.Splits; split++)
+        {
+            dw += s.Partials[(long)split * s.D + column];
+            db += s.Partials[(long)(s.Splits + split) * s.D + column];
+        }
+        if (s.DW.Length > 0) s.DW[column] += dw;
+        if (s.DB.Length > 0) s.DB[column] += db;
     }
 }

@@ -71,8 +71,25 @@ public static class IlgpuReduce
             X = x, Y = y, Outer = outer, Axis = axis, Inner = inner, Mean = mean ? 1 : 0, AxisLength = T.CreateChecked(axis),
         };
         var kernels = backend.Kernels<Kernels<T>>();
-        if (inner == 1) kernels.SumRow(backend.Stream, new KernelConfig(outer, backend.RowGroupSize), args);
-        else kernels.SumColumn(backend.Stream, checked((int)outputs), args);
+        if (inner == 1)
+        {
+            kernels.SumRow(backend.Stream, new KernelConfig(outer, backend.RowGroupSize), args);
+            return;
+        }
+        // Few outputs and a long axis: cut the axis into ranges, add the range sums in order.
+        var (splits, chunk) = Views.SplitLoop(outputs, axis, Views.ParallelThreads(backend), minChunk: 32);
+        if (splits == 1)
+        {
+            kernels.SumColumn(backend.Stream, checked((int)outputs), args);
+            return;
+        }
+        var partials = backend.Pool.Rent<T>(outputs * splits);
+        args.Partials = partials.View;
+        args.Splits = splits;
+        args.Chunk = chunk;
+        kernels.SumColumnPartial(backend.Stream, checked((int)(outputs * splits)), args);
+        kernels.SumColumnSplits(backend.Stream, checked((int)outputs), args);
+        backend.Pool.Return(partials);   // later renters queue behind these kernels on the same stream
     }
 
     static void Whole<T>(IlgpuBackend backend, string kernel, ArrayView1D<T, Stride1D.Dense> x, ArrayView1D<T, Stride1D.Dense> result,
@@ -102,18 +119,22 @@ public static class IlgpuReduce
     sealed class Kernels<T> : IKernelSet<Kernels<T>> where T : unmanaged, IFloatingPointIeee754<T>
     {
         public required Action<AcceleratorStream, KernelConfig, ReduceArgs<T>> SumRow, PartialSums, SumPartials;
-        public required Action<AcceleratorStream, Index1D, ReduceArgs<T>> SumColumn, MaxColumn;
+        public required Action<AcceleratorStream, Index1D, ReduceArgs<T>> SumColumn, SumColumnPartial, SumColumnSplits, MaxColumn;
 
         public static Kernels<T> Load(IlgpuBackend backend) => new()
         {
             SumRow = Grouped(backend, nameof(ReduceKernels.SumRow)),
             PartialSums = Grouped(backend, nameof(ReduceKernels.PartialSums)),
             SumPartials = Grouped(backend, nameof(ReduceKernels.SumPartials)),
-            SumColumn = backend.Accelerator.LoadAutoGroupedKernel(
-                KernelMethods.Get<T, Action<Index1D, ReduceArgs<T>>>(typeof(ReduceKernels), nameof(ReduceKernels.SumColumn))),
+            SumColumn = Indexed(backend, nameof(ReduceKernels.SumColumn)),
+            SumColumnPartial = Indexed(backend, nameof(ReduceKernels.SumColumnPartial)),
+            SumColumnSplits = Indexed(backend, nameof(ReduceKernels.SumColumnSplits)),
             MaxColumn = backend.Accelerator.LoadAutoGroupedKernel(
                 KernelMethods.Get<T, Action<Index1D, ReduceArgs<T>>>(typeof(ReduceKernels), nameof(ReduceKernels.MaxColumn))),
         };
+
+        static Action<AcceleratorStream, Index1D, ReduceArgs<T>> Indexed(IlgpuBackend backend, string name) =>
+            backend.Accelerator.LoadAutoGroupedKernel(KernelMethods.Get<T, Action<Index1D, ReduceArgs<T>>>(typeof(ReduceKernels), name));
 
         static Action<AcceleratorStream, KernelConfig, ReduceArgs<T>> Grouped(IlgpuBackend backend, string name) =>
             backend.Accelerator.LoadKernel(KernelMethods.Get<T, Action<ReduceArgs<T>>>(typeof(ReduceKernels), name));
@@ -125,7 +146,7 @@ internal struct ReduceArgs<T> where T : unmanaged
 {
     public ArrayView1D<T, Stride1D.Dense> X, Y, Partials;
     public ArrayView1D<int, Stride1D.Dense> Argmax;
-    public int Outer, Axis, Inner, Mean, Square;
+    public int Outer, Axis, Inner, Mean, Square, Splits, Chunk;   // Splits, Chunk: the axis ranges of a split column sum
     public T AxisLength;
 }
 
@@ -138,6 +159,26 @@ internal static class ReduceKernels
         int o = output / s.Inner, i = output % s.Inner;
         T sum = T.Zero;
         for (int k = 0; k < s.Axis; k++) sum += s.X[((long)o * s.Axis + k) * s.Inner + i];
+        s.Y[output] = s.Mean != 0 ? sum / s.AxisLength : sum;
+    }
+
+    /// <summary>Split column sum, first pass: thread (split, output) sums axis range [split·Chunk, (split + 1)·Chunk).</summary>
+    internal static void SumColumnPartial<T>(Index1D index, ReduceArgs<T> s) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int outputs = s.Outer * s.Inner, output = index % outputs, split = index / outputs;
+        int o = output / s.Inner, i = output % s.Inner;
+        int first = split * s.Chunk, end = s.Axis - first < s.Chunk ? s.Axis : first + s.Chunk;
+        T sum = T.Zero;
+        for (int k = first; k < end; k++) sum += s.X[((long)o * s.Axis + k) * s.Inner + i];
+        s.Partials[index] = sum;
+    }
+
+    /// <summary>Split column sum, second pass: adds an output's range sums in order.</summary>
+    internal static void SumColumnSplits<T>(Index1D output, ReduceArgs<T> s) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        long outputs = (long)s.Outer * s.Inner;
+        T sum = T.Zero;
+        for (int split = 0; split < s.Splits; split++) sum += s.Partials[split * outputs + output];
         s.Y[output] = s.Mean != 0 ? sum / s.AxisLength : sum;
     }
 

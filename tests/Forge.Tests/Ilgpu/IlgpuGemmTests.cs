@@ -28,6 +28,44 @@ public class IlgpuGemmTests<T>(IlgpuDeviceKind kind) : IlgpuParityTests<T>(kind)
         KernelAssert.Close<T>(expected, Download(cView), Tol, "C", scale: k);
     }
 
+    /// <summary>
+    /// Few output tiles and a long k: the product is split along k (<see cref="IlgpuGemm.SplitK"/>) on the
+    /// emulator and on a GPU alike, and the split partial products must add up to the reference.
+    /// </summary>
+    [Test]
+    public void Run_LongK_SplitAlongKMatchesReference(
+        [Values(false, true)] bool transA, [Values(false, true)] bool transB, [Values(0.0, -0.5)] double betaValue)
+    {
+        const int m = 5, n = 7, k = 700;
+        Assert.That(IlgpuGemm.SplitK(tiles: 1, k, sliceDepth: 16, parallelGroups: 264).Splits, Is.GreaterThan(1), "k is long enough to split on a GPU");
+        int lda = transA ? m : k, ldb = transB ? k : n;
+        var a = Uniform<T>(m * k, seed: 11);
+        var b = Uniform<T>(k * n, seed: 12);
+        var c = Uniform<T>(m * n, seed: 13);
+        T alpha = T.CreateChecked(1.25), beta = T.CreateChecked(betaValue);
+        var expected = (T[])c.Clone();
+        GemmReference.Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, expected, n);
+        var cView = Upload(c);
+        IlgpuGemm.Run(Backend, transA, transB, m, n, k, alpha, Upload(a), lda, Upload(b), ldb, beta, cView, n);
+        KernelAssert.Close<T>(expected, Download(cView), Tol, "C", scale: k);
+    }
+
+    [Test]
+    public void RunBatched_LongK_SplitAlongKMatchesReference()
+    {
+        const int batch = 3, m = 9, n = 11, k = 500;
+        long strideA = m * k + 3, strideB = k * n, strideC = m * n + 2;
+        var a = Uniform<T>((int)(strideA * batch), seed: 21);
+        var b = Uniform<T>((int)(strideB * batch), seed: 22);
+        var c = Uniform<T>((int)(strideC * batch), seed: 23);
+        var expected = (T[])c.Clone();
+        T alpha = T.CreateChecked(0.5), beta = T.One;
+        GemmReference.RunBatched(false, true, m, n, k, alpha, a, k, strideA, b, k, strideB, beta, expected, n, strideC, batch);
+        var cView = Upload(c);
+        IlgpuGemm.RunBatched(Backend, false, true, m, n, k, alpha, Upload(a), k, strideA, Upload(b), k, strideB, beta, cView, n, strideC, batch);
+        KernelAssert.Close<T>(expected, Download(cView), Tol, "C", scale: k);
+    }
+
     [Test]
     public void Run_BetaZero_IgnoresNaNInC()
     {

@@ -116,9 +116,11 @@ public class IlgpuPointwiseTests<T>(IlgpuDeviceKind kind) : IlgpuParityTests<T>(
     }
 
     [Test]
-    public void Embedding_GatherAndScatterAdd_MatchReference([Values(1, 7, 33)] int n, [Values(1, 7)] int d)
+    public void Embedding_GatherAndScatterAdd_MatchReference([Values(1, 7, 33)] int n, [Values(1, 7)] int d,
+        [Values(5, IlgpuEmbedding.MaxVocabPerRow + 3)] int vocab)
     {
-        const int vocab = 5;   // fewer rows than positions: ids repeat and must accumulate
+        // 5: fewer rows than positions, ids repeat and must accumulate (one thread per table element);
+        // past MaxVocabPerRow the scatter-add runs one thread per column. Both add in position order.
         var ids = Indices(n, vocab, seed: n);
         var table = Uniform<T>(vocab * d, seed: 1);
         var dy = Uniform<T>(n * d, seed: 2);

@@ -67,7 +67,13 @@ public class IlgpuRowKernelTests<T>(IlgpuDeviceKind kind) : IlgpuParityTests<T>(
 
     [Test]
     public void LayerNorm_ForwardAndBackward_MatchReference([Values(1, 7, 33)] int n, [Values(1, 7, 33)] int d,
-        [Values(true, false)] bool affine)
+        [Values(true, false)] bool affine) => CheckLayerNorm(n, d, affine);
+
+    /// <summary>Many rows, few columns: dw and db sum row ranges in parallel, then add the ranges in order.</summary>
+    [Test]
+    public void LayerNorm_ManyRows_ParameterGradientsMatchReference() => CheckLayerNorm(700, 5, affine: true);
+
+    void CheckLayerNorm(int n, int d, bool affine)
     {
         T eps = T.CreateChecked(1e-5);
         var x = Uniform<T>(n * d, seed: n * 100 + d, low: -3, high: 3);

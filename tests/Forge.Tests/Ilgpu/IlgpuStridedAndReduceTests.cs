@@ -62,8 +62,24 @@ public class IlgpuStridedAndReduceTests<T>(IlgpuDeviceKind kind) : IlgpuParityTe
         KernelAssert.Close<T>(expected, Download(targetView), Tol, "target", scale: 20);
     }
 
+    /// <summary>Few targets, many copies (a bias gradient): the copies are split into ranges, summed, then added in order.</summary>
     [Test]
-    public void SumMeanMax_AlongAxis_MatchReference([Values(1, 7)] int outer, [Values(1, 33)] int axis, [Values(1, 5)] int inner)
+    public void ReduceBroadcast_ManyCopies_MatchesReference([Values(0, 1, 2)] int variant)
+    {
+        int[] full = [700, 2, 3];
+        int[] target = variant switch { 0 => [3], 1 => [2, 1], _ => [1, 2, 3] };
+        var x = Uniform<T>(700 * 6, seed: 40 + variant);
+        int targetCount = target.Aggregate(1, (p, d) => p * d);
+        var start = Uniform<T>(targetCount, seed: 9);
+        var expected = (T[])start.Clone();
+        ElementwiseReference.ReduceBroadcast<T>(full, x, target, expected);
+        var targetView = Upload(start);
+        IlgpuElementwise.ReduceBroadcast(Backend, full, Upload(x), target, targetView);
+        KernelAssert.Close<T>(expected, Download(targetView), Tol, "target", scale: 700);
+    }
+
+    [Test]
+    public void SumMeanMax_AlongAxis_MatchReference([Values(1, 7)] int outer, [Values(1, 33, 700)] int axis, [Values(1, 5)] int inner)
     {
         var x = Uniform<T>(outer * axis * inner, seed: outer * 100 + axis + inner);
         x[0] = T.NegativeZero;   // +0 beats −0 in the maximum
