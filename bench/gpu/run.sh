@@ -11,16 +11,38 @@ tar -C "$work" -xJf "$root/artifacts/gpu.tar.xz"
 forge="$work/forge"
 nvidia-smi > "$out/nvidia-smi.txt" 2>&1 || true
 
-# 1. Tests: every ILGPU kernel and every autograd op on the GPU against the CPU references.
-"$forge/Forge.Tests" --filter "FullyQualifiedName~Forge.Tests.Ilgpu|FullyQualifiedName~Forge.Tests.Devices" \
-    > "$out/tests.txt" 2>&1
-echo "tests: exit $?"; tail -6 "$out/tests.txt"
+# cuBLAS (the GEMM baseline) through ILGPU's bindings, which load libcublas.so.12. When the system has
+# none, borrow the one PyTorch's wheel ships (any 12.x or 13.x: the v2 entry points are the same).
+if ! ldconfig -p 2>/dev/null | grep -q 'libcublas.so.12'; then
+    cublas=$(find / -name 'libcublas.so.1[23]*' -not -path '*/proc/*' 2>/dev/null | sort | head -1)
+    if [ -n "$cublas" ]; then
+        mkdir -p "$work/lib"
+        ln -s "$cublas" "$work/lib/libcublas.so.12"
+        for dep in "$(dirname "$cublas")"/libcublasLt.so.*; do [ -e "$dep" ] && ln -sf "$dep" "$work/lib/$(basename "$dep")"; done
+        export LD_LIBRARY_PATH="$work/lib:$(dirname "$cublas")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+        echo "cuBLAS: $cublas"
+    fi
+fi
+
+# 1. Tests: every ILGPU kernel and every autograd op on CUDA against the CPU references
+#    (FORGE_GPU_TESTS=opencl or all widens it; the emulator runs them in CI anyway).
+case "${FORGE_GPU_TESTS:-cuda}" in
+    cuda) filter="FullyQualifiedName~Cuda" ;;
+    opencl) filter="FullyQualifiedName~OpenCL" ;;
+    *) filter="FullyQualifiedName~Forge.Tests.Ilgpu|FullyQualifiedName~Forge.Tests.Devices" ;;
+esac
+"$forge/Forge.Tests" --filter "$filter" > "$out/tests.txt" 2>&1
+echo "tests ($filter): exit $?"; grep -E "^ *(total|failed|succeeded|skipped|duration):" "$out/tests.txt"
 
 # 2. GEMM: Forge's ILGPU tiled kernel vs cuBLAS at 1024², 2048², 4096² (BenchmarkDotNet in-process: no SDK here).
 "$forge/Forge.Bench" --filter '*GpuGemm*' > "$out/gemm.txt" 2>&1
 echo "gemm: exit $?"; grep -E '^\|' "$out/gemm.txt" | tail -8
 
-# 3. Training steps on the GPU: Forge (ILGPU, CUDA) vs PyTorch eager CUDA, alternating.
+# 3. Where a sorting step's time goes on the GPU (every op waited for).
+"$forge/Forge.Bench" profile --case sorting --device cuda --steps 10 > "$out/profile-sorting.txt" 2>&1
+echo "profile: exit $?"; head -12 "$out/profile-sorting.txt"
+
+# 4. Training steps on the GPU: Forge (ILGPU, CUDA) vs PyTorch eager CUDA, alternating.
 python3 "$root/bench/peers/step_race.py" --device cuda --threads 1 --rounds 3 --steps 50 \
     --forge "$forge/Forge.Bench" --json "$out/race-cuda.json" > "$out/race-cuda.txt" 2>&1
 echo "race: exit $?"; grep -E 'ratio|engine|forge|torch' "$out/race-cuda.txt" | tail -30
