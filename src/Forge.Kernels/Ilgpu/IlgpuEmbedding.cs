@@ -15,8 +15,10 @@ namespace Forge.Kernels.Ilgpu;
 /// accumulate exactly as in the reference. d threads leave a GPU mostly idle, so for small
 /// vocabularies (≤ <see cref="MaxVocabPerRow"/>) there is one thread per (row, column) of the table
 /// instead, each walking all positions and adding those with its id: vocab·d threads, vocab times
-/// the reads, the same additions in the same order (bit-identical). A sort-by-id version would be
-/// the next step for large vocabularies.
+/// the reads, the same additions in the same order (bit-identical). When vocab·d threads are still
+/// too few for the device, the positions are cut into ranges (<see cref="Views.SplitLoop"/>) whose
+/// sums are added in order: deterministic, rounded differently from the reference. A sort-by-id
+/// version would be the next step for large vocabularies.
 /// </para>
 /// </summary>
 public static class IlgpuEmbedding
@@ -45,8 +47,26 @@ public static class IlgpuEmbedding
         Views.CheckType<T>(backend, kernel);
         if (ids.Length == 0 || (long)vocab * d == 0) return;
         var kernels = backend.Kernels<Kernels<T>>();
-        if (vocab <= MaxVocabPerRow) kernels.ScatterAddElement(backend.Stream, checked(vocab * d), args);
-        else kernels.ScatterAdd(backend.Stream, d, args);
+        if (vocab > MaxVocabPerRow)
+        {
+            kernels.ScatterAdd(backend.Stream, d, args);
+            return;
+        }
+        // Still few threads for many positions (vocab·d = 5,000 threads walking 10,000 positions):
+        // cut the positions into ranges, sum each range per table element, add the ranges in order.
+        var (splits, chunk) = Views.SplitLoop((long)vocab * d, args.N, Views.ParallelThreads(backend), minChunk: 32);
+        if (splits == 1)
+        {
+            kernels.ScatterAddElement(backend.Stream, checked(vocab * d), args);
+            return;
+        }
+        var partials = backend.Pool.Rent<T>((long)vocab * d * splits);
+        args.Partials = partials.View;
+        args.Splits = splits;
+        args.Chunk = chunk;
+        kernels.ScatterAddPartial(backend.Stream, checked(vocab * d * splits), args);
+        kernels.ScatterAddSplits(backend.Stream, checked(vocab * d), args);
+        backend.Pool.Return(partials);   // later renters queue behind these kernels on the same stream
     }
 
     static void CheckArguments<T>(string kernel, ArrayView1D<T, Stride1D.Dense> table, string tableName, int vocab, int d) where T : unmanaged
@@ -67,7 +87,7 @@ public static class IlgpuEmbedding
 
     sealed class Kernels<T> : IKernelSet<Kernels<T>> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public required Action<AcceleratorStream, Index1D, EmbeddingArgs<T>> Gather, ScatterAdd, ScatterAddElement;
+        public required Action<AcceleratorStream, Index1D, EmbeddingArgs<T>> Gather, ScatterAdd, ScatterAddElement, ScatterAddPartial, ScatterAddSplits;
 
         public static Kernels<T> Load(IlgpuBackend backend) => new()
         {
@@ -77,6 +97,10 @@ public static class IlgpuEmbedding
                 KernelMethods.Get<T, Action<Index1D, EmbeddingArgs<T>>>(typeof(EmbeddingKernels), nameof(EmbeddingKernels.ScatterAddColumn))),
             ScatterAddElement = backend.Accelerator.LoadAutoGroupedKernel(
                 KernelMethods.Get<T, Action<Index1D, EmbeddingArgs<T>>>(typeof(EmbeddingKernels), nameof(EmbeddingKernels.ScatterAddElement))),
+            ScatterAddPartial = backend.Accelerator.LoadAutoGroupedKernel(
+                KernelMethods.Get<T, Action<Index1D, EmbeddingArgs<T>>>(typeof(EmbeddingKernels), nameof(EmbeddingKernels.ScatterAddPartial))),
+            ScatterAddSplits = backend.Accelerator.LoadAutoGroupedKernel(
+                KernelMethods.Get<T, Action<Index1D, EmbeddingArgs<T>>>(typeof(EmbeddingKernels), nameof(EmbeddingKernels.ScatterAddSplits))),
         };
     }
 }
@@ -85,8 +109,8 @@ public static class IlgpuEmbedding
 internal struct EmbeddingArgs<T> where T : unmanaged
 {
     public ArrayView1D<int, Stride1D.Dense> Ids;
-    public ArrayView1D<T, Stride1D.Dense> Table, Rows;
-    public int Vocab, D, N;
+    public ArrayView1D<T, Stride1D.Dense> Table, Rows, Partials;
+    public int Vocab, D, N, Splits, Chunk;   // Splits, Chunk: position ranges of the split scatter-add
 }
 
 /// <summary>Device code of <see cref="IlgpuEmbedding"/>.</summary>
@@ -119,5 +143,26 @@ internal static class EmbeddingKernels
         for (int position = 0; position < s.N; position++)
             if (s.Ids[position] == row) sum += s.Rows[(long)position * s.D + column];
         s.Table[at] = sum;
+    }
+
+    /// <summary>Split version, first pass: thread (split, element) sums the dy of positions [split·Chunk, (split + 1)·Chunk) with its id.</summary>
+    internal static void ScatterAddPartial<T>(Index1D index, EmbeddingArgs<T> s) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int elements = s.Vocab * s.D, element = index % elements, split = index / elements;
+        int row = element / s.D, column = element % s.D;
+        int first = split * s.Chunk, end = s.N - first < s.Chunk ? s.N : first + s.Chunk;
+        T sum = T.Zero;
+        for (int position = first; position < end; position++)
+            if (s.Ids[position] == row) sum += s.Rows[(long)position * s.D + column];
+        s.Partials[index] = sum;
+    }
+
+    /// <summary>Split version, second pass: dTable[element] += its range sums, in range order.</summary>
+    internal static void ScatterAddSplits<T>(Index1D element, EmbeddingArgs<T> s) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        long elements = (long)s.Vocab * s.D;
+        T sum = T.Zero;
+        for (int split = 0; split < s.Splits; split++) sum += s.Partials[split * elements + element];
+        s.Table[element] += sum;
     }
 }

@@ -138,6 +138,21 @@ public class IlgpuPointwiseTests<T>(IlgpuDeviceKind kind) : IlgpuParityTests<T>(
         KernelAssert.Equal<T>(expectedDTable, Download(dTableView), "dTable (same order of additions as the reference)");
     }
 
+    /// <summary>Many positions, a small table: the positions are split into ranges whose sums are added in order.</summary>
+    [Test]
+    public void Embedding_ManyPositions_ScatterAddMatchesReference()
+    {
+        const int n = 700, vocab = 3, d = 2;
+        var ids = Indices(n, vocab, seed: 5);
+        var dy = Uniform<T>(n * d, seed: 6);
+        var dTable = Uniform<T>(vocab * d, seed: 7);
+        var expected = (T[])dTable.Clone();
+        EmbeddingReference.ScatterAdd<T>(ids, dy, expected, vocab, d);
+        var dTableView = Upload(dTable);
+        IlgpuEmbedding.ScatterAdd(Backend, Upload(ids), Upload(dy), dTableView, vocab, d);
+        KernelAssert.Close<T>(expected, Download(dTableView), Tol, "dTable", scale: n);
+    }
+
     [Test]
     public void Embedding_InvalidId_GivesNaNRowAndIsSkipped()
     {
