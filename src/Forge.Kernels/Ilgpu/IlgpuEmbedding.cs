@@ -33,7 +33,7 @@ public static class IlgpuEmbedding
         const string kernel = "IlgpuEmbedding.Gather";
         CheckArguments(kernel, table, nameof(table), vocab, d);
         Check.AtLeast(kernel, nameof(y), Views.Length(y), ids.Length * d, "ids.Length·d");
-        Launch(backend, kernel, ids.Length * d, new EmbeddingArgs<T> { Ids = ids, Table = table, Rows = y, Vocab = vocab, D = d });
+        LaunchGather(backend, kernel, ids.Length * d, new EmbeddingArgs<T> { Ids = ids, Table = table, Rows = y, Vocab = vocab, D = d });
     }
 
     /// <summary>dTable[ids[i], :] += dy[i, :] for every position i (repeated ids accumulate, in position order).</summary>
@@ -76,7 +76,7 @@ public static class IlgpuEmbedding
         Check.AtLeast(kernel, tableName, Views.Length(table), (long)vocab * d, "vocab·d");
     }
 
-    static void Launch<T>(IlgpuBackend backend, string kernel, long threads, EmbeddingArgs<T> args)
+    static void LaunchGather<T>(IlgpuBackend backend, string kernel, long threads, EmbeddingArgs<T> args)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Views.CheckType<T>(backend, kernel);
