@@ -91,17 +91,15 @@ public static class IlgpuEmbedding
 
         public static Kernels<T> Load(IlgpuBackend backend) => new()
         {
-            Gather = backend.Accelerator.LoadAutoGroupedKernel(
-                KernelMethods.Get<T, Action<Index1D, EmbeddingArgs<T>>>(typeof(EmbeddingKernels), nameof(EmbeddingKernels.Gather))),
-            ScatterAdd = backend.Accelerator.LoadAutoGroupedKernel(
-                KernelMethods.Get<T, Action<Index1D, EmbeddingArgs<T>>>(typeof(EmbeddingKernels), nameof(EmbeddingKernels.ScatterAddColumn))),
-            ScatterAddElement = backend.Accelerator.LoadAutoGroupedKernel(
-                KernelMethods.Get<T, Action<Index1D, EmbeddingArgs<T>>>(typeof(EmbeddingKernels), nameof(EmbeddingKernels.ScatterAddElement))),
-            ScatterAddPartial = backend.Accelerator.LoadAutoGroupedKernel(
-                KernelMethods.Get<T, Action<Index1D, EmbeddingArgs<T>>>(typeof(EmbeddingKernels), nameof(EmbeddingKernels.ScatterAddPartial))),
-            ScatterAddSplits = backend.Accelerator.LoadAutoGroupedKernel(
-                KernelMethods.Get<T, Action<Index1D, EmbeddingArgs<T>>>(typeof(EmbeddingKernels), nameof(EmbeddingKernels.ScatterAddSplits))),
+            Gather = Indexed(backend, nameof(EmbeddingKernels.Gather)),
+            ScatterAdd = Indexed(backend, nameof(EmbeddingKernels.ScatterAddColumn)),
+            ScatterAddElement = Indexed(backend, nameof(EmbeddingKernels.ScatterAddElement)),
+            ScatterAddPartial = Indexed(backend, nameof(EmbeddingKernels.ScatterAddPartial)),
+            ScatterAddSplits = Indexed(backend, nameof(EmbeddingKernels.ScatterAddSplits)),
         };
+
+        static Action<AcceleratorStream, Index1D, EmbeddingArgs<T>> Indexed(IlgpuBackend backend, string name) =>
+            backend.Accelerator.LoadAutoGroupedKernel(KernelMethods.Get<T, Action<Index1D, EmbeddingArgs<T>>>(typeof(EmbeddingKernels), name));
     }
 }
 

@@ -94,13 +94,13 @@ public static class IlgpuLayerNorm
                 KernelMethods.Get<T, Action<LayerNormArgs<T>>>(typeof(LayerNormKernels), nameof(LayerNormKernels.ForwardRow))),
             BackwardRow = backend.Accelerator.LoadKernel(
                 KernelMethods.Get<T, Action<LayerNormArgs<T>>>(typeof(LayerNormKernels), nameof(LayerNormKernels.BackwardRow))),
-            ParameterGradients = backend.Accelerator.LoadAutoGroupedKernel(
-                KernelMethods.Get<T, Action<Index1D, LayerNormArgs<T>>>(typeof(LayerNormKernels), nameof(LayerNormKernels.ParameterGradientColumn))),
-            ParameterGradientPartials = backend.Accelerator.LoadAutoGroupedKernel(
-                KernelMethods.Get<T, Action<Index1D, LayerNormArgs<T>>>(typeof(LayerNormKernels), nameof(LayerNormKernels.ParameterGradientPartial))),
-            ParameterGradientSplits = backend.Accelerator.LoadAutoGroupedKernel(
-                KernelMethods.Get<T, Action<Index1D, LayerNormArgs<T>>>(typeof(LayerNormKernels), nameof(LayerNormKernels.ParameterGradientSplits))),
+            ParameterGradients = Indexed(backend, nameof(LayerNormKernels.ParameterGradientColumn)),
+            ParameterGradientPartials = Indexed(backend, nameof(LayerNormKernels.ParameterGradientPartial)),
+            ParameterGradientSplits = Indexed(backend, nameof(LayerNormKernels.ParameterGradientSplits)),
         };
+
+        static Action<AcceleratorStream, Index1D, LayerNormArgs<T>> Indexed(IlgpuBackend backend, string name) =>
+            backend.Accelerator.LoadAutoGroupedKernel(KernelMethods.Get<T, Action<Index1D, LayerNormArgs<T>>>(typeof(LayerNormKernels), name));
     }
 }
 
