@@ -19,8 +19,12 @@ public static class DeviceCatalog
     /// <summary>The devices that work on this machine, best first: cuda, opencl, cpu, then ilgpu-cpu.</summary>
     public static IReadOnlyList<string> AvailableNames => s_available.Value;
 
-    /// <summary>The default device: CUDA, else OpenCL, else the SIMD CPU path (never the emulator).</summary>
-    public static string BestAvailable => AvailableNames[0];
+    /// <summary>
+    /// The default device: CUDA, else the SIMD CPU path. OpenCL only when asked for (<c>--device opencl</c>):
+    /// on NVIDIA's OpenCL driver some ILGPU kernels fail to build (docs/performance.md, "GPU"), so a machine
+    /// with OpenCL but no CUDA is safer on the CPU by default. Never the emulator.
+    /// </summary>
+    public static string BestAvailable => AvailableNames.Contains("cuda") ? "cuda" : "cpu";
 
     static IReadOnlyList<string> Probe()
     {

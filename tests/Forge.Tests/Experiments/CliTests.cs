@@ -108,6 +108,7 @@ public class CliTests
         Assert.That(result.Err.Trim(), Is.EqualTo($"error: device 'cuda' is not available on this machine (available: {string.Join(", ", DeviceCatalog.AvailableNames)})"));
         Assert.That(DeviceCatalog.AvailableNames, Does.Contain("cpu").And.Contain("ilgpu-cpu"));
         Assert.That(DeviceCatalog.BestAvailable, Is.Not.EqualTo("ilgpu-cpu"), "the emulator is never the default");
+        Assert.That(DeviceCatalog.BestAvailable, Is.Not.EqualTo("opencl"), "OpenCL only when asked for");
     }
 
     [Test]
