@@ -90,10 +90,8 @@ public static class IlgpuAttention
                 KernelMethods.Get<T, Action<AttentionArgs<T>>>(typeof(AttentionKernels), nameof(AttentionKernels.ForwardRow))),
             BackwardRow = backend.Accelerator.LoadKernel(
                 KernelMethods.Get<T, Action<AttentionArgs<T>>>(typeof(AttentionKernels), nameof(AttentionKernels.BackwardRow))),
-            KeyValueGradients = backend.Accelerator.LoadAutoGroupedKernel(
-                KernelMethods.Get<T, Action<Index1D, AttentionArgs<T>>>(typeof(AttentionKernels), nameof(AttentionKernels.KeyValueGradients))),
-            QueryGradients = backend.Accelerator.LoadAutoGroupedKernel(
-                KernelMethods.Get<T, Action<Index1D, AttentionArgs<T>>>(typeof(AttentionKernels), nameof(AttentionKernels.QueryGradients))),
+            KeyValueGradients = KernelMethods.Indexed<T, AttentionArgs<T>>(backend, typeof(AttentionKernels), nameof(AttentionKernels.KeyValueGradients)),
+            QueryGradients = KernelMethods.Indexed<T, AttentionArgs<T>>(backend, typeof(AttentionKernels), nameof(AttentionKernels.QueryGradients)),
         };
     }
 }

@@ -85,7 +85,7 @@ public static partial class IlgpuElementwise
         };
 
         static Action<AcceleratorStream, Index1D, ElementwiseArgs<T>> Load(IlgpuBackend backend, string name) =>
-            backend.Accelerator.LoadAutoGroupedKernel(KernelMethods.Get<T, Action<Index1D, ElementwiseArgs<T>>>(typeof(ElementwiseKernels), name));
+            KernelMethods.Indexed<T, ElementwiseArgs<T>>(backend, typeof(ElementwiseKernels), name);
     }
 }
 

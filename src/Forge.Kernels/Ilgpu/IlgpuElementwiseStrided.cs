@@ -165,8 +165,7 @@ public static partial class IlgpuElementwise
         };
 
         static Action<AcceleratorStream, Index1D, StridedArgs<T>> Load(IlgpuBackend backend, string name) =>
-            backend.Accelerator.LoadAutoGroupedKernel(
-                KernelMethods.Get<T, Action<Index1D, StridedArgs<T>>>(typeof(StridedElementwiseKernels), name));
+            KernelMethods.Indexed<T, StridedArgs<T>>(backend, typeof(StridedElementwiseKernels), name);
     }
 }
 

@@ -99,7 +99,7 @@ public static class IlgpuEmbedding
         };
 
         static Action<AcceleratorStream, Index1D, EmbeddingArgs<T>> Indexed(IlgpuBackend backend, string name) =>
-            backend.Accelerator.LoadAutoGroupedKernel(KernelMethods.Get<T, Action<Index1D, EmbeddingArgs<T>>>(typeof(EmbeddingKernels), name));
+            KernelMethods.Indexed<T, EmbeddingArgs<T>>(backend, typeof(EmbeddingKernels), name);
     }
 }
 

@@ -52,10 +52,8 @@ public static class IlgpuGelu
 
         public static Kernels<T> Load(IlgpuBackend backend) => new()
         {
-            Forward = backend.Accelerator.LoadAutoGroupedKernel(
-                KernelMethods.Get<T, Action<Index1D, GeluArgs<T>>>(typeof(GeluKernels), nameof(GeluKernels.Forward))),
-            Backward = backend.Accelerator.LoadAutoGroupedKernel(
-                KernelMethods.Get<T, Action<Index1D, GeluArgs<T>>>(typeof(GeluKernels), nameof(GeluKernels.Backward))),
+            Forward = KernelMethods.Indexed<T, GeluArgs<T>>(backend, typeof(GeluKernels), nameof(GeluKernels.Forward)),
+            Backward = KernelMethods.Indexed<T, GeluArgs<T>>(backend, typeof(GeluKernels), nameof(GeluKernels.Backward)),
         };
     }
 }

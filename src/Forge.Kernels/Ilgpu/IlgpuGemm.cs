@@ -122,10 +122,8 @@ public static class IlgpuGemm
             {
                 Tiled = accelerator.LoadKernel(
                     KernelMethods.Get<T, Action<GemmArgs<T>>>(typeof(GemmKernels), nameof(GemmKernels.Tiled), tiling)),
-                ScaleC = accelerator.LoadAutoGroupedKernel(
-                    KernelMethods.Get<T, Action<Index1D, GemmArgs<T>>>(typeof(GemmKernels), nameof(GemmKernels.ScaleC))),
-                SumSplits = accelerator.LoadAutoGroupedKernel(
-                    KernelMethods.Get<T, Action<Index1D, GemmArgs<T>>>(typeof(GemmKernels), nameof(GemmKernels.SumSplits))),
+                ScaleC = KernelMethods.Indexed<T, GemmArgs<T>>(backend, typeof(GemmKernels), nameof(GemmKernels.ScaleC)),
+                SumSplits = KernelMethods.Indexed<T, GemmArgs<T>>(backend, typeof(GemmKernels), nameof(GemmKernels.SumSplits)),
                 Threads = threads,
                 Block = threads * GemmKernels.Micro,
             };

@@ -100,7 +100,7 @@ public static class IlgpuLayerNorm
         };
 
         static Action<AcceleratorStream, Index1D, LayerNormArgs<T>> Indexed(IlgpuBackend backend, string name) =>
-            backend.Accelerator.LoadAutoGroupedKernel(KernelMethods.Get<T, Action<Index1D, LayerNormArgs<T>>>(typeof(LayerNormKernels), name));
+            KernelMethods.Indexed<T, LayerNormArgs<T>>(backend, typeof(LayerNormKernels), name);
     }
 }
 

@@ -88,10 +88,8 @@ public static class IlgpuOptimizers
 
         public static Kernels<T> Load(IlgpuBackend backend) => new()
         {
-            Sgd = backend.Accelerator.LoadAutoGroupedKernel(
-                KernelMethods.Get<T, Action<Index1D, OptimizerArgs<T>>>(typeof(OptimizerKernels), nameof(OptimizerKernels.Sgd))),
-            Adam = backend.Accelerator.LoadAutoGroupedKernel(
-                KernelMethods.Get<T, Action<Index1D, OptimizerArgs<T>>>(typeof(OptimizerKernels), nameof(OptimizerKernels.Adam))),
+            Sgd = KernelMethods.Indexed<T, OptimizerArgs<T>>(backend, typeof(OptimizerKernels), nameof(OptimizerKernels.Sgd)),
+            Adam = KernelMethods.Indexed<T, OptimizerArgs<T>>(backend, typeof(OptimizerKernels), nameof(OptimizerKernels.Adam)),
         };
     }
 }

@@ -129,12 +129,11 @@ public static class IlgpuReduce
             SumColumn = Indexed(backend, nameof(ReduceKernels.SumColumn)),
             SumColumnPartial = Indexed(backend, nameof(ReduceKernels.SumColumnPartial)),
             SumColumnSplits = Indexed(backend, nameof(ReduceKernels.SumColumnSplits)),
-            MaxColumn = backend.Accelerator.LoadAutoGroupedKernel(
-                KernelMethods.Get<T, Action<Index1D, ReduceArgs<T>>>(typeof(ReduceKernels), nameof(ReduceKernels.MaxColumn))),
+            MaxColumn = KernelMethods.Indexed<T, ReduceArgs<T>>(backend, typeof(ReduceKernels), nameof(ReduceKernels.MaxColumn)),
         };
 
         static Action<AcceleratorStream, Index1D, ReduceArgs<T>> Indexed(IlgpuBackend backend, string name) =>
-            backend.Accelerator.LoadAutoGroupedKernel(KernelMethods.Get<T, Action<Index1D, ReduceArgs<T>>>(typeof(ReduceKernels), name));
+            KernelMethods.Indexed<T, ReduceArgs<T>>(backend, typeof(ReduceKernels), name);
 
         static Action<AcceleratorStream, KernelConfig, ReduceArgs<T>> Grouped(IlgpuBackend backend, string name) =>
             backend.Accelerator.LoadKernel(KernelMethods.Get<T, Action<ReduceArgs<T>>>(typeof(ReduceKernels), name));

@@ -60,4 +60,12 @@ internal static class KernelMethods
         };
         return method.MakeGenericMethod(arguments).CreateDelegate<TDelegate>();
     }
+
+    /// <summary>
+    /// The one-thread-per-index kernel <paramref name="name"/> of <paramref name="owner"/> (signature
+    /// <c>(Index1D, TArgs)</c>), closed over T and loaded with ILGPU's automatic group size.
+    /// </summary>
+    public static Action<ILGPU.Runtime.AcceleratorStream, ILGPU.Index1D, TArgs> Indexed<T, TArgs>(IlgpuBackend backend, Type owner, string name)
+        where TArgs : struct =>
+        ILGPU.Runtime.KernelLoaders.LoadAutoGroupedKernel(backend.Accelerator, Get<T, Action<ILGPU.Index1D, TArgs>>(owner, name));
 }
