@@ -19,17 +19,27 @@ public sealed class CommandRegistry
         return this;
     }
 
+    /// <summary>Adds the commands of one experiment (its training command, and its sweep commands when it has a sweep).</summary>
+    public CommandRegistry Register(Framework.IExperiment experiment)
+    {
+        foreach (var command in experiment.Commands()) Register(command);
+        return this;
+    }
+
     /// <summary>
-    /// A registry holding every public, concrete <see cref="ICliCommand"/> with a parameterless
-    /// constructor in <paramref name="assembly"/> (default: Forge.Experiments), ordered by type name
-    /// so <c>--help</c> lists them in a stable order.
+    /// A registry holding the commands of every experiment (<see cref="Framework.ExperimentCatalog"/>) and
+    /// every public, concrete <see cref="ICliCommand"/> with a parameterless constructor in
+    /// <paramref name="assembly"/> (default: Forge.Experiments), ordered by name so <c>--help</c> lists
+    /// them in a stable order.
     /// </summary>
     public static CommandRegistry Discover(Assembly? assembly = null)
     {
         assembly ??= typeof(CommandRegistry).Assembly;
         var registry = new CommandRegistry();
+        var experiments = assembly == typeof(CommandRegistry).Assembly ? Framework.ExperimentCatalog.All : Framework.ExperimentCatalog.Discover(assembly);
+        foreach (var experiment in experiments) registry.Register(experiment);
         var types = assembly.GetTypes()
-            .Where(t => t.IsPublic && !t.IsAbstract && typeof(ICliCommand).IsAssignableFrom(t)
+            .Where(t => t.IsPublic && !t.IsAbstract && !t.IsGenericTypeDefinition && typeof(ICliCommand).IsAssignableFrom(t)
                         && t.GetConstructor(Type.EmptyTypes) is not null)
             .OrderBy(t => t.Name, StringComparer.Ordinal);
         foreach (var type in types) registry.Register((ICliCommand)Activator.CreateInstance(type)!);

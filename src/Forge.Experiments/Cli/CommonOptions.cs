@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json.Nodes;
 
 namespace Forge.Experiments.Cli;
 
@@ -66,7 +67,7 @@ public sealed class CommonOptions
             throw new UsageException("--resume needs --out DIR (the run folder to continue)");
         string? configPath = parseResult.GetValue(Config);
         var config = configPath is null ? null : ConfigFile.Load(configPath);
-        return new CommonSettings(
+        var settings = new CommonSettings(
             Out: outDir,
             Seed: parseResult.GetValue(Seed),
             Steps: parseResult.GetValue(Steps),
@@ -76,7 +77,40 @@ public sealed class CommonOptions
             Config: config,
             Resume: resume)
         {
-            StepsGiven = parseResult.GetResult(Steps) is { Implicit: false },
+            StepsGiven = Given(parseResult, Steps),
+            SeedGiven = Given(parseResult, Seed),
         };
+        return config is null ? settings : WithConfigDefaults(settings, parseResult, config, configPath!);
+    }
+
+    static bool Given(ParseResult parseResult, Option option) => parseResult.GetResult(option) is { Implicit: false };
+
+    /// <summary>
+    /// A --config file that is a run's own config.json also holds the common settings: they apply
+    /// where the option is not given, so the file alone reproduces the run.
+    /// </summary>
+    CommonSettings WithConfigDefaults(CommonSettings settings, ParseResult parseResult, JsonObject config, string path)
+    {
+        T Read<T>(string key)
+        {
+            try { return config[key]!.GetValue<T>(); }
+            catch (Exception e) when (e is InvalidOperationException or FormatException or NullReferenceException)
+            {
+                throw new UsageException($"config file '{path}': invalid value for '{key}': {config[key]?.ToJsonString() ?? "null"}", e);
+            }
+        }
+        if (config.ContainsKey("seed") && !Given(parseResult, Seed)) settings = settings with { Seed = Read<ulong>("seed") };
+        if (config.ContainsKey("steps") && !Given(parseResult, Steps))
+        {
+            int steps = Read<int>("steps");
+            if (steps < 1) throw new UsageException($"config file '{path}': invalid value for 'steps': {steps} (expected ≥ 1)");
+            settings = settings with { Steps = steps, StepsGiven = true };
+        }
+        if (config.ContainsKey("threads") && !Given(parseResult, Threads))
+            settings = settings with { Threads = Math.Clamp(Read<int>("threads"), 1, 1024) };
+        // A recorded device that this machine lacks (a GPU run analysed on a laptop) falls back to the default.
+        if (config.ContainsKey("device") && !Given(parseResult, Device) && DeviceCatalog.Problem(Read<string>("device")) is null)
+            settings = settings with { Device = Read<string>("device") };
+        return settings;
     }
 }

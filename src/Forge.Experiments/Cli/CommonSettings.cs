@@ -26,11 +26,21 @@ public sealed record CommonSettings(
     /// <summary>True when <c>--steps</c> was given on the command line (experiments may derive a default otherwise).</summary>
     public bool StepsGiven { get; init; }
 
+    /// <summary>True when <c>--seed</c> was given on the command line.</summary>
+    public bool SeedGiven { get; init; }
+
     /// <summary>
     /// Makes the settings take effect process-wide: sets <see cref="Kernels.Threading.ForkJoin.Threads"/>.
-    /// Called once by <see cref="ExperimentCommand"/> before the experiment runs.
+    /// Called once by the experiment command before the experiment runs.
     /// </summary>
     public void Apply() => Kernels.Threading.ForkJoin.Threads = Threads;
+
+    /// <summary>
+    /// The config.json keys that are not recipe settings: the experiment's name, the engine version, and
+    /// the common options. A run's config.json given back as <c>--config</c> takes seed, steps, device
+    /// and threads from these (unless the option is given too).
+    /// </summary>
+    public static IReadOnlyList<string> ConfigKeys { get; } = ["experiment", "engine_version", "seed", "steps", "device", "threads", "config_file"];
 
     /// <summary>The settings as config.json keys (snake_case), with the engine version.</summary>
     public IReadOnlyDictionary<string, object?> ToConfigEntries() => new Dictionary<string, object?>

@@ -59,6 +59,57 @@ public static class OptionFactory
         return option;
     }
 
+    /// <summary>
+    /// A number that may also be "none of them": <paramref name="nullWord"/> (e.g. <c>uniform</c>, <c>auto</c>)
+    /// stands for null. Parsed as text, so <c>--help</c> shows the real default, number or word; read the
+    /// value with <see cref="ParseOptionalNumber"/>.
+    /// </summary>
+    public static Option<string> OptionalNumber(string name, string description, double? defaultValue, string nullWord,
+        double min = double.NegativeInfinity, double max = double.PositiveInfinity, bool integer = false)
+    {
+        string defaultText = defaultValue is double d ? Format(d) : nullWord;
+        var option = new Option<string>(name) { Description = description, DefaultValueFactory = _ => defaultText };
+        string what = (integer ? "an integer" : "a number") + RangeText(min, max) + $" or '{nullWord}'";
+        option.CustomParser = result =>
+        {
+            string token = SingleToken(result);
+            if (token == nullWord) return token;
+            bool parsed;
+            double v;
+            if (integer)
+            {
+                parsed = int.TryParse(token, NumberStyles.Integer, CultureInfo.InvariantCulture, out int i);
+                v = i;
+            }
+            else parsed = double.TryParse(token, NumberStyles.Float, CultureInfo.InvariantCulture, out v) && double.IsFinite(v);
+            if (!parsed || v < min || v > max) result.AddError($"invalid value '{token}' for {name}: expected {what}");
+            return token;
+        };
+        return option;
+    }
+
+    /// <summary>The value of an <see cref="OptionalNumber"/> option: null for the null word.</summary>
+    public static double? ParseOptionalNumber(string text, string nullWord) =>
+        text == nullWord ? null : double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture);
+
+    /// <summary>A range <c>MIN,MAX</c> (both within [<paramref name="min"/>, <paramref name="max"/>], MIN ≤ MAX).</summary>
+    public static Option<Framework.Interval> Interval(string name, string description, Framework.Interval defaultValue,
+        double min = double.NegativeInfinity, double max = double.PositiveInfinity)
+    {
+        var option = new Option<Framework.Interval>(name) { Description = description, DefaultValueFactory = _ => defaultValue, HelpName = "MIN,MAX" };
+        option.CustomParser = result =>
+        {
+            string token = SingleToken(result);
+            if (!Framework.Interval.TryParse(token, out var interval) || interval.Min < min || interval.Max > max)
+            {
+                result.AddError($"invalid value '{token}' for {name}: expected MIN,MAX with MIN ≤ MAX{RangeText(min, max)}");
+                return defaultValue;
+            }
+            return interval;
+        };
+        return option;
+    }
+
     delegate bool TryParse<T>(string text, out T value);
 
     static Option<T> Number<T>(string name, string description, T defaultValue, T min, T max, TryParse<T> tryParse, string what)
@@ -97,7 +148,7 @@ public static class OptionFactory
         _ => false,
     };
 
-    static string Format<T>(T value) => Convert.ToString(value, CultureInfo.InvariantCulture) ?? "";
+    static string Format<T>(T value) => value is double d ? d.ToString("R", CultureInfo.InvariantCulture) : Convert.ToString(value, CultureInfo.InvariantCulture) ?? "";
 
     static string SingleToken(ArgumentResult result) =>
         result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";

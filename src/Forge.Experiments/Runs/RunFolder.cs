@@ -22,6 +22,10 @@ public sealed class RunFolder
     public const string ReportFileName = "report.md";
     public const string CheckpointsFolderName = "checkpoints";
     public const string FiguresFolderName = "figures";
+    /// <summary>The analysis' numbers, machine-readable; its presence marks a run as analysed (sweeps skip it).</summary>
+    public const string AnalysisFileName = "analysis.json";
+    /// <summary>The key of analysis.json holding the analysis' one-line summary.</summary>
+    public const string HeadlineKey = "headline";
 
     /// <summary>The folder (absolute path).</summary>
     public string Root { get; }
@@ -91,6 +95,21 @@ public sealed class RunFolder
                 "pass --resume to continue it or choose another --out");
         }
         return new RunFolder(root, experiment, resumed: false);
+    }
+
+    /// <summary>
+    /// An existing run folder of any experiment, for tools that read runs (<c>analyze</c>,
+    /// <c>llc-calibrate</c>): its experiment comes from its config.json. A missing folder, a missing or
+    /// unreadable config.json or an unknown experiment is a <see cref="UsageException"/> naming it.
+    /// </summary>
+    public static (Framework.IExperiment Experiment, RunFolder Folder) OpenExisting(string dir)
+    {
+        if (!Directory.Exists(dir)) throw new UsageException($"run folder '{dir}' does not exist");
+        string configPath = Path.Combine(Path.GetFullPath(dir), ConfigFileName);
+        if (!File.Exists(configPath)) throw new UsageException($"'{dir}' has no {ConfigFileName}: not a run folder");
+        string name = RecordedExperiment(configPath) ?? throw new UsageException($"'{configPath}' is not a run's config.json (no \"experiment\" name)");
+        var experiment = Framework.ExperimentCatalog.Named(name, configPath);
+        return (experiment, Open(name, dir, resume: true));
     }
 
     static string FreshDefaultFolder(string experiment, DateTime now, string runsRoot)
@@ -193,8 +212,17 @@ public sealed class RunFolder
     }
 
     /// <summary>config.json as written, or null when there is none.</summary>
-    public JsonObject? ReadConfig() =>
-        File.Exists(ConfigPath) ? JsonNode.Parse(File.ReadAllText(ConfigPath)) as JsonObject : null;
+    /// <exception cref="UsageException">The file is not a JSON object (corrupt, truncated, foreign).</exception>
+    public JsonObject? ReadConfig()
+    {
+        if (!File.Exists(ConfigPath)) return null;
+        try
+        {
+            return JsonNode.Parse(File.ReadAllText(ConfigPath)) as JsonObject
+                   ?? throw new UsageException($"'{ConfigPath}' does not hold a JSON object");
+        }
+        catch (JsonException e) { throw new UsageException($"'{ConfigPath}' is not valid JSON: {e.Message}", e); }
+    }
 
     /// <summary>
     /// Opens metrics.csv for appending. A new run gets the header <c>step,lr,train_loss,&lt;extraColumns&gt;</c>.
@@ -224,6 +252,16 @@ public sealed class RunFolder
     /// <summary>summary.json as written, or null when the run has not finished.</summary>
     public JsonObject? ReadSummary() =>
         File.Exists(SummaryPath) ? JsonNode.Parse(File.ReadAllText(SummaryPath)) as JsonObject : null;
+
+    public string AnalysisPath => Path.Combine(Root, AnalysisFileName);
+
+    /// <summary>Writes analysis.json (atomically): the headline first, then the analysis' numbers.</summary>
+    public void WriteAnalysis(string headline, JsonObject numbers)
+    {
+        var json = new JsonObject { [HeadlineKey] = headline };
+        foreach (var (key, value) in numbers) json[key] = value?.DeepClone();
+        WriteJson(AnalysisPath, json);
+    }
 
     /// <summary>Writes report.md (atomically).</summary>
     public void WriteReport(string markdown) => Forge.Models.Checkpoints.AtomicFile.WriteAllText(ReportPath, markdown);

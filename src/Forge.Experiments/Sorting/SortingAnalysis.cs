@@ -16,10 +16,10 @@ public sealed record SortingAnalysisResult(ModeClassification Modes, AttentionOn
 /// </summary>
 public static class SortingAnalysis
 {
-    public static SortingAnalysisResult Run(SortingTraining training, RunFolder folder, TextWriter output)
+    public static SortingAnalysisResult Run(SortingRun training, RunFolder folder, TextWriter output)
     {
         var model = training.Model;
-        var task = training.Recipe.Task;
+        var task = training.SortingRecipe.Task;
         int numbers = task.MaxValue + 1, heads = model.Config.NHeads;
         var figures = new Dictionary<string, string>();
         string Figure(string key, string file)
@@ -66,8 +66,8 @@ public static class SortingAnalysis
             "Reliability diagram (validation)");
 
         output.WriteLine("analysis: LLC");
-        double trainLoss = new TokenEvaluator<float>(model, training.Train, 1000).Evaluate().Loss;
-        var llc = LocalLearningCoefficient.Estimate(model, training.Train, training.Recipe.Llc(training.Seed), trainLoss);
+        double trainLoss = training.TrainLoss();
+        var llc = training.EstimateLlc(training.Recipe.Llc(training.Seed), trainLoss);
         Figures.Lines(Figure("llc_traces", "llc_traces.png"),
             llc.LossTraces.Select((trace, c) => Series.OverIndex($"chain {c}", trace)).Append(
                 new Series("L(w*)", [0, llc.LossTraces[0].Length - 1], [trainLoss, trainLoss])).ToList(),

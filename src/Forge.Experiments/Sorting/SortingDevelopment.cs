@@ -21,20 +21,20 @@ public static class SortingDevelopment
     /// <summary>Sequences used for the per-checkpoint losses (the full sets would dominate the run time).</summary>
     const int EvalLimit = 4096;
 
-    public static IReadOnlyList<DevelopmentPoint> Run(RunFolder folder, SortingTraining training, TextWriter output)
+    public static IReadOnlyList<DevelopmentPoint> Run(RunFolder folder, SortingRun training, TextWriter output)
     {
         var steps = folder.CheckpointSteps();
         var points = new List<DevelopmentPoint>();
         var snapshots = new List<(long Step, Circuits Circuits)>();
         var validation = new TokenEvaluator<float>(training.Model, training.Validation, 1024);
         var train = new TokenEvaluator<float>(training.Model, training.Train, 1024);
-        int numbers = training.Recipe.MaxValue + 1;
+        int numbers = training.SortingRecipe.MaxValue + 1;
         foreach (long step in steps)
         {
-            SortingRunFolder.LoadWeights(training, folder.CheckpointPath(step));
+            training.LoadWeights(folder.CheckpointPath(step));
             var val = validation.Evaluate(EvalLimit);
             double trainLoss = train.Evaluate(EvalLimit).Loss;
-            var llc = LocalLearningCoefficient.Estimate(training.Model, training.Train, training.Recipe.Llc(training.Seed), trainLoss);
+            var llc = training.EstimateLlc(training.Recipe.Llc(training.Seed), trainLoss);
             var circuits = Circuits.Of(training.Model);
             var modes = ModeClassifier.Classify(circuits, numbers);
             points.Add(new DevelopmentPoint(step, val.Loss, val.Accuracy, trainLoss, llc.Mean, llc.Std, modes.Mode,
@@ -107,9 +107,9 @@ public static class SortingDevelopment
         return c;
     }
 
-    static void WriteReport(RunFolder folder, SortingTraining training, IReadOnlyList<DevelopmentPoint> points, long[] boundaries, Dictionary<string, string> figures)
+    static void WriteReport(RunFolder folder, SortingRun training, IReadOnlyList<DevelopmentPoint> points, long[] boundaries, Dictionary<string, string> figures)
     {
-        var r = training.Recipe;
+        var r = training.SortingRecipe;
         var report = new ReportBuilder(folder.Root).Heading("Development over training", 1)
             .Paragraph($"{points.Count} checkpoints; validation metrics on the first {EvalLimit} validation lists; LLC with the run's fixed settings " +
                        $"({r.LlcChains} chains × ({r.LlcBurnIn} + {r.LlcDraws}), ε = {r.LlcEpsilon}, γ = {r.LlcGamma}, batch {r.LlcBatchSize}).")

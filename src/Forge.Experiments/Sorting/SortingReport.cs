@@ -1,4 +1,5 @@
 using System.Globalization;
+using Forge.Experiments.Framework;
 using Forge.Experiments.Reports;
 using Forge.Experiments.Runs;
 
@@ -7,9 +8,9 @@ namespace Forge.Experiments.Sorting;
 /// <summary>report.md of one sorting run: what ran, the numbers, the figures, and each paper claim with this run's verdict.</summary>
 public static class SortingReport
 {
-    public static void Write(RunFolder folder, SortingTraining training, SortingAnalysisResult a)
+    public static AnalysisOutcome Write(RunFolder folder, SortingRun training, SortingAnalysisResult a)
     {
-        var r = training.Recipe;
+        var r = training.SortingRecipe;
         var report = new ReportBuilder(folder.Root);
         report.Heading("Sorting run", 1)
             .Paragraph($"1-layer attention-only transformer sorting lists of {r.ListLength} numbers from 0..{r.MaxValue} " +
@@ -47,15 +48,12 @@ public static class SortingReport
             .Figure(a.Figures["llc_traces"], "SGLD loss traces");
         report.Heading("The paper's claims: this run's verdicts").Claims(Claims(a, r));
         folder.WriteReport(report.ToString());
-        WriteAnalysisJson(folder, a);
+        string llc = a.Llc.Diverged ? "LLC diverged" : $"LLC {a.Llc.Mean.ToString("F1", CultureInfo.InvariantCulture)} ± {a.Llc.Std.ToString("F1", CultureInfo.InvariantCulture)}";
+        return new AnalysisOutcome($"{a.Modes.Mode}, val acc {a.Clean.Accuracy.ToString("F4", CultureInfo.InvariantCulture)}, {llc}", AnalysisNumbers(a));
     }
 
-    /// <summary>analysis.json: the analysis' headline numbers, machine-readable (the sweep report aggregates these).</summary>
-    public const string AnalysisFileName = "analysis.json";
-
-    static void WriteAnalysisJson(RunFolder folder, SortingAnalysisResult a)
-    {
-        var json = new System.Text.Json.Nodes.JsonObject
+    /// <summary>analysis.json's numbers: the analysis' headline numbers, machine-readable (the sweep report aggregates these).</summary>
+    static System.Text.Json.Nodes.JsonObject AnalysisNumbers(SortingAnalysisResult a) => new()
         {
             ["mode"] = a.Modes.Mode.ToString(),
             ["val_loss"] = a.Clean.Loss,
@@ -75,9 +73,6 @@ public static class SortingReport
                 ["delta_entropy"] = x.DeltaEntropy, ["delta_confidence"] = x.DeltaConfidence,
             }).ToArray()),
         };
-        // RunJson's options write NaN/∞ as strings (a diverged LLC must not crash the report).
-        Forge.Models.Checkpoints.AtomicFile.WriteAllText(Path.Combine(folder.Root, AnalysisFileName), json.ToJsonString(RunJson.WriteOptions) + "\n");
-    }
 
     static IEnumerable<ClaimVerdict> Claims(SortingAnalysisResult a, SortingRecipe r)
     {

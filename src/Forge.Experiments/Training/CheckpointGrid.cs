@@ -25,6 +25,9 @@ public static class CheckpointGrid
         return steps;
     }
 
+    /// <summary>Throws an <see cref="ArgumentException"/> naming <paramref name="spec"/> when it is not a valid grid.</summary>
+    public static void Validate(string spec) => Parse(spec, 1);
+
     /// <summary>Parses <c>log:N</c>, <c>linear:K</c> or <c>log:N+linear:K</c>.</summary>
     public static SortedSet<int> Parse(string spec, int totalSteps)
     {

@@ -60,6 +60,18 @@ public static class ModelCheckpoint
         return model;
     }
 
+    /// <summary>
+    /// Copies the weights of <paramref name="file"/> into <paramref name="model"/>, on whatever device the
+    /// model lives (the one weight-loading path: resume, analysis, development). The checkpoint's
+    /// config must be the model's.
+    /// </summary>
+    public static void LoadInto<T>(SafeTensorsFile file, TransformerConfig config, Transformer<T> model) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (config != model.Config)
+            throw new CheckpointException(file.Source, $"holds a different model ({config.ToJson()}) than expected ({model.Config.ToJson()})");
+        foreach (var p in model.Parameters.All) ReadInto(file, p.Name!, p.Data);
+    }
+
     /// <summary>Restores the optimizer's state and step count saved with <see cref="Save"/>.</summary>
     public static void LoadOptimizer<T>(SafeTensorsFile file, Optimizer<T> optimizer) where T : unmanaged, IFloatingPointIeee754<T>
     {

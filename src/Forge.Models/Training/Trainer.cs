@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Numerics;
 using Forge.Autograd;
 using Forge.Autograd.Optim;
@@ -6,12 +5,13 @@ using Forge.Autograd.Optim;
 namespace Forge.Models.Training;
 
 /// <summary>
-/// The training loop. The first step records forward and backward on a tape; every later step
-/// refills the same batch buffers, replays the tape and runs backward again — no allocation per step.
-/// Each step: batch ← source(step); loss; gradients; optional clipping; lr ← schedule(step); update.
-/// Hooks (<see cref="BeforeStep"/>, <see cref="AfterStep"/>) let callers evaluate, log and write checkpoints.
+/// One optimizer step of a model, as a function of the step number: <see cref="Step"/> fills the
+/// batch of that step, computes the loss and its gradients, clips them if asked, sets the scheduled
+/// learning rate and updates the parameters. The first step records forward and backward on a tape;
+/// every later step refills the same batch buffers and replays it, so a step allocates nothing.
+/// The loop around it (evaluation, metrics, checkpoints, progress) belongs to the caller.
 /// </summary>
-public sealed class Trainer<T, TBatch> where T : unmanaged, IFloatingPointIeee754<T>
+public sealed class Trainer<T, TBatch> where T : unmanaged, IFloatingPointIeee754<T> where TBatch : IDeviceBatch
 {
     readonly Optimizer<T> _optimizer;
     readonly LearningRateSchedule _schedule;
@@ -28,45 +28,17 @@ public sealed class Trainer<T, TBatch> where T : unmanaged, IFloatingPointIeee75
     /// <summary>Clip the global gradient norm to this value (0 = no clipping).</summary>
     public double ClipNorm { get; init; }
 
-    public List<ITrainingObserver> Observers { get; } = [];
+    /// <summary>The learning rate of the latest step.</summary>
+    public double LearningRate { get; private set; } = double.NaN;
 
-    /// <summary>Optimizer steps taken so far (also the next step's index).</summary>
-    public int StepsDone { get; private set; }
-
-    /// <summary>Seconds spent in training steps (batch, forward, backward, update) — observers' evaluation and checkpoint time excluded.</summary>
-    public double TrainSeconds { get; private set; }
-
-    public double LastLoss { get; private set; } = double.NaN;
-
-    /// <summary>Continue as if <paramref name="stepsDone"/> steps had already run (after loading a checkpoint).</summary>
-    public void ResumeAt(int stepsDone, double trainSecondsSoFar = 0)
-    {
-        StepsDone = stepsDone;
-        _optimizer.StepCount = stepsDone;
-        TrainSeconds = trainSecondsSoFar;
-    }
-
-    /// <summary>Runs steps until <paramref name="totalSteps"/> have been done in all.</summary>
-    public void Run(int totalSteps)
-    {
-        foreach (var o in Observers) o.OnStart(StepsDone, totalSteps);
-        while (StepsDone < totalSteps)
-        {
-            int step = StepsDone;
-            long started = Stopwatch.GetTimestamp();
-            double loss = TrainStep(step, out double rate);
-            TrainSeconds += Stopwatch.GetElapsedTime(started).TotalSeconds;
-            StepsDone = step + 1;
-            LastLoss = loss;
-            foreach (var o in Observers) o.OnStep(step, rate, loss);
-        }
-        foreach (var o in Observers) o.OnEnd(StepsDone);
-    }
-
-    double TrainStep(int step, out double rate)
+    /// <summary>
+    /// Optimizer step <paramref name="step"/> (0-based); returns the loss of its batch, before the update.
+    /// A NaN or infinite loss throws <see cref="TrainingDivergedException"/> before anything is updated.
+    /// </summary>
+    public double Step(int step)
     {
         _source.Fill(step, _batch);
-        if (_batch is IDeviceBatch deviceBatch) deviceBatch.Upload();
+        _batch.Upload();
         if (_lossVar is null)
         {
             using (_tape.Record()) _lossVar = _loss(_batch);
@@ -78,8 +50,8 @@ public sealed class Trainer<T, TBatch> where T : unmanaged, IFloatingPointIeee75
         _optimizer.ZeroGrad();
         _tape.Backward(_lossVar);
         if (ClipNorm > 0) GradientClipping.ClipGlobalNorm(_optimizer.Parameters, ClipNorm);
-        rate = _schedule.At(step);
-        _optimizer.LearningRate = rate;
+        LearningRate = _schedule.At(step);
+        _optimizer.LearningRate = LearningRate;
         _optimizer.Step();
         return loss;
     }

@@ -36,6 +36,21 @@ public sealed class ParameterSet<T>(Device? device = null) where T : unmanaged, 
     /// <summary>Total number of scalar parameters.</summary>
     public long ElementCount => _ordered.Sum(p => (long)p.Data.Length);
 
+    /// <summary>
+    /// Copies every value of <paramref name="source"/> (same names and shapes, in the same order) into
+    /// these parameters, across devices.
+    /// </summary>
+    public void CopyFrom(ParameterSet<T> source)
+    {
+        if (source.Count != Count) throw new ArgumentException($"ParameterSet.CopyFrom: {source.Count} parameters for {Count}");
+        for (int i = 0; i < Count; i++)
+        {
+            if (source._ordered[i].Name != _ordered[i].Name)
+                throw new ArgumentException($"ParameterSet.CopyFrom: parameter {i} is '{source._ordered[i].Name}' there and '{_ordered[i].Name}' here");
+            _ordered[i].Data.CopyFrom(source._ordered[i].Data);
+        }
+    }
+
     public void ZeroGrad()
     {
         foreach (var p in _ordered) p.ZeroGrad();

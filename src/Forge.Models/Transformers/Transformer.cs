@@ -46,7 +46,7 @@ public sealed class Transformer<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (device == Device) return this;
         var copy = new Transformer<T>(Config, Initialization.Gpt2, new Rng(0), device);
-        for (int i = 0; i < Parameters.Count; i++) copy.Parameters.All[i].Data.CopyFrom(Parameters.All[i].Data);
+        copy.Parameters.CopyFrom(Parameters);
         return copy;
     }
 

@@ -21,17 +21,16 @@ public class SortingOnDeviceTests
     public void AFewTrainingStepsGiveTheSameLossesOnCpuAndIlgpuCpu()
     {
         const int steps = 4;
-        var cpu = new SortingTraining(Tiny, seed: 3, steps);
-        var emulator = new SortingTraining(Tiny, seed: 3, steps, IlgpuDevice.Get(IlgpuDeviceKind.CpuEmulation));
+        var cpu = new SortingRun(Tiny, seed: 3, steps, CpuDevice.Instance);
+        var emulator = new SortingRun(Tiny, seed: 3, steps, IlgpuDevice.Get(IlgpuDeviceKind.CpuEmulation));
         Assert.That(emulator.Model.Device.Name, Is.EqualTo("ilgpu-cpu"));
-        for (int step = 1; step <= steps; step++)
+        for (int step = 0; step < steps; step++)
         {
-            cpu.Trainer.Run(step);
-            emulator.Trainer.Run(step);
-            Assert.That(emulator.Trainer.LastLoss, Is.EqualTo(cpu.Trainer.LastLoss).Within(2e-5 * Math.Abs(cpu.Trainer.LastLoss)), $"loss of step {step}");
+            double cpuLoss = cpu.Step(step), emulatorLoss = emulator.Step(step);
+            Assert.That(emulatorLoss, Is.EqualTo(cpuLoss).Within(2e-5 * Math.Abs(cpuLoss)), $"loss of step {step}");
         }
 
-        var copied = emulator.OnCpu().Model;
+        var copied = emulator.Model.ToDevice(CpuDevice.Instance);
         Assert.That(copied.Device, Is.EqualTo(CpuDevice.Instance));
         for (int i = 0; i < copied.Parameters.Count; i++)
         {

@@ -8,30 +8,6 @@ namespace Forge.Tests.Experiments;
 /// <summary>The command line: common options, one-line errors with exit code 2, help, info.</summary>
 public class CliTests
 {
-    /// <summary>An experiment that records what it was given and can be told to fail.</summary>
-    sealed class FakeExperiment : ExperimentCommand
-    {
-        public CommonSettings? Settings;
-        public double LearningRate;
-        public Exception? ThrowThis;
-        readonly Option<double> _lr = OptionFactory.Double("--lr", "Learning rate.", 1e-3, min: 0);
-
-        public override string Name => "fake";
-        public override string Description => "A fake experiment for tests.";
-        protected override int DefaultSteps => 7325;
-        protected override ulong DefaultSeed => 42;
-        protected override void AddOptions(Command command) => command.Options.Add(_lr);
-
-        protected override int Run(ExperimentContext context)
-        {
-            if (ThrowThis is not null) throw ThrowThis;
-            Settings = context.Settings;
-            LearningRate = context.ParseResult.GetValue(_lr);
-            context.Output.WriteLine("ran fake");
-            return 0;
-        }
-    }
-
     FakeExperiment _fake = null!;
     int _threadsBefore;
 
@@ -45,8 +21,16 @@ public class CliTests
     [TearDown]
     public void TearDown() => ForkJoin.Threads = _threadsBefore;
 
+    readonly TempFolder _temp = new();
+
+    [OneTimeTearDown]
+    public void DeleteTemp() => _temp.Dispose();
+
     (int Code, string Out, string Err) Run(params string[] args)
     {
+        // A fake run writes a real run folder: give it a fresh one unless the test names one.
+        if (args.Length > 0 && args[0] == "fake" && !args.Contains("--out") && !args.Contains("--help") && !args.Contains("--resume"))
+            args = ["fake", "--out", _temp.Combine(Guid.NewGuid().ToString("N")), .. args[1..]];
         var registry = new CommandRegistry().Register(new InfoCommand()).Register(_fake);
         var output = new StringWriter();
         var error = new StringWriter();
@@ -67,22 +51,24 @@ public class CliTests
     [Test]
     public void GoodOptions_AreBoundAndApplied()
     {
-        var result = Run("fake", "--steps", "100", "--seed", "7", "--threads", "1", "--device", "cpu", "--out", "somewhere", "--lr", "0.01");
+        string dir = _temp.Combine("good");
+        var result = Run("fake", "--steps", "100", "--seed", "7", "--threads", "1", "--device", "cpu", "--out", dir, "--lr", "0.01");
         Assert.That(result.Code, Is.EqualTo(0), result.Err);
-        Assert.That(result.Out, Does.Contain("ran fake"));
-        var s = _fake.Settings!;
-        Assert.That((s.Steps, s.Seed, s.Threads, s.Device, s.Out, s.Resume), Is.EqualTo((100, 7UL, 1, "cpu", "somewhere", false)));
-        Assert.That(_fake.LearningRate, Is.EqualTo(0.01));
+        Assert.That(result.Out, Does.Contain("fake analysed"));
+        Assert.That((_fake.Steps, _fake.Seed, _fake.Device), Is.EqualTo((100, 7UL, (Device)CpuDevice.Instance)));
+        Assert.That(File.Exists(Path.Combine(dir, "summary.json")), "the run folder is the one --out names");
+        Assert.That(_fake.Recipe!.LearningRate, Is.EqualTo(0.01));
         Assert.That(ForkJoin.Threads, Is.EqualTo(1), "--threads sets ForkJoin.Threads");
     }
 
     [Test]
     public void Defaults_ComeFromTheExperiment()
     {
-        var result = Run("fake");
+        var result = Run("fake", "--no-analysis");
         Assert.That(result.Code, Is.EqualTo(0), result.Err);
-        var s = _fake.Settings!;
-        Assert.That((s.Steps, s.Seed, s.Device, s.Threads, s.Out, s.ConfigPath), Is.EqualTo((7325, 42UL, "cpu", Environment.ProcessorCount, (string?)null, (string?)null)));
+        Assert.That((_fake.Steps, _fake.Seed, _fake.Device), Is.EqualTo((7325, 0UL, (Device)CpuDevice.Instance)));
+        Assert.That(_fake.Recipe, Is.EqualTo(new FakeRecipe()));
+        Assert.That(ForkJoin.Threads, Is.EqualTo(Environment.ProcessorCount));
     }
 
     [TestCase("--steps", "abc")]
@@ -96,7 +82,7 @@ public class CliTests
     public void BadValue_IsOneLineNamingItAndExit2(string option, string value)
     {
         AssertOneLineUsageError(Run("fake", option, value), $"'{value}'", option);
-        Assert.That(_fake.Settings, Is.Null, "the experiment did not run");
+        Assert.That(_fake.Recipe, Is.Null, "the experiment did not run");
     }
 
     [Test]
@@ -146,16 +132,19 @@ public class CliTests
     {
         using var temp = new TempFolder();
         string path = temp.Combine("model.json");
-        File.WriteAllText(path, """{ "n_layers": 1, "d_model": 96 }""");
-        Assert.That(Run("fake", "--config", path).Code, Is.EqualTo(0));
-        Assert.That(_fake.Settings!.Config!["d_model"]!.GetValue<int>(), Is.EqualTo(96));
+        File.WriteAllText(path, """{ "heads": 5, "learning_rate": 0.5 }""");
+        var result = Run("fake", "--config", path, "--lr", "0.25", "--no-analysis");
+        Assert.That(result.Code, Is.EqualTo(0), result.Err);
+        Assert.That((_fake.Recipe!.Heads, _fake.Recipe.LearningRate), Is.EqualTo((5, 0.25)), "the file's keys, then the options given");
     }
 
     [Test]
     public void UsageExceptionInCommand_IsOneLineExit2()
     {
         _fake.ThrowThis = new UsageException("run folder 'x' already holds a finished run");
-        AssertOneLineUsageError(Run("fake"), "already holds a finished run");
+        var result = Run("fake");
+        Assert.That(result.Code, Is.EqualTo(2), result.Err);
+        Assert.That(result.Err.TrimEnd('\n'), Is.EqualTo("error: run folder 'x' already holds a finished run"));
     }
 
     [Test]

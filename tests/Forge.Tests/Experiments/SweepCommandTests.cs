@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Forge.Experiments.Cli;
 using Forge.Experiments.Sorting;
 using Forge.Experiments.Sorting.Sweep;
+using Forge.Experiments.Sweeps;
 
 namespace Forge.Tests.Experiments;
 
@@ -20,16 +21,17 @@ public class SweepCommandTests
         {
             Jobs.Enqueue(job);
             int code = ExitCode(job);
-            if (code == 0) FakeSortingRun.Write(job.Run.Folder, job.Run.Setting, job.Run.Seed, SortingMode.VocabularySplitting);
+            if (code == 0) FakeSortingRun.Write(job.Run.Folder, (SortingSetting)job.Run.Setting, job.Run.Seed, SortingMode.VocabularySplitting);
             return code;
         }
     }
 
     static (int Code, string Out, string Err) Run(ISweepRunner? runner, params string[] args)
     {
+        var sorting = new SortingExperiment();
         var registry = new CommandRegistry()
-            .Register(runner is null ? new SortingSweepCommand() : new SortingSweepCommand(runner))
-            .Register(new SortingSweepReportCommand());
+            .Register(new SweepCommand(sorting, sorting.Sweep, runner))
+            .Register(new SweepReportCommand(sorting.Name, sorting.Sweep));
         var output = new StringWriter();
         var error = new StringWriter();
         int code = CliApp.Run(args, registry, output, error);

@@ -1,6 +1,8 @@
 using System.Text.Json.Nodes;
 using Forge.Experiments.Cli;
+using Forge.Experiments.Sorting;
 using Forge.Experiments.Sorting.Sweep;
+using Forge.Experiments.Sweeps;
 
 namespace Forge.Tests.Experiments;
 
@@ -8,11 +10,12 @@ namespace Forge.Tests.Experiments;
 public class SweepPlanTests
 {
     static readonly SortingSetting B = SortingSetting.Base;
+    static readonly SortingExperiment Sorting = new();
 
     [Test]
     public void AllGroupsGiveFifteenSettingsWithSharedSettingsOnceAndTheBaseFirst()
     {
-        var plan = SweepPlan.Create("/tmp/sweep-root", null, 5, 0, []);
+        var plan = SweepPlan.Create(Sorting, Sorting.Sweep, "/tmp/sweep-root", null, 5, 0, []);
         Assert.That(plan.Settings.Select(s => s.Name), Is.EqualTo(new[]
         {
             "base", "wd-0", "wd-0.05", "max-30", "max-100", "n-5", "n-15", "gap-1.5", "gap-3", "gap-5", "heads-1", "heads-3", "heads-4", "no-ln", "wd-0_no-ln",
@@ -26,11 +29,11 @@ public class SweepPlanTests
     [Test]
     public void GroupsShareTheBaseSettingAndSeedsStartAtTheFirstSeed()
     {
-        var plan = SweepPlan.Create("root", ["heads", "weight-decay", "heads"], 2, 10, []);
+        var plan = SweepPlan.Create(Sorting, Sorting.Sweep, "root", ["heads", "weight-decay", "heads"], 2, 10, []);
         Assert.That(plan.Settings.Select(s => s.Name), Is.EqualTo(new[] { "base", "heads-1", "heads-3", "heads-4", "wd-0", "wd-0.05" }));
         Assert.That(plan.Runs.Where(r => r.Setting.IsBase).Select(r => Path.GetFileName(r.Folder)), Is.EqualTo(new[] { "seed-10", "seed-11" }));
         Assert.That(plan.Root, Is.EqualTo(Path.GetFullPath("root")));
-        Assert.Throws<UsageException>(() => SweepPlan.Create("root", ["bogus"], 2, 0, []));
+        Assert.Throws<UsageException>(() => SweepPlan.Create(Sorting, Sorting.Sweep, "root", ["bogus"], 2, 0, []));
     }
 
     [Test]
@@ -70,8 +73,8 @@ public class SweepPlanTests
         using var temp = new TempFolder();
         var runArgs = SweepPlan.SplitArguments("--epochs 5  --checkpoints 'log:6+linear:20'");
         Assert.That(runArgs, Is.EqualTo(new[] { "--epochs", "5", "--checkpoints", "log:6+linear:20" }));
-        var plan = SweepPlan.Create(temp.Combine("sweep"), ["max-value"], 1, 7, runArgs);
-        var job = plan.PendingJobs(threads: 3).Single(j => j.Run.Setting.MaxValue == 30);
+        var plan = SweepPlan.Create(Sorting, Sorting.Sweep, temp.Combine("sweep"), ["max-value"], 1, 7, runArgs);
+        var job = plan.PendingJobs(threads: 3).Single(j => ((SortingSetting)j.Run.Setting).MaxValue == 30);
         Assert.That(job.State, Is.EqualTo(SweepRunState.New));
         Assert.That(job.Arguments, Is.EqualTo(new[]
         {
@@ -84,19 +87,19 @@ public class SweepPlanTests
         Assert.That(json["runs"]!.AsArray(), Has.Count.EqualTo(3));
         Assert.That(json["runs"]![0]!["folder"]!.GetValue<string>(), Is.EqualTo("base/seed-7"));
 
-        var other = SweepPlan.Create(temp.Combine("sweep"), ["max-value"], 2, 7, ["--epochs", "6"]);
+        var other = SweepPlan.Create(Sorting, Sorting.Sweep, temp.Combine("sweep"), ["max-value"], 2, 7, ["--epochs", "6"]);
         var e = Assert.Throws<UsageException>(() => other.WritePlanFile(1, 1));
         Assert.That(e!.Message, Does.Contain("--epochs 5"));
-        Assert.DoesNotThrow(() => SweepPlan.Create(temp.Combine("sweep"), ["heads"], 3, 0, runArgs).WritePlanFile(1, 1), "more seeds, other groups: fine");
+        Assert.DoesNotThrow(() => SweepPlan.Create(Sorting, Sorting.Sweep, temp.Combine("sweep"), ["heads"], 3, 0, runArgs).WritePlanFile(1, 1), "more seeds, other groups: fine");
     }
 
     [Test]
     public void RunArgumentsThatTheSweepSetsOrSortingRejectsAreUsageErrors()
     {
         foreach (var bad in new[] { "--heads 3", "--seed 1", "--out x", "--threads=2", "--no-analysis", "--bogus 1", "--epochs zero" })
-            Assert.Throws<UsageException>(() => SweepPlan.Create("root", null, 1, 0, SweepPlan.SplitArguments(bad)), bad);
+            Assert.Throws<UsageException>(() => SweepPlan.Create(Sorting, Sorting.Sweep, "root", null, 1, 0, SweepPlan.SplitArguments(bad)), bad);
         Assert.Throws<UsageException>(() => SweepPlan.SplitArguments("--config 'a b"));
-        Assert.Throws<UsageException>(() => SweepPlan.Create("root", null, 0, 0, []));
+        Assert.Throws<UsageException>(() => SweepPlan.Create(Sorting, Sorting.Sweep, "root", null, 0, 0, []));
     }
 
     [Test]

@@ -115,7 +115,7 @@ public class SweepReportTests
         Assert.That(FinishedRun.Read(temp.Combine("wd-0", "seed-0"))!.SuppressorDeltaConfidence, Is.EqualTo(0.042), "read from report.md's ablation table");
 
         var output = new StringWriter();
-        string path = SortingSweepReportCommand.Run([temp.Path], temp.Combine("out"), output);
+        string path = new SortingSweep().WriteReport([temp.Path], temp.Combine("out"), output);
         Assert.That(output.ToString(), Does.Contain("9 finished sorting runs in 3 settings"));
         string report = File.ReadAllText(path);
         Assert.That(report, Does.Contain("| claim | verdict | evidence |").And.Contain("## Weight decay").And.Contain("## δ̄ via controlled gaps"));
@@ -150,6 +150,7 @@ static class FakeSortingRun
         if (trainedOnly) return;
         var analysis = new JsonObject
         {
+            ["headline"] = $"{mode}, val acc {acc.ToString("F4", CultureInfo.InvariantCulture)}, LLC {llc.ToString("F1", CultureInfo.InvariantCulture)} ± 1.5",
             ["mode"] = mode.ToString(), ["val_loss"] = 0.04, ["val_acc"] = acc, ["llc_mean"] = llc, ["llc_std"] = 1.5, ["llc_diverged"] = false,
             ["suppression_pair"] = mode == SortingMode.CopySuppression ? "0->1" : null,
         };

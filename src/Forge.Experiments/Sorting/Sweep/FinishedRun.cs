@@ -28,7 +28,7 @@ public sealed record FinishedRun(string Folder, SortingSetting Setting, ulong Se
     /// <exception cref="InvalidDataException">config.json or analysis.json exists but cannot be read.</exception>
     public static FinishedRun? Read(string folder)
     {
-        string configPath = Path.Combine(folder, RunFolder.ConfigFileName), analysisPath = Path.Combine(folder, SortingReport.AnalysisFileName);
+        string configPath = Path.Combine(folder, RunFolder.ConfigFileName), analysisPath = Path.Combine(folder, RunFolder.AnalysisFileName);
         if (!File.Exists(configPath) || !File.Exists(analysisPath)) return null;
         try
         {

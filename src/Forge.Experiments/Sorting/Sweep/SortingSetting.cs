@@ -10,7 +10,7 @@ namespace Forge.Experiments.Sorting.Sweep;
 /// and LayerNorm. Two runs with equal settings belong to the same row of the sweep report, whatever
 /// their seeds; everything else of the recipe is shared by the whole sweep (its <c>--run-args</c>).
 /// </summary>
-public sealed record SortingSetting(double WeightDecay, int MaxValue, int ListLength, double? GapMean, int Heads, bool LayerNorm)
+public sealed record SortingSetting(double WeightDecay, int MaxValue, int ListLength, double? GapMean, int Heads, bool LayerNorm) : Sweeps.ISweepSetting
 {
     /// <summary>The base recipe's values (wd 0.005, max_value 50, n 10, uniform lists, 2 heads, LayerNorm).</summary>
     public static SortingSetting Base { get; } = Of(new SortingRecipe());
@@ -36,6 +36,9 @@ public sealed record SortingSetting(double WeightDecay, int MaxValue, int ListLe
     public static IReadOnlyList<string> ConfigKeys { get; } = ["weight_decay", "max_value", "list_length", "gap_mean", "heads", "layer_norm"];
 
     public bool IsBase => this == Base;
+
+    /// <summary>sweep.json records each setting's mean gap δ̄.</summary>
+    public JsonObject Describe() => new() { ["mean_gap"] = MeanGap };
 
     /// <summary>The <c>sorting</c> options that turn the base recipe into this setting (empty for the base).</summary>
     public IReadOnlyList<string> Arguments

@@ -16,7 +16,10 @@ namespace Forge.Experiments.Sorting.Sweep;
 /// weight decay 0, because without LayerNorm the base recipe's coupled decay stops the model learning.
 /// </param>
 public sealed record SweepGroup(string Name, string Title, SweepDimension Dimension, IReadOnlyList<SortingSetting> Settings, SortingSetting? Reference = null)
+    : Sweeps.ISweepGroup
 {
+    IReadOnlyList<Sweeps.ISweepSetting> Sweeps.ISweepGroup.Settings => Settings;
+
     static readonly SortingSetting B = SortingSetting.Base;
 
     /// <summary>Every group, in the order the plan and the report list them.</summary>

@@ -1,4 +1,4 @@
-namespace Forge.Experiments.Sorting.Sweep;
+namespace Forge.Experiments.Sweeps;
 
 /// <summary>Runs one job of a sweep to its end (tests inject a fake that writes run folders by hand).</summary>
 public interface ISweepRunner

@@ -1,14 +1,14 @@
 using System.Globalization;
 using Forge.Experiments.Runs;
 
-namespace Forge.Experiments.Sorting.Sweep;
+namespace Forge.Experiments.Sweeps;
 
 /// <summary>Where one run of a sweep stands, read from its folder.</summary>
 public enum SweepRunState
 {
     /// <summary>No config.json: the run has not started (train it from scratch).</summary>
     New,
-    /// <summary>config.json but no summary.json: training was interrupted (<c>sorting --resume</c>).</summary>
+    /// <summary>config.json but no summary.json: training was interrupted (resume it).</summary>
     Interrupted,
     /// <summary>summary.json but no analysis.json: trained, the analysis was interrupted (<c>analyze --run</c>).</summary>
     Trained,
@@ -18,7 +18,8 @@ public enum SweepRunState
 
 /// <summary>One run of a sweep: a setting and a seed, in the folder <c>&lt;root&gt;/&lt;setting&gt;/seed-&lt;seed&gt;</c>.</summary>
 /// <param name="Folder">The run folder (absolute).</param>
-public sealed record SweepRun(SortingSetting Setting, ulong Seed, string Folder)
+/// <param name="Experiment">The experiment's command name.</param>
+public sealed record SweepRun(string Experiment, ISweepSetting Setting, ulong Seed, string Folder)
 {
     /// <summary><c>&lt;setting&gt;/seed-&lt;seed&gt;</c>: the run's name in progress lines.</summary>
     public string Name => $"{Setting.Name}/seed-{Seed.ToString(CultureInfo.InvariantCulture)}";
@@ -26,7 +27,7 @@ public sealed record SweepRun(SortingSetting Setting, ulong Seed, string Folder)
     /// <summary>The run's log, next to its folder: <c>&lt;root&gt;/&lt;setting&gt;/seed-&lt;seed&gt;.log</c>.</summary>
     public string LogPath => Folder + ".log";
 
-    public string AnalysisPath => Path.Combine(Folder, SortingReport.AnalysisFileName);
+    public string AnalysisPath => Path.Combine(Folder, RunFolder.AnalysisFileName);
 
     /// <summary>Reads the run's state from its folder.</summary>
     public SweepRunState State()
@@ -48,8 +49,8 @@ public sealed record SweepRun(SortingSetting Setting, ulong Seed, string Folder)
         string t = threads.ToString(CultureInfo.InvariantCulture);
         return state switch
         {
-            SweepRunState.New => ["sorting", "--out", Folder, "--seed", Seed.ToString(CultureInfo.InvariantCulture), .. Setting.Arguments, .. runArgs, "--threads", t],
-            SweepRunState.Interrupted => ["sorting", "--resume", "--out", Folder, "--threads", t],
+            SweepRunState.New => [Experiment, "--out", Folder, "--seed", Seed.ToString(CultureInfo.InvariantCulture), .. Setting.Arguments, .. runArgs, "--threads", t],
+            SweepRunState.Interrupted => [Experiment, "--resume", "--out", Folder, "--threads", t],
             SweepRunState.Trained => ["analyze", "--run", Folder, "--threads", t],
             _ => null,
         };

@@ -5,12 +5,11 @@ using Forge.Experiments.Plotting;
 using Forge.Experiments.Reports;
 using Forge.Experiments.Runs;
 using Forge.Models.Interpretability;
-using Forge.Models.Training;
 
-namespace Forge.Experiments.Sorting;
+namespace Forge.Experiments.Framework;
 
 /// <summary>
-/// <c>llc-calibrate</c>: estimates the LLC of one checkpoint of a sorting run for a grid of SGLD step
+/// <c>llc-calibrate</c>: estimates the LLC of one checkpoint of a run (of any experiment) for a grid of SGLD step
 /// sizes ε and localisations γ, and writes llc-calibration.md with every setting's loss traces. A good
 /// setting's traces rise from L(w*) and level off, no chain diverges, and the estimate is positive and
 /// stable across chains; pick one and fix it (the recipe's llc_* settings) for all checkpoints and runs.
@@ -19,7 +18,7 @@ public sealed class LlcCalibrationCommand : ICliCommand
 {
     public Command Create()
     {
-        var run = new Option<string>("--run") { Description = "The sorting run folder.", HelpName = "DIR", Required = true };
+        var run = new Option<string>("--run") { Description = "The run folder (of any experiment).", HelpName = "DIR", Required = true };
         var step = new Option<long?>("--step") { Description = "Checkpoint step (default: the latest).", HelpName = "N" };
         var epsilons = new Option<string>("--epsilons") { Description = "Comma-separated SGLD step sizes.", DefaultValueFactory = _ => "1e-5,3e-5,1e-4,3e-4" };
         var gammas = new Option<string>("--gammas") { Description = "Comma-separated localisation strengths.", DefaultValueFactory = _ => "100,1000" };
@@ -33,13 +32,14 @@ public sealed class LlcCalibrationCommand : ICliCommand
         command.SetAction(parse =>
         {
             var output = parse.InvocationConfiguration.Output;
-            var folder = RunFolder.Open("sorting", parse.GetValue(run)!, resume: true);
-            var training = SortingRunFolder.Load(folder, parse.GetValue(step));
+            var (experiment, folder) = RunFolder.OpenExisting(parse.GetValue(run)!);
+            var training = experiment.Load(folder, parse.GetValue(step));
             var settings = training.Recipe.Llc(training.Seed);
             if (parse.GetValue(chains) > 0) settings = settings with { Chains = parse.GetValue(chains) };
             if (parse.GetValue(draws) > 0) settings = settings with { Draws = parse.GetValue(draws) };
             double?[] betas = parse.GetValue(nBetas) is string list ? Parse(list, "--nbetas").Select(b => (double?)b).ToArray() : [settings.NBeta];
-            Calibrate(folder, training, settings, Parse(parse.GetValue(epsilons)!, "--epsilons"), Parse(parse.GetValue(gammas)!, "--gammas"), betas, output);
+            long checkpoint = parse.GetValue(step) ?? folder.LatestCheckpointStep()!.Value;
+            Calibrate(folder, checkpoint, training, settings, Parse(parse.GetValue(epsilons)!, "--epsilons"), Parse(parse.GetValue(gammas)!, "--gammas"), betas, output);
             return ExitCodes.Success;
         });
         return command;
@@ -55,12 +55,12 @@ public sealed class LlcCalibrationCommand : ICliCommand
         return parsed.Length > 0 ? parsed : throw new UsageException($"{option} needs at least one value");
     }
 
-    static void Calibrate(RunFolder folder, SortingTraining training, LlcSettings baseSettings, double[] epsilons, double[] gammas, double?[] nBetas, TextWriter output)
+    static void Calibrate(RunFolder folder, long checkpoint, ExperimentRun training, LlcSettings baseSettings, double[] epsilons, double[] gammas, double?[] nBetas, TextWriter output)
     {
-        double trainLoss = new TokenEvaluator<float>(training.Model, training.Train, 1024).Evaluate().Loss;
-        double chance = Math.Log(training.Recipe.Task.Vocabulary);
+        double trainLoss = training.TrainLoss();
+        double chance = training.ChanceLoss ?? double.NaN;
         var report = new ReportBuilder(folder.Root).Heading("LLC calibration", 1)
-            .Paragraph($"Checkpoint {folder.LatestCheckpointStep()} of this run; L(w*) = {trainLoss:F5} on the full training set; " +
+            .Paragraph($"Checkpoint {checkpoint} of this run; L(w*) = {trainLoss:F5} on the full training set; " +
                        $"{baseSettings.Chains} chains × ({baseSettings.BurnIn} burn-in + {baseSettings.Draws} draws), batch {baseSettings.BatchSize}, nβ = {baseSettings.ResolvedNBeta:F1}.");
         var rows = new List<IReadOnlyList<object?>>();
         foreach (double? nBeta in nBetas)
@@ -68,7 +68,7 @@ public sealed class LlcCalibrationCommand : ICliCommand
             foreach (double epsilon in epsilons)
             {
                 var settings = baseSettings with { Epsilon = epsilon, Gamma = gamma, NBeta = nBeta };
-                var llc = LocalLearningCoefficient.Estimate(training.Model, training.Train, settings, trainLoss);
+                var llc = training.EstimateLlc(settings, trainLoss);
                 string name = $"llc_calibration_eps{epsilon:0.#####e0}_gamma{gamma:0}_nbeta{settings.ResolvedNBeta:0}.png".Replace("+", "");
                 string path = folder.FigurePath(name);
                 Figures.Lines(path, llc.LossTraces.Select((t, c) => Series.OverIndex($"chain {c}", t)).ToList(),
@@ -84,7 +84,8 @@ public sealed class LlcCalibrationCommand : ICliCommand
             }
         report.Heading("Summary").Table(["ε", "γ", "nβ", "λ̂ (mean ± std)", "diverged", "drift", "mean draw loss", "rise toward chance"], rows)
             .Paragraph("drift = (mean loss of the last quarter of the draws − mean of the first quarter) / (mean draw loss − L(w*)): near 0 when the traces have levelled off. " +
-                       $"rise toward chance = (mean draw loss − L(w*)) / (ln {training.Recipe.Task.Vocabulary} − L(w*)): a chain that climbs to chance-level loss has left the basin, and λ̂ then only measures nβ·(chance − L(w*)), not the basin's geometry.");
+                       $"rise toward chance = (mean draw loss − L(w*)) / (chance-level loss {(double.IsNaN(chance) ? "(none for this experiment)" : chance.ToString("F4", CultureInfo.InvariantCulture))} − L(w*)): " +
+                       "a chain that climbs to chance-level loss has left the basin, and λ̂ then only measures nβ·(chance − L(w*)), not the basin's geometry.");
         Forge.Models.Checkpoints.AtomicFile.WriteAllText(Path.Combine(folder.Root, "llc-calibration.md"), report.ToString());
         output.WriteLine($"written: {Path.Combine(folder.Root, "llc-calibration.md")}");
     }

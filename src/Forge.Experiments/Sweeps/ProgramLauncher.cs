@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace Forge.Experiments.Sorting.Sweep;
+namespace Forge.Experiments.Sweeps;
 
 /// <summary>
 /// How to start <c>Forge.Experiments</c> again as a child process (or in a printed command): the

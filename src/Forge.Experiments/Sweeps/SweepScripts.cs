@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Forge.Experiments.Sorting.Sweep;
+namespace Forge.Experiments.Sweeps;
 
 /// <summary>
 /// The sweep as shell commands for running elsewhere: one independent line per run still to do
@@ -13,6 +13,10 @@ public static class SweepScripts
 {
     /// <summary>The file <c>--slurm</c> writes into the sweep root.</summary>
     public const string SlurmFileName = "sweep.sbatch";
+
+    /// <summary>Whether <paramref name="time"/> is a time limit Slurm accepts (MM, MM:SS, HH:MM:SS, D-HH, D-HH:MM, D-HH:MM:SS).</summary>
+    public static bool IsSlurmTime(string time) =>
+        System.Text.RegularExpressions.Regex.IsMatch(time, @"^(\d+|\d+:\d{1,2}|\d+:\d{1,2}:\d{1,2}|\d+-\d{1,2}(:\d{1,2}){0,2})$");
 
     /// <summary>One shell line for a job: <c>mkdir -p &lt;parent&gt; &amp;&amp; &lt;program&gt; &lt;args&gt; &gt;&gt; &lt;log&gt; 2&gt;&amp;1</c>.</summary>
     public static string CommandLine(ProgramLauncher launcher, SweepJob job)
@@ -29,21 +33,22 @@ public static class SweepScripts
     /// <param name="CpusPerTask">--cpus-per-task (each run is given as many kernel threads).</param>
     /// <param name="MaxRunning">At most this many array tasks at once (<c>--array=0-N%M</c>); null = no limit.</param>
     /// <param name="Time">--time limit per task (e.g. 02:00:00); null = the partition's default.</param>
-    public sealed record SlurmOptions(int CpusPerTask, int? MaxRunning = null, string? Time = null, string JobName = "sorting-sweep");
+    /// <param name="Experiment">The experiment's command name (the job is named <c>&lt;experiment&gt;-sweep</c>).</param>
+    public sealed record SlurmOptions(string Experiment, int CpusPerTask, int? MaxRunning = null, string? Time = null);
 
     /// <summary>
     /// A Slurm job-array script: task i runs job i. Only the runs still to do are in it, so the
     /// array size is the number of unfinished runs; a task that fails leaves its run to the next
-    /// <c>sorting-sweep</c> or <c>--slurm</c>, which resumes it.
+    /// <c>&lt;experiment&gt;-sweep</c> or <c>--slurm</c>, which resumes it.
     /// </summary>
     public static string Slurm(ProgramLauncher launcher, IReadOnlyList<SweepJob> jobs, string root, SlurmOptions options)
     {
         var s = new StringBuilder();
         s.Append("#!/bin/bash\n");
-        s.Append(CultureInfo.InvariantCulture, $"# Forge sorting sweep in {root}: {jobs.Count} run(s) still to do, one array task each.\n");
+        s.Append(CultureInfo.InvariantCulture, $"# Forge {options.Experiment} sweep in {root}: {jobs.Count} run(s) still to do, one array task each.\n");
         s.Append(CultureInfo.InvariantCulture, $"# Submit: sbatch {ProgramLauncher.ShellQuote(Path.Combine(root, SlurmFileName))}   (add --partition/--account as your cluster needs)\n");
-        s.Append(CultureInfo.InvariantCulture, $"# Then:   {launcher.ShellCommand(["sorting-sweep-report", "--runs", root])}\n");
-        s.Append(CultureInfo.InvariantCulture, $"#SBATCH --job-name={options.JobName}\n");
+        s.Append(CultureInfo.InvariantCulture, $"# Then:   {launcher.ShellCommand([options.Experiment + "-sweep-report", "--runs", root])}\n");
+        s.Append(CultureInfo.InvariantCulture, $"#SBATCH --job-name={options.Experiment}-sweep\n");
         string limit = options.MaxRunning is int m ? "%" + m.ToString(CultureInfo.InvariantCulture) : "";
         s.Append(CultureInfo.InvariantCulture, $"#SBATCH --array=0-{Math.Max(0, jobs.Count - 1)}{limit}\n");
         s.Append(CultureInfo.InvariantCulture, $"#SBATCH --cpus-per-task={options.CpusPerTask}\n");

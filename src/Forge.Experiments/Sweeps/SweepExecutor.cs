@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 
-namespace Forge.Experiments.Sorting.Sweep;
+namespace Forge.Experiments.Sweeps;
 
 /// <summary>What happened to the jobs of one sweep invocation.</summary>
 /// <param name="Failed">The jobs that failed, with their exit codes.</param>
@@ -71,16 +71,16 @@ public static class SweepExecutor
         }
     }
 
-    /// <summary>"VocabularySplitting, val acc 0.9990, LLC 52.3 ± 1.2", or null when the run has no readable analysis.json.</summary>
+    /// <summary>The headline of the run's analysis.json (e.g. "VocabularySplitting, val acc 0.9990, LLC 52.3 ± 1.2"), or null when it has none.</summary>
     static string? Finished(SweepJob job)
     {
         try
         {
-            if (FinishedRun.Read(job.Run.Folder) is not { } run) return null;
-            string llc = run.Llc is double l ? $"LLC {l.ToString("F1", CultureInfo.InvariantCulture)} ± {run.LlcStd.ToString("F1", CultureInfo.InvariantCulture)}" : "LLC diverged";
-            return $"{run.Mode}, val acc {run.ValAcc.ToString("F4", CultureInfo.InvariantCulture)}, {llc}";
+            if (!File.Exists(job.Run.AnalysisPath)) return null;
+            var analysis = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(job.Run.AnalysisPath));
+            return analysis?[Runs.RunFolder.HeadlineKey]?.GetValue<string>() ?? "analysed";
         }
-        catch (InvalidDataException) { return null; }
+        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException or IOException) { return null; }
     }
 
     /// <summary>"42s", "12m05s", "3h02m".</summary>

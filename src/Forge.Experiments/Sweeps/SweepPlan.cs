@@ -3,59 +3,62 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Forge.Experiments.Cli;
 
-namespace Forge.Experiments.Sorting.Sweep;
+namespace Forge.Experiments.Sweeps;
 
 /// <summary>
-/// The runs of a sorting sweep: the chosen groups' settings (a setting shared by several groups —
+/// The runs of an experiment's sweep: the chosen groups' settings (a setting shared by several groups —
 /// above all the base recipe — is run once), each with <see cref="Seeds"/> seeds from
 /// <see cref="FirstSeed"/>, in <c>&lt;root&gt;/&lt;setting&gt;/seed-&lt;s&gt;</c>. <see cref="RunArgs"/> are
-/// <c>sorting</c> options passed to every run (e.g. <c>--epochs 5</c> for a quick sweep).
+/// options of the experiment passed to every run (e.g. <c>--epochs 5</c> for a quick sorting sweep).
 /// </summary>
 public sealed class SweepPlan
 {
     /// <summary>The plan file in the sweep root.</summary>
     public const string FileName = "sweep.json";
 
-    /// <summary>Options the sweep sets itself, so <c>--run-args</c> may not.</summary>
-    static readonly string[] Reserved =
-    [
-        "--out", "--seed", "--resume", "--threads", "--no-analysis",
-        "--weight-decay", "--max-value", "--list-length", "--gap-mean", "--heads", "--no-layernorm",
-    ];
+    /// <summary>Options the sweep sets itself for every experiment, so <c>--run-args</c> may not.</summary>
+    static readonly string[] Reserved = ["--out", "--seed", "--resume", "--threads", "--no-analysis", "--config"];
 
-    SweepPlan(string root, IReadOnlyList<SweepGroup> groups, int seeds, ulong firstSeed, IReadOnlyList<string> runArgs)
+    SweepPlan(Framework.IExperiment experiment, string root, IReadOnlyList<ISweepGroup> groups, int seeds, ulong firstSeed, IReadOnlyList<string> runArgs)
     {
-        (Root, Groups, Seeds, FirstSeed, RunArgs) = (root, groups, seeds, firstSeed, runArgs);
+        (Experiment, Root, Groups, Seeds, FirstSeed, RunArgs) = (experiment.Name, root, groups, seeds, firstSeed, runArgs);
         // The base recipe first: it is the reference of every group and the evidence of claim 1.
         Settings = groups.SelectMany(g => g.Settings).Distinct().OrderBy(s => s.IsBase ? 0 : 1).ToList();
         Runs = Settings.SelectMany(s => Enumerable.Range(0, seeds).Select(i => RunOf(s, firstSeed + (ulong)i))).ToList();
     }
 
+    /// <summary>The experiment every run runs (its command name).</summary>
+    public string Experiment { get; }
     /// <summary>The sweep folder (absolute).</summary>
     public string Root { get; }
-    public IReadOnlyList<SweepGroup> Groups { get; }
+    public IReadOnlyList<ISweepGroup> Groups { get; }
     public int Seeds { get; }
     public ulong FirstSeed { get; }
     public IReadOnlyList<string> RunArgs { get; }
     /// <summary>The distinct settings of the chosen groups: the base recipe (when chosen), then the others in group order.</summary>
-    public IReadOnlyList<SortingSetting> Settings { get; }
+    public IReadOnlyList<ISweepSetting> Settings { get; }
     /// <summary>Every run: settings × seeds.</summary>
     public IReadOnlyList<SweepRun> Runs { get; }
 
     /// <summary>Builds a plan; bad group names, seed counts or run arguments are usage errors.</summary>
     /// <param name="groups">Group names; null or empty = all groups.</param>
-    public static SweepPlan Create(string root, IReadOnlyList<string>? groups, int seeds, ulong firstSeed, IReadOnlyList<string> runArgs)
+    public static SweepPlan Create(Framework.IExperiment experiment, ISweepDesign design, string root, IReadOnlyList<string>? groups,
+        int seeds, ulong firstSeed, IReadOnlyList<string> runArgs)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(root);
         if (seeds < 1) throw new UsageException($"invalid value '{seeds}' for --seeds: expected an integer ≥ 1");
         if (firstSeed > ulong.MaxValue - (ulong)seeds) throw new UsageException($"--first-seed {firstSeed} + --seeds {seeds} overflows");
-        var chosen = groups is null || groups.Count == 0 ? SweepGroup.All : groups.Distinct().Select(SweepGroup.Named).ToList();
-        CheckRunArgs(runArgs);
-        return new SweepPlan(Path.GetFullPath(root), chosen, seeds, firstSeed, runArgs);
+        var chosen = groups is null || groups.Count == 0 ? design.Groups : groups.Distinct().Select(name => Named(design, name)).ToList();
+        CheckRunArgs(experiment, design, runArgs);
+        return new SweepPlan(experiment, Path.GetFullPath(root), chosen, seeds, firstSeed, runArgs);
     }
 
-    SweepRun RunOf(SortingSetting setting, ulong seed) =>
-        new(setting, seed, Path.Combine(Root, setting.Name, "seed-" + seed.ToString(CultureInfo.InvariantCulture)));
+    static ISweepGroup Named(ISweepDesign design, string name) =>
+        design.Groups.FirstOrDefault(g => g.Name == name)
+        ?? throw new UsageException($"unknown sweep group '{name}': expected one of {string.Join(", ", design.Groups.Select(g => g.Name))}");
+
+    SweepRun RunOf(ISweepSetting setting, ulong seed) =>
+        new(Experiment, setting, seed, Path.Combine(Root, setting.Name, "seed-" + seed.ToString(CultureInfo.InvariantCulture)));
 
     /// <summary>The runs still to do, each with its state and arguments (finished runs are left out).</summary>
     public IReadOnlyList<SweepJob> PendingJobs(int threads)
@@ -71,19 +74,19 @@ public sealed class SweepPlan
 
     /// <summary>
     /// Rejects run arguments that set what the sweep sets itself (folder, seed, threads, the varied
-    /// settings) or that <c>sorting</c> would not accept, with one line naming the culprit.
+    /// settings) or that the experiment would not accept, with one line naming the culprit.
     /// </summary>
-    public static void CheckRunArgs(IReadOnlyList<string> runArgs)
+    public static void CheckRunArgs(Framework.IExperiment experiment, ISweepDesign design, IReadOnlyList<string> runArgs)
     {
         foreach (var arg in runArgs)
         {
             string name = arg.Split('=')[0];
-            if (Reserved.Contains(name))
+            if (Reserved.Contains(name) || design.VariedOptions.Contains(name))
                 throw new UsageException($"--run-args may not contain '{name}': the sweep sets it for each run");
         }
-        var parse = new CommandRegistry().Register(new SortingCommand()).BuildRoot().Parse(["sorting", .. runArgs]);
+        var parse = new CommandRegistry().Register(experiment).BuildRoot().Parse([experiment.Name, .. runArgs]);
         if (parse.UnmatchedTokens.Count > 0)
-            throw new UsageException($"--run-args: 'sorting' does not accept '{parse.UnmatchedTokens[0]}'");
+            throw new UsageException($"--run-args: '{experiment.Name}' does not accept '{parse.UnmatchedTokens[0]}'");
         if (parse.Errors.Count > 0) throw new UsageException($"--run-args: {parse.Errors[0].Message}");
     }
 
@@ -122,7 +125,7 @@ public sealed class SweepPlan
     /// <summary>sweep.json: the plan (groups, seeds, run arguments, every run's folder and setting).</summary>
     public JsonObject ToJson(int parallel, int threads) => new()
     {
-        ["experiment"] = "sorting-sweep",
+        ["experiment"] = Experiment + "-sweep",
         ["engine_version"] = EngineInfo.Version,
         ["groups"] = new JsonArray(Groups.Select(g => (JsonNode?)g.Name).ToArray()),
         ["seeds"] = Seeds,
@@ -130,12 +133,7 @@ public sealed class SweepPlan
         ["run_args"] = new JsonArray(RunArgs.Select(a => (JsonNode?)a).ToArray()),
         ["parallel"] = parallel,
         ["threads_per_run"] = threads,
-        ["settings"] = new JsonArray(Settings.Select(s => (JsonNode?)new JsonObject
-        {
-            ["name"] = s.Name,
-            ["arguments"] = new JsonArray(s.Arguments.Select(a => (JsonNode?)a).ToArray()),
-            ["mean_gap"] = s.MeanGap,
-        }).ToArray()),
+        ["settings"] = new JsonArray(Settings.Select(s => (JsonNode?)Describe(s)).ToArray()),
         ["runs"] = new JsonArray(Runs.Select(r => (JsonNode?)new JsonObject
         {
             ["setting"] = r.Setting.Name,
@@ -143,6 +141,17 @@ public sealed class SweepPlan
             ["folder"] = Path.GetRelativePath(Root, r.Folder).Replace('\\', '/'),
         }).ToArray()),
     };
+
+    static JsonObject Describe(ISweepSetting setting)
+    {
+        var json = new JsonObject
+        {
+            ["name"] = setting.Name,
+            ["arguments"] = new JsonArray(setting.Arguments.Select(a => (JsonNode?)a).ToArray()),
+        };
+        foreach (var (key, value) in setting.Describe()) json[key] = value?.DeepClone();
+        return json;
+    }
 
     /// <summary>
     /// Writes sweep.json. A sweep already in the root must have been planned with the same run

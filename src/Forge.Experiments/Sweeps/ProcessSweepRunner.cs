@@ -3,7 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 
-namespace Forge.Experiments.Sorting.Sweep;
+namespace Forge.Experiments.Sweeps;
 
 /// <summary>
 /// Runs each job as a child process of this same program (<see cref="ProgramLauncher.Current"/>),

@@ -1,0 +1,55 @@
+using Forge.Experiments.Training;
+using Forge.Models.Interpretability;
+
+namespace Forge.Experiments.Framework;
+
+/// <summary>
+/// The settings record of one experiment: every property marked <see cref="SettingAttribute"/> is an
+/// option of the experiment's command and a snake_case key of config.json, and its initializer is the
+/// default. A paper derives its own record from this one; the settings every trained model shares —
+/// checkpoint grid, evaluation interval and the SGLD estimator of the Local Learning Coefficient —
+/// live here once. A paper whose LLC needs other defaults sets them in its constructor.
+/// </summary>
+public abstract record Recipe
+{
+    [Setting("Checkpoint steps: log:N (log-spaced), linear:K (every K steps) or log:N+linear:K; the last step always.", HelpName = "GRID")]
+    public string Checkpoints { get; init; } = "log:25";
+
+    [Setting("Evaluate on the validation set every this many steps.", Min = 1, HelpName = "N")]
+    public int EvalEvery { get; init; } = 500;
+
+    [Setting("LLC: SGLD chains.", Min = 1, HelpName = "N")]
+    public int LlcChains { get; init; } = 4;
+
+    [Setting("LLC: draws per chain after burn-in.", Min = 1, HelpName = "N")]
+    public int LlcDraws { get; init; } = 200;
+
+    [Setting("LLC: burn-in steps per chain.", Min = 0, HelpName = "N")]
+    public int LlcBurnIn { get; init; } = 100;
+
+    [Setting("LLC: SGLD step size ε.", Min = 0, HelpName = "X")]
+    public double LlcEpsilon { get; init; } = 1e-4;
+
+    [Setting("LLC: localisation strength γ.", Min = 0, HelpName = "X")]
+    public double LlcGamma { get; init; } = 100;
+
+    [Setting("LLC: nβ, the inverse temperature times the sample size ('auto': batch/ln(batch)).", Option = "--llc-nbeta", Min = 0, NullWord = "auto", HelpName = "X")]
+    public double? LlcNBeta { get; init; }
+
+    [Setting("LLC: SGLD minibatch size.", Option = "--llc-batch", Min = 2, HelpName = "N")]
+    public int LlcBatchSize { get; init; } = 512;
+
+    /// <summary>The LLC estimator's settings, with <paramref name="seed"/> for its batches and noise.</summary>
+    public LlcSettings Llc(ulong seed) => new(LlcChains, LlcDraws, LlcBurnIn, LlcEpsilon, LlcGamma, LlcNBeta, LlcBatchSize, seed);
+
+    /// <summary>
+    /// Throws an <see cref="ArgumentException"/> naming the first bad setting. A paper's override checks
+    /// its own settings (model size, data) and calls this one.
+    /// </summary>
+    public virtual void Validate()
+    {
+        CheckpointGrid.Validate(Checkpoints);
+        if (EvalEvery < 1) throw new ArgumentException($"eval_every must be ≥ 1, got {EvalEvery}");
+        Llc(0).Validate();
+    }
+}
