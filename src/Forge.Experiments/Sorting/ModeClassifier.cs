@@ -33,13 +33,30 @@ public static class ModeClassifier
 {
     public const double Threshold = 0.2, SuppressorShare = 0.3, SuppressedCopied = 0.5, MaxSplitOverlap = 0.2;
 
+    /// <summary>The mode of a 1-layer model from its LayerNorm-folded circuits.</summary>
     public static ModeClassification Classify(Circuits circuits, int numbers)
     {
-        int heads = circuits.Config.NHeads;
-        var raw = Enumerable.Range(0, heads).Select(h => RawCopyScores(circuits.FullOV(0, h), numbers)).ToArray();
+        var heads = Enumerable.Range(0, circuits.Config.NHeads).ToArray();
+        return Classify(heads.Select(h => circuits.FullOV(0, h)).ToArray(), heads.Select(h => circuits.FullQK(0, h)).ToArray(), numbers);
+    }
+
+    /// <summary>
+    /// The mode from each head's full OV circuit (attended token → output logit) and full QK circuit
+    /// (query token × key token); only the first <paramref name="numbers"/> rows and columns (the number
+    /// tokens) are read, so the matrices may include SEP.
+    /// </summary>
+    public static ModeClassification Classify(IReadOnlyList<double[,]> fullOv, IReadOnlyList<double[,]> fullQk, int numbers)
+    {
+        int heads = fullOv.Count;
+        if (heads < 1 || fullQk.Count != heads) throw new ArgumentException($"ModeClassifier: {heads} OV and {fullQk.Count} QK circuits; need one of each per head (≥ 1)");
+        if (numbers < 1) throw new ArgumentOutOfRangeException(nameof(numbers), numbers, "ModeClassifier: need at least one number token");
+        foreach (var matrix in fullOv.Concat(fullQk))
+            if (matrix.GetLength(0) < numbers || matrix.GetLength(1) < numbers)
+                throw new ArgumentException($"ModeClassifier: a {matrix.GetLength(0)}×{matrix.GetLength(1)} circuit does not cover the {numbers} number tokens");
+        var raw = fullOv.Select(ov => RawCopyScores(ov, numbers)).ToArray();
         double scale = raw.SelectMany(s => s).Select(Math.Abs).DefaultIfEmpty(1).Max();
         var profiles = raw.Select((scores, h) => Profile(h, scores.Select(s => s / scale).ToArray())).ToArray();
-        var similarity = QkSimilarity(circuits, heads, numbers);
+        var similarity = QkSimilarity(fullQk, numbers);
         double maxOverlap = MaxOverlap(profiles);
 
         if (heads == 1) return new(SortingMode.SingleHead, profiles, 0, null, similarity, "one head: nothing to split");
@@ -105,11 +122,11 @@ public static class ModeClassifier
     }
 
     /// <summary>Cosine similarity of the heads' full QK circuits over number tokens.</summary>
-    static double[,] QkSimilarity(Circuits circuits, int heads, int numbers)
+    static double[,] QkSimilarity(IReadOnlyList<double[,]> fullQk, int numbers)
     {
-        var flat = Enumerable.Range(0, heads).Select(h =>
+        int heads = fullQk.Count;
+        var flat = fullQk.Select(qk =>
         {
-            var qk = circuits.FullQK(0, h);
             var v = new double[numbers * numbers];
             for (int i = 0; i < numbers; i++) for (int j = 0; j < numbers; j++) v[i * numbers + j] = qk[i, j];
             return v;

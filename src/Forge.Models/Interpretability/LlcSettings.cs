@@ -10,7 +10,7 @@ namespace Forge.Models.Interpretability;
 /// <param name="Epsilon">Step size ε (the injected noise is N(0, ε)).</param>
 /// <param name="Gamma">Localisation strength γ of the prior γ/2·|w − w*|².</param>
 /// <param name="NBeta">Inverse temperature times sample size, nβ; null: batch/ln(batch), the common default.</param>
-/// <param name="BatchSize">Minibatch size of the SGLD gradients.</param>
+/// <param name="BatchSize">Minibatch size of the SGLD gradients (sequences per draw of the token loss); it also sets the default nβ.</param>
 /// <param name="Seed">Seed of batches and noise (chain c uses its own stream).</param>
 public sealed record LlcSettings(int Chains = 4, int Draws = 200, int BurnIn = 100, double Epsilon = 1e-4, double Gamma = 100,
     double? NBeta = null, int BatchSize = 512, ulong Seed = 0)

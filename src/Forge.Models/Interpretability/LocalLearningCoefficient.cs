@@ -10,21 +10,28 @@ namespace Forge.Models.Interpretability;
 /// (Lau et al.; devinterp's estimator): sample from p(w) ∝ exp(−nβ·L(w) − γ/2·|w − w*|²) with
 /// <code>w ← w − ε/2·(nβ·∇L_batch(w) + γ·(w − w*)) + N(0, ε)</code>
 /// and estimate λ̂ = nβ·(E[L_batch(w)] − L(w*)). A flat (simple) basin lets the chain wander to
-/// higher loss less, giving a smaller λ̂. Losses are accumulated in double precision; the model's own
-/// precision (float or double) is used for gradients. The model's parameters are restored to w*.
+/// higher loss less, giving a smaller λ̂. Works on any <see cref="IMinibatchLoss{T}"/>; losses are
+/// accumulated in double precision, the loss's own precision (float or double) is used for gradients.
+/// The parameters are restored to w* afterwards, also when the loss throws; their gradients are left
+/// as the last step made them.
 /// </summary>
 public static class LocalLearningCoefficient
 {
+    /// <summary>λ̂ of a token transformer's masked cross-entropy, minibatches drawn from <paramref name="data"/>.</summary>
     public static LlcResult Estimate<T>(Transformer<T> model, FixedTokenDataset<T> data, LlcSettings settings, double initialLoss)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        Estimate(MinibatchLosses.TokenCrossEntropy(model, data, settings.Validate().BatchSize), settings, initialLoss);
+
+    /// <summary>λ̂ of <paramref name="loss"/> at the current parameters w*, whose loss is <paramref name="initialLoss"/>.</summary>
+    public static LlcResult Estimate<T>(IMinibatchLoss<T> loss, LlcSettings settings, double initialLoss)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         settings.Validate();
-        var parameters = model.Parameters.All;
+        var parameters = loss.Parameters;
+        foreach (var p in parameters)
+            if (p.Data.Device is not CpuDevice)
+                throw new InvalidOperationException($"LLC: parameter {p} lives on '{p.Data.Device.Name}'; the sampler updates parameters on the CPU (analyse a CPU copy)");
         var anchor = parameters.Select(p => p.Data.ToArray()).ToArray();   // w*
-        var batch = new TokenBatch<T>(settings.BatchSize, data.Positions);
-        var tape = new Tape<T>();
-        Var<T> loss;
-        using (tape.Record()) loss = model.Forward(batch.Tokens).CrossEntropy(batch.Targets, batch.Mask);
 
         double nBeta = settings.ResolvedNBeta;
         var traces = new double[settings.Chains][];
@@ -35,8 +42,9 @@ public static class LocalLearningCoefficient
             for (int chain = 0; chain < settings.Chains; chain++)
             {
                 Restore(parameters, anchor);
+                // The stream numbers are part of the recorded results: changing them changes every λ̂.
                 var rng = Rng.ForStream(settings.Seed, 7_000 + (ulong)chain);
-                traces[chain] = RunChain(parameters, anchor, data, batch, tape, loss, settings, nBeta, rng);
+                traces[chain] = RunChain(loss, anchor, settings, nBeta, rng);
                 double meanDrawLoss = traces[chain].Skip(settings.BurnIn).Average();
                 estimates[chain] = nBeta * (meanDrawLoss - initialLoss);
                 diverged |= !double.IsFinite(estimates[chain]);
@@ -49,24 +57,22 @@ public static class LocalLearningCoefficient
         return new LlcResult(mean, std, estimates, traces, initialLoss, nBeta, diverged);
     }
 
-    static double[] RunChain<T>(IReadOnlyList<Var<T>> parameters, T[][] anchor, FixedTokenDataset<T> data, TokenBatch<T> batch,
-        Tape<T> tape, Var<T> loss, LlcSettings settings, double nBeta, Rng rng) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>One chain's loss trace, burn-in included; NaN from the first non-finite loss on (the chain stops there).</summary>
+    static double[] RunChain<T>(IMinibatchLoss<T> loss, T[][] anchor, LlcSettings settings, double nBeta, Rng rng)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
+        var parameters = loss.Parameters;
         int steps = settings.BurnIn + settings.Draws;
         var trace = new double[steps];
         for (int step = 0; step < steps; step++)
         {
-            data.FillRandom(rng, batch);
-            tape.Replay();
-            double value = double.CreateChecked(loss.Data.AsSpan()[0]);
+            double value = loss.LossAndGradients(rng);
             trace[step] = value;
             if (!double.IsFinite(value))
             {
                 Array.Fill(trace, double.NaN, step, steps - step);
                 break;
             }
-            foreach (var p in parameters) p.ZeroGrad();
-            tape.Backward(loss);
             for (int i = 0; i < parameters.Count; i++) LangevinStep(parameters[i], anchor[i], settings.Epsilon, settings.Gamma, nBeta, rng);
         }
         return trace;
