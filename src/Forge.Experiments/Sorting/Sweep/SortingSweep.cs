@@ -19,6 +19,6 @@ public sealed class SortingSweep : ISweepDesign
         var (finished, unfinished) = FinishedRun.FindAll(paths);
         output.WriteLine($"{finished.Count} finished sorting runs in {finished.Select(r => r.Setting).Distinct().Count()} settings" +
                          (unfinished.Count > 0 ? $"; {unfinished.Count} unfinished left out" : ""));
-        return SweepReport.Write(outDir, finished, unfinished, paths.Select(Path.GetFullPath).ToList());
+        return SweepReport.Write(outDir, finished, unfinished, paths);
     }
 }

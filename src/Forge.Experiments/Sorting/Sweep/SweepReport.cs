@@ -116,8 +116,22 @@ public static class SweepReport
             [
                 r.Setting.Name, r.Seed, SettingSummary.Label(r.Mode), F4(r.ValAcc), F4(r.ValLoss),
                 r.Llc is null ? "diverged" : $"{F1(r.LlcMean)} ± {F1(r.LlcStd)}",
-                $"[report]({Path.GetRelativePath(outDir, Path.Combine(r.Folder, "report.md")).Replace('\\', '/').Replace(" ", "%20")})",
+                RunLink(r.Folder, outDir),
             ]));
+    }
+
+    /// <summary>
+    /// A link to the run's report when the run lies under the report's folder (a sweep root), else the
+    /// run's last two folder names as text: a report copied elsewhere (docs/) must not point at one
+    /// machine's folders.
+    /// </summary>
+    static string RunLink(string runFolder, string outDir)
+    {
+        string relative = Path.GetRelativePath(outDir, runFolder).Replace('\\', '/');
+        if (!relative.StartsWith("..", StringComparison.Ordinal) && !Path.IsPathRooted(relative))
+            return $"[report]({relative.Replace(" ", "%20")}/report.md)";
+        var parts = runFolder.TrimEnd(Path.DirectorySeparatorChar).Split(Path.DirectorySeparatorChar);
+        return $"`{string.Join('/', parts.TakeLast(2))}`";
     }
 
     static string F1(double v) => double.IsFinite(v) ? v.ToString("F1", CultureInfo.InvariantCulture) : "–";
