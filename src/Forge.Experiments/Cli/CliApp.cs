@@ -68,9 +68,14 @@ public static partial class CliApp
         return errors.Count == 1 ? first : $"{first} (and {errors.Count - 1} more)";
     }
 
-    /// <summary>"sorting " for a subcommand, "" for the root: where to ask for help.</summary>
-    static string CommandPath(ParseResult parseResult) =>
-        parseResult.CommandResult.Command is RootCommand ? "" : parseResult.CommandResult.Command.Name + " ";
+    /// <summary>"sorting " for a subcommand, "explain attention " for a nested one, "" for the root: where to ask for help.</summary>
+    static string CommandPath(ParseResult parseResult)
+    {
+        var names = new List<string>();
+        for (SymbolResult? result = parseResult.CommandResult; result is CommandResult { Command: not RootCommand } command; result = command.Parent)
+            names.Insert(0, command.Command.Name);
+        return string.Concat(names.Select(name => name + " "));
+    }
 
     static int ReportUsageError(TextWriter error, string message)
     {

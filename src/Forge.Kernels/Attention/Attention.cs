@@ -4,35 +4,12 @@ using Forge.Kernels.Threading;
 
 namespace Forge.Kernels;
 
-// Causal multi-head self-attention, forward and backward — the core of a transformer, and the one
-// layer whose gradient is worth deriving by hand.
+// Causal multi-head self-attention, the fast version. The derivation of every line, forward and
+// backward, is at the top of AttentionReference.cs (the same algorithm as plain loops): read that first.
 //
-// Every (batch b, head h) pair is an independent little problem. Writing i for the query position,
-// j for the key position and d for the head dimension, its forward pass is
-//
-//     scores[i, j]  = scale · Σ_d q[i, d] · k[j, d]                 for j ≤ i   (−∞ for j > i)
-//     pattern[i, j] = exp(scores[i, j]) / Σ_j' exp(scores[i, j'])    softmax over keys j
-//     z[i, d]       = Σ_j pattern[i, j] · v[j, d]
-//
-// i.e. scores = scale·q·kᵀ, pattern = softmax(scores), z = pattern·v, with the causal mask making
-// position i blind to positions after it (exp(−∞) = 0, so those pattern entries are exactly 0).
-//
-// The backward pass gets dz = ∂L/∂z for some scalar loss L and walks the three lines in reverse:
-//
-//  1. z = pattern·v is a matrix product, so        dPattern = dz·vᵀ      and  dv += patternᵀ·dz.
-//  2. softmax: ∂pattern[i, j]/∂scores[i, k] = pattern[i, j]·(δ_jk − pattern[i, k]), so
-//        dScores[i, k] = Σ_j dPattern[i, j]·pattern[i, j]·(δ_jk − pattern[i, k])
-//                      = pattern[i, k]·(dPattern[i, k] − Σ_j dPattern[i, j]·pattern[i, j]).
-//     Masked entries have pattern = 0, hence dScores = 0: no gradient flows through the mask.
-//  3. scores = scale·q·kᵀ is a matrix product, so  dq += scale·dScores·k  and  dk += scale·dScoresᵀ·q.
-//
-// Because dScores is zero above the diagonal, every product in both passes only needs the causal
-// (lower) triangle: key j ≤ query i. Nothing above the diagonal is ever computed (it is only
-// filled with −∞ or 0), which halves the work.
-//
-// Gradients accumulate (+=), as in llm.c: a tensor used twice gets the sum of both contributions,
-// and the caller zeroes gradients once per step. AttentionReference.cs is the same algorithm as
-// plain loops; this file is the fast version: pairs in parallel, SIMD along dHead.
+// What is different here: the (batch, head) pairs run in parallel, the products are SIMD along d_head
+// (CausalProducts), and since pattern and dScores are 0 above the diagonal, every product in both
+// passes only touches the causal (lower) triangle, which halves the work.
 
 /// <summary>
 /// Fused causal multi-head attention (softmax(scale·q·kᵀ + causal mask)·v), forward and backward,

@@ -2,6 +2,16 @@ using System.Numerics;
 
 namespace Forge.Kernels;
 
+// Cross-entropy as plain loops: the version to read first (CrossEntropy.cs is the fast one).
+// docs/attention-backward.md works an example by hand; `Forge.Experiments explain cross-entropy` prints it.
+//
+// Shapes: logits, probs, dLogits [position, vocab]; targets, mask, rowLoss [position].
+// FORWARD, per row:  probs = softmax(logits),  rowLoss = −log probs[target];  loss = Σ mask·rowLoss / Σ mask.
+// BACKWARD: −log softmax(x)[target] = log Σ_j exp(x[j]) − x[target], so
+//   ∂rowLoss/∂x[j] = exp(x[j]) / Σ_j' exp(x[j']) − [j = target] = probs[j] − [j = target]
+// (the softmax Jacobian, multiplied by −1/probs[target] at the target, collapses to this). The mean
+// then scales every row by mask/Σ mask.
+
 /// <summary>Plain scalar versions of <see cref="CrossEntropy"/> (same signatures and conventions); the tests compare against these.</summary>
 public static class CrossEntropyReference
 {
@@ -40,6 +50,8 @@ public static class CrossEntropyReference
             T w = mask.IsEmpty ? T.One : mask[i];
             if (w == T.Zero) continue;
             T scale = dLoss / weight * w;
+            // forward: rowLoss = log Σ_j exp(x[j] − max) − (x[target] − max);  loss = Σ w·rowLoss / Σ w
+            //   ∂loss/∂x[j] = w/Σ w · (probs[j] − [j = target])
             for (int j = 0; j < vocab; j++)
                 dLogits[i * vocab + j] += scale * (probs[i * vocab + j] - (j == targets[i] ? T.One : T.Zero));
         }

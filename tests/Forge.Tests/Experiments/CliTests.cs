@@ -38,7 +38,7 @@ public class CliTests
         return (code, output.ToString(), error.ToString());
     }
 
-    static void AssertOneLineUsageError((int Code, string Out, string Err) result, params string[] mustContain)
+    internal static void AssertOneLineUsageError((int Code, string Out, string Err) result, params string[] mustContain)
     {
         Assert.That(result.Code, Is.EqualTo(2), result.Err);
         var lines = result.Err.TrimEnd('\n').Split('\n');
