@@ -53,7 +53,7 @@ public static class SortingDevelopment
     public static long[] StageBoundaries(IReadOnlyList<DevelopmentPoint> points)
     {
         if (points.Count < 4) return [];
-        var smooth = points.Select((_, i) => points.Skip(Math.Max(0, i - 1)).Take(i == 0 ? 2 : 3).Average(p => p.Llc)).ToArray();
+        var smooth = SmoothedLlc(points);
         var boundaries = new List<long>();
         int previousSign = 0;
         for (int i = 1; i < smooth.Length; i++)
@@ -64,6 +64,10 @@ public static class SortingDevelopment
         }
         return [.. boundaries];
     }
+
+    /// <summary>The LLC averaged with its neighbouring checkpoints (the first with its successor only, the last with its predecessor).</summary>
+    public static double[] SmoothedLlc(IReadOnlyList<DevelopmentPoint> points) =>
+        points.Select((_, i) => points.Skip(Math.Max(0, i - 1)).Take(i == 0 ? 2 : 3).Average(p => p.Llc)).ToArray();
 
     static void WriteCsv(RunFolder folder, IReadOnlyList<DevelopmentPoint> points)
     {

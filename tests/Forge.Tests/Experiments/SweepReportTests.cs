@@ -67,7 +67,7 @@ public class SweepReportTests
         Assert.That(claims[4].Evidence, Does.Contain("**2 copy-suppression runs**"));
         // δ̄ settings: max-30 (2.91) and n-15 (3.25) all overlapping, base (4.73) 4 of 5 splitting: mode depends on δ̄.
         Assert.That(claims[5].Verdict, Is.EqualTo(Verdict.PartlySupported), claims[5].Evidence);
-        Assert.That(claims[5].Evidence, Does.Contain("**13 runs**").And.Contain("not tested here"));
+        Assert.That(claims[5].Evidence, Does.Contain("**13 runs**").And.Contain("stages: not tested"));
     }
 
     [Test]

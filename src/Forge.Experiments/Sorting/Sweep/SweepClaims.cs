@@ -15,8 +15,8 @@ public static class SweepClaims
     /// <summary>A change of mean confidence this large counts as a change (claim 5).</summary>
     public const double ConfidenceChange = 0.01;
 
-    public static IReadOnlyList<ClaimVerdict> Evaluate(IReadOnlyList<SettingSummary> settings) =>
-        [Sorts(settings), Organises(settings), Simpler(settings), WeightDecay(settings), Calibrates(settings), GapDecides(settings)];
+    public static IReadOnlyList<ClaimVerdict> Evaluate(IReadOnlyList<SettingSummary> settings, IReadOnlyList<DevelopmentRun>? developments = null) =>
+        [Sorts(settings), Organises(settings), Simpler(settings), WeightDecay(settings), Calibrates(settings), StagesAndGap(settings, developments ?? [])];
 
     static ClaimVerdict Sorts(IReadOnlyList<SettingSummary> settings)
     {
@@ -115,16 +115,30 @@ public static class SweepClaims
             $"({(mean > 0 ? "more" : "less")} confident without it) [ours: a change is |Δ| ≥ {ConfidenceChange}]; calibration curves: each run's report.md");
     }
 
-    static ClaimVerdict GapDecides(IReadOnlyList<SettingSummary> settings)
+    /// <summary>Claim 6 has two halves, judged apart and then combined: the stages (<see cref="DevelopmentSection.StageHalf"/>) and δ̄ deciding the mode.</summary>
+    static ClaimVerdict StagesAndGap(IReadOnlyList<SettingSummary> settings, IReadOnlyList<DevelopmentRun> developments)
     {
         const string claim = "6. Development in stages; the gap statistic δ̄ decides the mode";
+        var (stageVerdict, stageEvidence) = DevelopmentSection.StageHalf(developments);
+        var (gapVerdict, gapEvidence) = GapDecides(settings);
+        return new(claim, Combine(stageVerdict, gapVerdict),
+            $"**stages: {ClaimVerdict.Text(stageVerdict)}** — {stageEvidence}. **δ̄: {ClaimVerdict.Text(gapVerdict)}** — {gapEvidence}");
+    }
+
+    /// <summary>Both halves alike: that verdict; any half (partly) supported: partly; a half contradicted, the other open: not supported; else inconclusive.</summary>
+    public static Verdict Combine(Verdict a, Verdict b)
+    {
+        if (a == b) return a == Verdict.PartlySupported ? Verdict.PartlySupported : a;
+        bool anySupport = a is Verdict.Supported or Verdict.PartlySupported || b is Verdict.Supported or Verdict.PartlySupported;
+        if (anySupport) return Verdict.PartlySupported;
+        return a == Verdict.NotSupported || b == Verdict.NotSupported ? Verdict.NotSupported : Verdict.Inconclusive;
+    }
+
+    static (Verdict, string) GapDecides(IReadOnlyList<SettingSummary> settings)
+    {
         var gap = settings.Where(s => SweepGroup.IsGapSetting(s.Setting)).OrderBy(s => s.Setting.MeanGap).ToList();
-        int development = settings.SelectMany(s => s.Runs).Count(r => r.HasDevelopment);
-        string stages = development == 0
-            ? "the development stages are not tested here (run `analyze --run DIR --development` on some runs)"
-            : $"the development stages are not aggregated here: {development} runs have development.md (stage boundaries there)";
         int runs = gap.Sum(s => s.Seeds);
-        if (gap.Count < 3) return new(claim, Verdict.NotTested, $"needs ≥ 3 δ̄ settings (have {gap.Count}, {runs} runs); {stages}");
+        if (gap.Count < 3) return (Verdict.NotTested, $"needs ≥ 3 δ̄ settings (have {gap.Count}, {runs} runs)");
         var gaps = gap.Select(s => s.Setting.MeanGap).ToList();
         var moves = SettingSummary.Modes
             .Select(m => (m.Label, Fractions: gap.Select(s => s.Fraction(m.Mode)).ToList()))
@@ -134,15 +148,15 @@ public static class SweepClaims
         var runsOf = gap.SelectMany((s, i) => s.Runs.Select(r => (Group: i, Label: (int)r.Mode))).ToList();
         var (_, p) = SweepStats.PermutationTest(runsOf.Select(r => r.Group).ToList(), runsOf.Select(r => r.Label).ToList());
         bool enoughSeeds = gap.All(s => s.Seeds >= 3);
-        var verdict = p < 0.05 ? Verdict.PartlySupported
+        var verdict = p < 0.05 ? Verdict.Supported
             : top.Range <= 0.2 && enoughSeeds ? Verdict.NotSupported
             : Verdict.Inconclusive;
         string table = string.Join("; ", gap.Select(s => $"δ̄ {F2(s.Setting.MeanGap)} ({s.Setting.Name}): " +
             string.Join("/", SettingSummary.Modes.Where(m => m.Mode != SortingMode.SingleHead).Select(m => s.Count(m.Mode))) + $" of {s.Seeds}"));
-        return new(claim, verdict,
+        return (verdict,
             $"over {gap.Count} δ̄ settings (**{runs} runs**; splitting/suppression/overlapping counts): {table}. Mode depends on the δ̄ setting: permutation χ² test p = {F3(p)}; " +
             $"largest change: {top.Label} fraction varies by {F2(top.Range)} (Spearman ρ with δ̄ {F2(top.Rho)}) " +
-            $"[ours: δ̄ matters if p < 0.05 (at most partly supported: the stages are a separate half); not supported if no fraction moves more than 0.2 with ≥ 3 seeds each]; {stages}");
+            "[ours: supported if p < 0.05; not supported if no fraction moves more than 0.2 with ≥ 3 seeds each]");
     }
 
     static string F1(double v) => double.IsFinite(v) ? v.ToString("F1", CultureInfo.InvariantCulture) : "–";

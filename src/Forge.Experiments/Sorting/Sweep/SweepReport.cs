@@ -20,7 +20,8 @@ public static class SweepReport
         string figures = Path.Combine(outDir, "figures");
         Directory.CreateDirectory(figures);
         var settings = SettingSummary.Of(runs);
-        var claims = SweepClaims.Evaluate(settings);
+        var (developments, unreadable) = DevelopmentSection.Read(runs);
+        var claims = SweepClaims.Evaluate(settings, developments);
         var report = new ReportBuilder(outDir);
         Introduction(report, runs, unfinished, searched, settings.Count);
         report.Heading("The paper's claims: verdicts over the sweep").Claims(claims);
@@ -30,6 +31,7 @@ public static class SweepReport
             GapSection(report, settings, figures);
             foreach (var group in SweepGroup.All) GroupSection(report, group, settings, figures);
             OtherSettings(report, settings);
+            DevelopmentSection.Write(report, developments, unreadable, figures);
             report.Heading("LLC and accuracy of every run");
             SweepFigures.LlcByMode(Path.Combine(figures, "sweep_llc_by_mode.png"), settings);
             SweepFigures.Accuracy(Path.Combine(figures, "sweep_accuracy.png"), settings);
