@@ -47,10 +47,31 @@ public static partial class CliApp
         }
         catch (Exception e)
         {
-            error.WriteLine($"error: unexpected {e.GetType().Name}: {e.Message}");
-            error.WriteLine(e.StackTrace);
+            // A bug, not a usage error: one line for the user, the whole trace in a log file.
+            string log = WriteTrace(e);
+            error.WriteLine($"error: internal error ({e.GetType().Name}: {OneLine(e.Message)}); this is a bug in Forge — details in {log}");
             return ExitCodes.Failure;
         }
+    }
+
+    /// <summary>The file an internal error's trace goes to: the run folder's <c>error.log</c> when a run is open, else one in the temp folder.</summary>
+    public const string ErrorLogName = "error.log";
+
+    static string WriteTrace(Exception e)
+    {
+        string text = $"{DateTime.Now:O} {ProgramName} {EngineInfo.Version}\n{e}\n\n";
+        foreach (var folder in new[] { Runs.RunFolder.LastOpened, Path.GetTempPath() })
+        {
+            if (folder is null) continue;
+            string path = Path.Combine(folder, folder == Path.GetTempPath() ? $"forge-error-{Environment.ProcessId}.log" : ErrorLogName);
+            try
+            {
+                File.AppendAllText(path, text);
+                return path;
+            }
+            catch (Exception x) when (x is IOException or UnauthorizedAccessException) { }
+        }
+        return "(no log could be written)";
     }
 
     static string FirstParseError(ParseResult parseResult)
@@ -64,8 +85,16 @@ public static partial class CliApp
                    $"(run '{ProgramName} {CommandPath(parseResult)}--help' for the list)";
         if (errors[0].SymbolResult is CommandResult { Command: RootCommand } && parseResult.Tokens.Count == 0)
             return $"no command given; run '{ProgramName} --help' for the list of commands";
-        string first = errors[0].Message;
+        string first = RepeatedOption(errors[0]) ?? errors[0].Message;
         return errors.Count == 1 ? first : $"{first} (and {errors.Count - 1} more)";
+    }
+
+    /// <summary>"--steps is given 2 times (5, 6); give it once" for an option that takes one value and got several.</summary>
+    static string? RepeatedOption(ParseError error)
+    {
+        if (error.SymbolResult is not OptionResult { Option: var option } result || result.Tokens.Count < 2) return null;
+        if (option.Arity.MaximumNumberOfValues != 1) return null;
+        return $"{option.Name} is given {result.Tokens.Count} times ({string.Join(", ", result.Tokens.Select(t => $"'{t.Value}'"))}); give it once";
     }
 
     /// <summary>"sorting " for a subcommand, "explain attention " for a nested one, "" for the root: where to ask for help.</summary>

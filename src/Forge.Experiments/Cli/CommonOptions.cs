@@ -79,6 +79,7 @@ public sealed class CommonOptions
         {
             StepsGiven = Given(parseResult, Steps),
             SeedGiven = Given(parseResult, Seed),
+            DeviceGiven = Given(parseResult, Device),
         };
         return config is null ? settings : WithConfigDefaults(settings, parseResult, config, configPath!);
     }

@@ -29,6 +29,9 @@ public sealed record CommonSettings(
     /// <summary>True when <c>--seed</c> was given on the command line.</summary>
     public bool SeedGiven { get; init; }
 
+    /// <summary>True when <c>--device</c> was given on the command line.</summary>
+    public bool DeviceGiven { get; init; }
+
     /// <summary>
     /// Makes the settings take effect process-wide: sets <see cref="Kernels.Threading.ForkJoin.Threads"/>.
     /// Called once by the experiment command before the experiment runs.

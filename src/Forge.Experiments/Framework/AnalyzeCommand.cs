@@ -26,6 +26,7 @@ public sealed class AnalyzeCommand : ICliCommand
             Kernels.Threading.ForkJoin.Threads = parse.GetValue(threads);
             var output = parse.InvocationConfiguration.Output;
             var (experiment, folder) = RunFolder.OpenExisting(parse.GetValue(run)!);
+            using var held = folder;
             bool overCheckpoints = parse.GetValue(development);
             if (overCheckpoints && !experiment.HasDevelopment)
                 throw new UsageException($"the {experiment.Name} experiment has no development analysis");

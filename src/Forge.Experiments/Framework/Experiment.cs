@@ -89,6 +89,8 @@ public abstract class Experiment<TRecipe, TRun> : IExperiment where TRecipe : Re
         string path = folder.CheckpointPath(chosen);
         try { run.LoadWeights(path); }
         catch (CheckpointException x) { throw new UsageException(x.Message, x); }
+        if (run.Model.Parameters.FirstNonFinite() is { } broken)
+            throw new UsageException($"checkpoint '{path}' holds non-finite weights ({broken}): nothing to analyse");
         return run;
     }
 

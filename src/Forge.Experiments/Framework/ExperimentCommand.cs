@@ -31,20 +31,23 @@ public sealed class ExperimentCommand<TRecipe, TRun>(Experiment<TRecipe, TRun> e
     {
         var output = parse.InvocationConfiguration.Output;
         var (folder, recipe, resolved) = settings.Resume ? Continue(parse, settings) : Start(parse, settings);
-        resolved.Apply();
-        folder.WriteConfig(resolved, recipe);
-        output.WriteLine($"{experiment.Name} run → {folder.Root}");
-        output.WriteLine($"{experiment.Describe(recipe)}; {resolved.Steps} steps, seed {resolved.Seed}, device {resolved.Device}");
+        using (folder)
+        {
+            resolved.Apply();
+            folder.WriteConfig(resolved, recipe);
+            output.WriteLine($"{experiment.Name} run → {folder.Root}");
+            output.WriteLine($"{experiment.Describe(recipe)}; {resolved.Steps} steps, seed {resolved.Seed}, device {resolved.Device}");
 
-        var run = experiment.CreateRun(recipe, resolved.Seed, resolved.Steps, DeviceCatalog.Resolve(resolved.Device));
-        var evaluation = TrainingLoop.Run(run, folder, output);
-        output.WriteLine("validation: " + string.Join(", ", run.EvalColumns.Zip(evaluation).Select(p => $"{p.First} {p.Second:F4}")));
-        if (noAnalysis) return ExitCodes.Success;
+            var run = experiment.CreateRun(recipe, resolved.Seed, resolved.Steps, DeviceCatalog.Resolve(resolved.Device));
+            var evaluation = TrainingLoop.Run(run, folder, output);
+            output.WriteLine("validation: " + string.Join(", ", run.EvalColumns.Zip(evaluation).Select(p => $"{p.First} {p.Second:F4}")));
+            if (noAnalysis) return ExitCodes.Success;
 
-        var onCpu = run.Model.Device is CpuDevice ? run : experiment.Load(folder, run.Steps);
-        string summary = ((IExperiment)experiment).Analyze(onCpu, folder, output);
-        output.WriteLine($"{summary}; report: {folder.ReportPath}");
-        return ExitCodes.Success;
+            var onCpu = run.Model.Device is CpuDevice ? run : experiment.Load(folder, run.Steps);
+            string summary = ((IExperiment)experiment).Analyze(onCpu, folder, output);
+            output.WriteLine($"{summary}; report: {folder.ReportPath}");
+            return ExitCodes.Success;
+        }
     }
 
     /// <summary>A new run: the recipe from defaults, --config and options; its length from --steps or the recipe.</summary>
@@ -59,6 +62,7 @@ public sealed class ExperimentCommand<TRecipe, TRun>(Experiment<TRecipe, TRun> e
         }
         var recipe = experiment.Options.Bind(settings.Config, source, experiment.Options.Explicit(parse));
         if (!settings.StepsGiven) settings = settings with { Steps = experiment.DefaultSteps(recipe) };
+        Footprint.Check(experiment.Name, recipe.Allocations());
         return (RunFolder.Open(experiment.Name, settings), recipe, settings);
     }
 
@@ -69,7 +73,22 @@ public sealed class ExperimentCommand<TRecipe, TRun>(Experiment<TRecipe, TRun> e
     (RunFolder, TRecipe, CommonSettings) Continue(ParseResult parse, CommonSettings settings)
     {
         var folder = RunFolder.Open(experiment.Name, settings);
+        try
+        {
+            var (recipe, resolved) = ContinueIn(folder, parse, settings);
+            return (folder, recipe, resolved);
+        }
+        catch
+        {
+            folder.Dispose();
+            throw;
+        }
+    }
+
+    (TRecipe, CommonSettings) ContinueIn(RunFolder folder, ParseResult parse, CommonSettings settings)
+    {
         var stored = experiment.ReadStored(folder);
+        Footprint.Check(experiment.Name, stored.Recipe.Allocations());
         var storedJson = RecipeOptions<TRecipe>.ToJson(stored.Recipe);
         foreach (var (key, value) in experiment.Options.Explicit(parse))
             if (!JsonNode.DeepEquals(value, storedJson[key]))
@@ -85,6 +104,9 @@ public sealed class ExperimentCommand<TRecipe, TRun>(Experiment<TRecipe, TRun> e
             throw new UsageException($"--steps {steps} is below the run's latest checkpoint (step {latest}); a resumed run can only continue");
         if (folder.IsFinished && steps < stored.Steps)
             throw new UsageException($"the run in '{folder.Root}' finished {stored.Steps} steps; --steps {steps} cannot shorten it");
-        return (folder, stored.Recipe, settings with { Seed = stored.Seed, Steps = steps, StepsGiven = true });
+        // The device may change (the numbers then follow the new device's rounding); config.json records it.
+        // Without --device the run stays where it was, when this machine has that device.
+        string device = !settings.DeviceGiven && stored.Device is { } was && DeviceCatalog.Problem(was) is null ? was : settings.Device;
+        return (stored.Recipe, settings with { Seed = stored.Seed, Steps = steps, StepsGiven = true, Device = device });
     }
 }

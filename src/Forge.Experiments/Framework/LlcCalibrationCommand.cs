@@ -33,6 +33,7 @@ public sealed class LlcCalibrationCommand : ICliCommand
         {
             var output = parse.InvocationConfiguration.Output;
             var (experiment, folder) = RunFolder.OpenExisting(parse.GetValue(run)!);
+            using var held = folder;
             var training = experiment.Load(folder, parse.GetValue(step));
             var settings = training.Recipe.Llc(training.Seed);
             if (parse.GetValue(chains) > 0) settings = settings with { Chains = parse.GetValue(chains) };

@@ -43,6 +43,13 @@ public abstract record Recipe
     public LlcSettings Llc(ulong seed) => new(LlcChains, LlcDraws, LlcBurnIn, LlcEpsilon, LlcGamma, LlcNBeta, LlcBatchSize, seed);
 
     /// <summary>
+    /// The big buffers a run of this recipe allocates (data sets, model, training and evaluation
+    /// batches): checked against the engine's tensor size limit and this machine's memory before
+    /// anything is written (<see cref="Footprint"/>).
+    /// </summary>
+    public abstract IEnumerable<Allocation> Allocations();
+
+    /// <summary>
     /// Throws an <see cref="ArgumentException"/> naming the first bad setting. A paper's override checks
     /// its own settings (model size, data) and calls this one.
     /// </summary>

@@ -66,21 +66,23 @@ public sealed class RecipeOptions<TRecipe> where TRecipe : Recipe, new()
                 json[key] = value?.DeepClone();
             }
         foreach (var (key, value) in explicitSettings) json[key] = value?.DeepClone();
-        return FromJson(json, configSource ?? "the command line");
+        return FromJson(json, configSource);
     }
 
     /// <summary>A recipe from a JSON object of settings (snake_case keys), validated.</summary>
-    public static TRecipe FromJson(JsonObject json, string source)
+    /// <param name="source">Where the settings come from, for messages ("config file 'x.json'"); null: the command line.</param>
+    public static TRecipe FromJson(JsonObject json, string? source)
     {
+        string prefix = source is null ? "" : source + ": ";
         TRecipe recipe;
-        try { recipe = json.Deserialize<TRecipe>(RunJson.StrictOptions) ?? throw new UsageException($"{source}: no settings"); }
+        try { recipe = json.Deserialize<TRecipe>(RunJson.StrictOptions) ?? throw new UsageException($"{prefix}no settings"); }
         catch (JsonException e)
         {
             string key = e.Path?.TrimStart('$', '.') ?? "?";
-            throw new UsageException($"{source}: invalid value for '{key}': {FirstSentence(e.Message)}", e);
+            throw new UsageException($"{prefix}invalid value for '{key}': {FirstSentence(e.Message)}", e);
         }
         try { recipe.Validate(); }
-        catch (ArgumentException e) { throw new UsageException($"{source}: {e.Message}", e); }
+        catch (ArgumentException e) { throw new UsageException(prefix + e.Message, e); }
         return recipe;
     }
 

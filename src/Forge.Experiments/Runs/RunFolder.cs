@@ -14,7 +14,7 @@ namespace Forge.Experiments.Runs;
 /// replaced (config, summary, report, truncated metrics) are written atomically.
 /// </para>
 /// </summary>
-public sealed class RunFolder
+public sealed class RunFolder : IDisposable
 {
     public const string ConfigFileName = "config.json";
     public const string MetricsFileName = "metrics.csv";
@@ -44,21 +44,38 @@ public sealed class RunFolder
     /// <summary>True when summary.json exists: the run got to its end.</summary>
     public bool IsFinished => File.Exists(SummaryPath);
 
-    RunFolder(string root, string experiment, bool resumed)
+    readonly RunFolderLock _lock;
+
+    RunFolder(string root, string experiment, bool resumed, RunFolderLock folderLock)
     {
         Root = root;
         Experiment = experiment;
         IsResumed = resumed;
+        _lock = folderLock;
         Directory.CreateDirectory(CheckpointsFolder);
         Directory.CreateDirectory(FiguresFolder);
+        RemoveStaleTemporaryFiles();
+        LastOpened = root;
     }
+
+    /// <summary>
+    /// The run folder this process opened last (absolute), or null: where the command line writes the
+    /// details of an internal error, so they stay with the run that hit it.
+    /// </summary>
+    public static string? LastOpened { get; private set; }
+
+    /// <summary>Releases the folder's lock. Everything written stays.</summary>
+    public void Dispose() => _lock.Dispose();
 
     /// <summary>Opens the run folder the common options ask for.</summary>
     public static RunFolder Open(string experiment, CommonSettings settings) =>
         Open(experiment, settings.Out, settings.Resume);
 
     /// <summary>
-    /// Creates (or, with <paramref name="resume"/>, reopens) a run folder.
+    /// Creates (or, with <paramref name="resume"/>, reopens) a run folder and takes its lock for as long
+    /// as the returned object lives (dispose it when the run ends): two processes never write one folder.
+    /// The checks that a folder may be used happen after the lock is held, so two runs started together
+    /// cannot both pass them.
     /// </summary>
     /// <param name="experiment">The experiment name, the default folder's prefix.</param>
     /// <param name="outDir">The folder, or null for <c>&lt;runsRoot&gt;/&lt;experiment&gt;-&lt;yyyyMMdd-HHmmss&gt;</c>.</param>
@@ -66,35 +83,87 @@ public sealed class RunFolder
     /// <param name="now">The timestamp for the default name (default: local now).</param>
     /// <param name="runsRoot">Where default folders go (default: <c>runs</c> under the current folder).</param>
     /// <exception cref="UsageException">The folder holds a run and <paramref name="resume"/> is false,
-    /// or <paramref name="resume"/> is true and there is no run to continue.</exception>
+    /// <paramref name="resume"/> is true and there is no run to continue, another process holds the
+    /// folder, or the folder cannot be created.</exception>
     public static RunFolder Open(string experiment, string? outDir, bool resume, DateTime? now = null, string runsRoot = "runs")
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(experiment);
         if (outDir is null)
         {
             if (resume) throw new UsageException("--resume needs --out DIR (the run folder to continue)");
-            return new RunFolder(FreshDefaultFolder(experiment, now ?? DateTime.Now, runsRoot), experiment, resumed: false);
+            string fresh = FreshDefaultFolder(experiment, now ?? DateTime.Now, runsRoot);
+            return new RunFolder(fresh, experiment, resumed: false, Claim(fresh, runsRoot, created: true));
         }
-        string root = Path.GetFullPath(outDir);
+        string root = FullPath(outDir);
         if (File.Exists(root)) throw new UsageException($"--out '{outDir}' is a file, not a folder");
-        var existing = ExistingRunFiles(root);
         if (resume)
         {
             string configPath = Path.Combine(root, ConfigFileName);
             if (!File.Exists(configPath))
                 throw new UsageException($"nothing to resume in '{outDir}' (no {ConfigFileName})");
+            var held = Claim(root, outDir, created: false);
             if (RecordedExperiment(configPath) is { } recorded && recorded != experiment)
+            {
+                held.Dispose();
                 throw new UsageException($"cannot resume '{outDir}' as '{experiment}': it holds a '{recorded}' run");
-            return new RunFolder(root, experiment, resumed: true);
+            }
+            return new RunFolder(root, experiment, resumed: true, held);
         }
+        bool existed = Directory.Exists(root);
+        var claim = Claim(root, outDir, created: !existed);
+        var existing = ExistingRunFiles(root);
         if (existing.Count > 0)
         {
+            claim.Dispose();
             string state = existing.Contains(SummaryFileName) ? "a finished run" : "an unfinished run";
             throw new UsageException(
                 $"run folder '{outDir}' already holds {state} ({string.Join(", ", existing)}); " +
                 "pass --resume to continue it or choose another --out");
         }
-        return new RunFolder(root, experiment, resumed: false);
+        return new RunFolder(root, experiment, resumed: false, claim);
+    }
+
+    /// <summary>The absolute path of a folder the user named; an empty or malformed name is a usage error.</summary>
+    static string FullPath(string outDir)
+    {
+        if (string.IsNullOrWhiteSpace(outDir)) throw new UsageException("--out is empty: name the run folder");
+        try { return Path.GetFullPath(outDir); }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
+        {
+            throw new UsageException($"--out '{outDir}' is not a usable path: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Creates the folder if needed and takes its lock; a folder that cannot be created or written is a usage error.</summary>
+    static RunFolderLock Claim(string root, string shownAs, bool created)
+    {
+        try { Directory.CreateDirectory(root); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)
+        {
+            throw new UsageException($"cannot create run folder '{shownAs}': {e.Message}", e);
+        }
+        try { return RunFolderLock.Acquire(root); }
+        catch (UsageException) when (created)
+        {
+            // A folder this call created and could not use: leave nothing behind.
+            try { Directory.Delete(root, recursive: true); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Deletes the temporary files of atomic writes that a killed process left (<c>*.tmp-*</c> next to
+    /// config.json, summary.json, checkpoints …); this process holds the lock, so no writer owns them.
+    /// </summary>
+    void RemoveStaleTemporaryFiles()
+    {
+        foreach (var folder in new[] { Root, CheckpointsFolder, FiguresFolder })
+            foreach (var file in Directory.EnumerateFiles(folder, "*" + Forge.Models.Checkpoints.AtomicFile.TemporarySuffix + "*"))
+            {
+                try { File.Delete(file); }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+            }
     }
 
     /// <summary>

@@ -79,9 +79,20 @@ public sealed record SortingRecipe : Recipe
 
     [JsonIgnore] public int StepsPerEpoch => (TrainSize + BatchSize - 1) / BatchSize;
 
+    public override IEnumerable<Allocation> Allocations()
+    {
+        long context = Task.Context;
+        yield return new($"the training lists [train_size {TrainSize} × {context} positions]", TrainSize * context, sizeof(int));
+        yield return new($"the validation lists [val_size {ValSize} × {context} positions]", ValSize * context, sizeof(int));
+        foreach (var allocation in Footprint.Transformer(ModelConfig, BatchSize, context, Math.Min(ValSize, SortingRun.EvalBatch)))
+            yield return allocation;
+    }
+
     public override void Validate()
     {
         _ = Task;
+        if ((long)Epochs * StepsPerEpoch > int.MaxValue)
+            throw new ArgumentException($"sorting: {Epochs} epochs of {StepsPerEpoch} steps exceed {int.MaxValue} steps");
         ModelConfig.Validate();
         if (TrainSize < 1 || ValSize < 1 || BatchSize < 1 || Epochs < 1)
             throw new ArgumentException($"sorting: train_size ({TrainSize}), val_size ({ValSize}), batch_size ({BatchSize}) and epochs ({Epochs}) must be ≥ 1");

@@ -28,8 +28,11 @@ public sealed class SortingRun : ExperimentRun
         var schedule = new LearningRateSchedule.PerEpochLinear(recipe.LearningRate, recipe.FinalLearningRate, recipe.Epochs, recipe.StepsPerEpoch);
         _trainer = new Trainer<float, TokenBatch<float>>(Optimizer, schedule, Train, new TokenBatch<float>(recipe.BatchSize, task.Context, device),
             batch => Model.Forward(batch.Tokens).CrossEntropy(batch.Targets, batch.Mask));
-        _validation = new TokenEvaluator<float>(Model, Validation, 1000);
+        _validation = new TokenEvaluator<float>(Model, Validation, EvalBatch);
     }
+
+    /// <summary>Validation sequences per evaluation batch.</summary>
+    public const int EvalBatch = 1000;
 
     static ulong Mix(ulong seed, ulong stream) => Rng.ForStream(seed, stream).NextUInt64();
 
@@ -50,7 +53,7 @@ public sealed class SortingRun : ExperimentRun
         return [metrics.Loss, metrics.Accuracy];
     }
 
-    public override double TrainLoss() => new TokenEvaluator<float>(Model, Train, 1000).Evaluate().Loss;
+    public override double TrainLoss() => new TokenEvaluator<float>(Model, Train, EvalBatch).Evaluate().Loss;
 
     /// <summary>ln(vocabulary): the loss of a uniform prediction.</summary>
     public override double? ChanceLoss => Math.Log(SortingRecipe.Task.Vocabulary);

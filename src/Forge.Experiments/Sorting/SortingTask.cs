@@ -23,7 +23,9 @@ public sealed record SortingTask(int ListLength = 10, int MaxValue = 50, double?
     public SortingTask Validate()
     {
         if (ListLength < 1) throw new ArgumentException($"sorting: list length must be ≥ 1, got {ListLength}");
-        if (MaxValue + 1 < ListLength) throw new ArgumentException($"sorting: cannot draw {ListLength} distinct numbers from 0..{MaxValue}");
+        if (ListLength > (int.MaxValue - 1) / 2) throw new ArgumentException($"sorting: list length {ListLength} makes the context 2n + 1 longer than {int.MaxValue}");
+        if (MaxValue > int.MaxValue - 2) throw new ArgumentException($"sorting: max_value {MaxValue} leaves no room for the separator token (at most {int.MaxValue - 2})");
+        if ((long)MaxValue + 1 < ListLength) throw new ArgumentException($"sorting: cannot draw {ListLength} distinct numbers from 0..{MaxValue}");
         if (GapMean is double g && (g < 1 || (ListLength - 1) * g > MaxValue))
             throw new ArgumentException($"sorting: gap mean {g} must be ≥ 1 and fit {ListLength} numbers below {MaxValue + 1} (≤ {(double)MaxValue / Math.Max(1, ListLength - 1):F2})");
         return this;

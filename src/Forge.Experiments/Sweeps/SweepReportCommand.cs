@@ -30,6 +30,14 @@ public sealed class SweepReportCommand(string experiment, ISweepDesign design) :
             foreach (var folder in paths)
                 if (!Directory.Exists(folder)) throw new UsageException($"--runs '{folder}' is not a folder");
             string outDir = parse.GetValue(output) ?? paths[0];
+            // The report and its figures must never land inside a run (overwriting its report or figures).
+            if (File.Exists(Path.Combine(outDir, Runs.RunFolder.ConfigFileName)))
+                throw new UsageException($"'{outDir}' is a run folder; write the sweep report elsewhere with --out DIR");
+            try { Directory.CreateDirectory(outDir); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new UsageException($"cannot write the sweep report to '{outDir}': {e.Message}", e);
+            }
             string path = design.WriteReport(paths, outDir, parse.InvocationConfiguration.Output);
             parse.InvocationConfiguration.Output.WriteLine($"report: {path}");
             return ExitCodes.Success;

@@ -78,25 +78,51 @@ public static class TrainingLoop
         }
     }
 
-    static void SaveCheckpoint(ExperimentRun run, RunFolder folder, int step, double trainSeconds) =>
+    /// <summary>
+    /// Writes the checkpoint of step <paramref name="step"/> — only of finite weights: an update that
+    /// broke the weights (a huge learning rate) stops the run instead, so a checkpoint never holds NaN.
+    /// </summary>
+    static void SaveCheckpoint(ExperimentRun run, RunFolder folder, int step, double trainSeconds)
+    {
+        if (run.Model.Parameters.FirstNonFinite() is { } broken)
+        {
+            long? lastGood = folder.LatestCheckpointStep();
+            throw new UsageException($"training diverged: the update of step {step} made {broken} non-finite; " +
+                                     (lastGood is long s ? $"the last good checkpoint is step {s}" : "no checkpoint was written before it"));
+        }
         ModelCheckpoint.Save(folder.CheckpointPath(step), run.Model, step, run.Seed, run.Optimizer,
             new Dictionary<string, string> { [TrainSecondsKey] = trainSeconds.ToString("R", CultureInfo.InvariantCulture) });
+    }
 
-    /// <summary>Loads the latest checkpoint's weights and optimizer state; returns its step and the training seconds it records.</summary>
+    /// <summary>
+    /// Loads the newest readable checkpoint's weights and optimizer state; returns its step and the
+    /// training seconds it records. An unreadable checkpoint (truncated, corrupt, foreign) is passed
+    /// over for the one before it, and the user is told; when none can be read the resume is refused
+    /// (a failed load may have overwritten part of the weights, so starting afresh here would not be
+    /// the run's own start).
+    /// </summary>
     static (int Step, double TrainSeconds) Restore(ExperimentRun run, RunFolder folder, TextWriter output)
     {
-        long? latest = folder.LatestCheckpointStep();
-        if (latest is null) return (0, 0);
-        string path = folder.CheckpointPath(latest.Value);
-        try
+        foreach (long step in folder.CheckpointSteps().Reverse())
         {
-            var (file, config) = ModelCheckpoint.Read(path);
-            ModelCheckpoint.LoadInto(file, config, run.Model);
-            ModelCheckpoint.LoadOptimizer(file, run.Optimizer);
-            double seconds = file.Metadata.TryGetValue(TrainSecondsKey, out var s) ? double.Parse(s, CultureInfo.InvariantCulture) : 0;
-            output.WriteLine($"resuming from {folder.RelativePath(path)} (step {latest.Value})");
-            return ((int)latest.Value, seconds);
+            string path = folder.CheckpointPath(step);
+            try
+            {
+                var (file, config) = ModelCheckpoint.Read(path);
+                ModelCheckpoint.LoadInto(file, config, run.Model);
+                ModelCheckpoint.LoadOptimizer(file, run.Optimizer);
+                if (run.Model.Parameters.FirstNonFinite() is { } broken) throw new CheckpointException(path, $"holds non-finite values in {broken}");
+                double seconds = file.Metadata.TryGetValue(TrainSecondsKey, out var s) && double.TryParse(s, CultureInfo.InvariantCulture, out double t) ? t : 0;
+                output.WriteLine($"resuming from {folder.RelativePath(path)} (step {step})");
+                return ((int)step, seconds);
+            }
+            catch (CheckpointException e)
+            {
+                output.WriteLine($"note: {folder.RelativePath(path)} cannot be resumed from ({CliApp.OneLine(e.Message)}); trying the checkpoint before it");
+            }
         }
-        catch (CheckpointException e) { throw new UsageException(e.Message, e); }
+        if (folder.CheckpointSteps().Count > 0)
+            throw new UsageException($"no checkpoint in '{folder.CheckpointsFolder}' can be resumed from; start the run again in another folder");
+        return (0, 0);
     }
 }

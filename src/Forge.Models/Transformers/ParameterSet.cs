@@ -51,6 +51,18 @@ public sealed class ParameterSet<T>(Device? device = null) where T : unmanaged, 
         }
     }
 
+    /// <summary>The name of the first parameter holding a NaN or an infinity, or null (device values are read through a host copy).</summary>
+    public string? FirstNonFinite()
+    {
+        foreach (var p in _ordered)
+        {
+            var data = p.Data.Device is CpuDevice ? p.Data : p.Data.ToDevice(CpuDevice.Instance);
+            foreach (T value in data.AsSpan())
+                if (!T.IsFinite(value)) return p.Name;
+        }
+        return null;
+    }
+
     public void ZeroGrad()
     {
         foreach (var p in _ordered) p.ZeroGrad();

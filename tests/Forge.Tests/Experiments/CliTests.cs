@@ -151,9 +151,13 @@ public class CliTests
     public void UnexpectedException_IsMessageAndExit1()
     {
         _fake.ThrowThis = new InvalidOperationException("boom");
-        var result = Run("fake");
+        string dir = _temp.Combine("boom");
+        var result = Run("fake", "--out", dir);
         Assert.That(result.Code, Is.EqualTo(1));
-        Assert.That(result.Err, Does.StartWith("error: unexpected InvalidOperationException: boom"));
+        Assert.That(result.Err.TrimEnd('\n').Split('\n'), Has.Length.EqualTo(1), "one line: " + result.Err);
+        string log = Path.Combine(dir, CliApp.ErrorLogName);
+        Assert.That(result.Err, Does.StartWith("error: internal error (InvalidOperationException: boom)").And.Contain(log));
+        Assert.That(File.ReadAllText(log), Does.Contain("InvalidOperationException: boom").And.Contain("at "), "the trace is in the run's log");
     }
 
     [Test]

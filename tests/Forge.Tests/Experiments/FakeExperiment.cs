@@ -28,6 +28,8 @@ public sealed record FakeRecipe : Recipe
     [Setting("A name.")]
     public string Label { get; init; } = "plain";
 
+    public override IEnumerable<Allocation> Allocations() => [new("fake widgets [heads × 1000]", Heads * 1000L, 4)];
+
     public override void Validate()
     {
         if (Label == "bad") throw new ArgumentException("fake: label 'bad' is not allowed");

@@ -58,8 +58,9 @@ public class MetricsLogTests
         using (var log = run.OpenMetrics(["val_acc"]))
             for (int step = 0; step <= 500; step += 100) log.Append(step, 1e-3, 1.0 / (step + 1), 0.5);
         File.AppendAllText(run.MetricsPath, "600,0.001,0.0");   // killed mid-row: no newline
+        run.Dispose();
 
-        var resumed = RunFolder.Open("sorting", run.Root, resume: true);
+        using var resumed = RunFolder.Open("sorting", run.Root, resume: true);
         using (var log = resumed.OpenMetrics(["val_acc"], resumedFromStep: 300))
             log.Append(400, 1e-3, 0.25, 0.75);
 
@@ -75,7 +76,8 @@ public class MetricsLogTests
         var run = NewRun();
         MarkStarted(run);
         using (var log = run.OpenMetrics([])) log.Append(1, 1e-3, 2);
-        var resumed = RunFolder.Open("sorting", run.Root, resume: true);
+        run.Dispose();
+        using var resumed = RunFolder.Open("sorting", run.Root, resume: true);
         resumed.OpenMetrics([]).Dispose();
         Assert.That(File.ReadAllText(run.MetricsPath), Is.EqualTo("step,lr,train_loss\n"));
     }
@@ -86,7 +88,8 @@ public class MetricsLogTests
         var run = NewRun();
         MarkStarted(run);
         run.OpenMetrics(["val_acc"]).Dispose();
-        var resumed = RunFolder.Open("sorting", run.Root, resume: true);
+        run.Dispose();
+        using var resumed = RunFolder.Open("sorting", run.Root, resume: true);
         var error = Assert.Throws<UsageException>(() => resumed.OpenMetrics(["val_loss"]))!;
         Assert.That(error.Message, Does.Contain("val_acc").And.Contain("val_loss"));
     }

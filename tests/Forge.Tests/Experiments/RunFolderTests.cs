@@ -48,6 +48,7 @@ public class RunFolderTests
         run.WriteConfig(Settings(dir), null);
         run.WriteSummary(new RunSummary(100, 2.0, 0.1));
         string summaryBefore = File.ReadAllText(run.SummaryPath);
+        run.Dispose();
 
         var error = Assert.Throws<UsageException>(() => RunFolder.Open("sorting", dir, resume: false))!;
         Assert.That(error.Message, Does.Contain("finished run").And.Contain("--resume").And.Contain(dir));
@@ -60,6 +61,7 @@ public class RunFolderTests
         string dir = _temp.Combine("run");
         var run = RunFolder.Open("sorting", dir, resume: false);
         using (var log = run.OpenMetrics([])) log.Append(1, 1e-3, 3.9);
+        run.Dispose();
         var error = Assert.Throws<UsageException>(() => RunFolder.Open("sorting", dir, resume: false))!;
         Assert.That(error.Message, Does.Contain("unfinished run").And.Contain("metrics.csv"));
     }
@@ -90,7 +92,8 @@ public class RunFolderTests
         run.WriteSummary(new RunSummary(100, 2.0, 0.1));
         File.WriteAllBytes(run.CheckpointPath(100), [1, 2, 3]);
         File.WriteAllBytes(run.CheckpointPath(20), [1]);
-        var resumed = RunFolder.Open("sorting", Settings(dir, resume: true));
+        run.Dispose();
+        using var resumed = RunFolder.Open("sorting", Settings(dir, resume: true));
         Assert.That(resumed.IsResumed && resumed.IsFinished);
         Assert.That(resumed.CheckpointSteps(), Is.EqualTo(new long[] { 20, 100 }));
         Assert.That(resumed.LatestCheckpointStep(), Is.EqualTo(100));
@@ -100,9 +103,44 @@ public class RunFolderTests
     public void Open_Resume_OfAnotherExperimentsRun_IsUsageError()
     {
         string dir = _temp.Combine("run");
-        RunFolder.Open("affine", dir, resume: false).WriteConfig(Settings(dir), null);
+        using (var affine = RunFolder.Open("affine", dir, resume: false)) affine.WriteConfig(Settings(dir), null);
         var error = Assert.Throws<UsageException>(() => RunFolder.Open("sorting", dir, resume: true))!;
         Assert.That(error.Message, Does.Contain("'affine'"));
+    }
+
+    [Test]
+    public void Open_ASecondOpenWhileTheFirstHoldsTheFolder_IsUsageErrorNamingThePid()
+    {
+        string dir = _temp.Combine("run");
+        using (var first = RunFolder.Open("sorting", dir, resume: false))
+        {
+            first.WriteConfig(Settings(dir), null);
+            var fresh = Assert.Throws<UsageException>(() => RunFolder.Open("sorting", dir, resume: false))!;
+            var resumed = Assert.Throws<UsageException>(() => RunFolder.Open("sorting", dir, resume: true))!;
+            foreach (var error in new[] { fresh, resumed })
+                Assert.That(error.Message, Does.Contain("in use by another Forge process").And.Contain($"pid {Environment.ProcessId}"));
+        }
+        using var afterwards = RunFolder.Open("sorting", dir, resume: true);   // released on dispose
+        Assert.That(afterwards.IsResumed);
+    }
+
+    [Test]
+    public void Open_RemovesTemporaryFilesAKilledWriterLeft()
+    {
+        string dir = _temp.Combine("run");
+        using (var run = RunFolder.Open("sorting", dir, resume: false)) run.WriteConfig(Settings(dir), null);
+        string leftover = Path.Combine(dir, "checkpoints", "step-00000010.safetensors.tmp-0a1b2c3d4e5f");
+        File.WriteAllBytes(leftover, [1, 2, 3]);
+        using var resumed = RunFolder.Open("sorting", dir, resume: true);
+        Assert.That(File.Exists(leftover), Is.False);
+    }
+
+    [Test]
+    public void Open_AnEmptyOrUncreatableOut_IsUsageError()
+    {
+        Assert.That(Assert.Throws<UsageException>(() => RunFolder.Open("sorting", "", resume: false))!.Message, Does.Contain("--out is empty"));
+        Assert.That(Assert.Throws<UsageException>(() => RunFolder.Open("sorting", "/proc/forge-run", resume: false))!.Message,
+            Does.Contain("cannot create run folder '/proc/forge-run'"));
     }
 
     [Test]

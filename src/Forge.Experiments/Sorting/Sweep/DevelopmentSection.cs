@@ -70,7 +70,7 @@ public static class DevelopmentSection
                 string.Join(" → ", r.ModeSequence.Select(SettingSummary.Label)),
                 r.FirstValidFallingStage is { } f ? $"{f.FirstStep}–{f.LastStep}: {F0(f.LlcStart)} → {F0(f.LlcEnd)}, ends {SettingSummary.Label(f.Modes[^1])}" : "none",
             ]));
-        string llc = Path.Combine(figures, "development_llc.png"), loss = Path.Combine(figures, "development_loss.png");
+        string llc = Path.Combine(figures, "sweep_development_llc.png"), loss = Path.Combine(figures, "sweep_development_loss.png");
         Figures.Lines(llc, runs.Select(r => new Series($"{r.Setting.Name}/seed-{r.Seed}", Steps(r), r.Points.Select(p => p.Llc).ToArray())).ToList(),
             "LLC over training", "step", "λ̂ (mean over chains)", logX: true);
         Figures.Lines(loss, runs.Select(r => new Series($"{r.Setting.Name}/seed-{r.Seed}", Steps(r), r.Points.Select(p => p.ValLoss).ToArray())).ToList(),
