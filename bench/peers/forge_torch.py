@@ -257,9 +257,10 @@ def load_model(checkpoint_path, dtype=torch.float32, config=None):
 def loss(model, batch):
     """The loss the ``grads`` command differentiates, from a batch dict of numpy arrays.
 
-    Token models: ``tokens`` [batch, pos] and optionally ``loss_mask`` [batch, pos]. The prediction made
-    at position p (logits[:, p]) is scored against tokens[:, p + 1]; its weight is loss_mask[:, p]
-    (1 = counts), or 1 without a mask. Loss = Σ weight·cross-entropy / Σ weight.
+    Token models: ``tokens`` [batch, pos] and optionally ``loss_mask``, [batch, pos] (the last column
+    ignored) or [batch, pos − 1], bool, integer 0/1 or float weights. The prediction made at position p
+    (logits[:, p]) is scored against tokens[:, p + 1]; its weight is loss_mask[:, p] (1 = counts), or 1
+    without a mask. Loss = Σ weight·cross-entropy / Σ weight.
     Continuous models: ``inputs`` [batch, pos, d_in], ``targets`` [batch, pos, d_vocab_out];
     loss = mean of (output − target)² over all elements.
     """
@@ -275,7 +276,8 @@ def loss(model, batch):
     next_tokens = tokens[:, 1:]
     token_loss = -log_probs.gather(-1, next_tokens.unsqueeze(-1)).squeeze(-1)   # [batch, pos − 1]
     if "loss_mask" in batch:
-        weight = torch.from_numpy(batch["loss_mask"]).to(dtype)[:, :-1]
+        # Both layouts share their first pos − 1 columns: entry p weighs the prediction made at p.
+        weight = torch.from_numpy(batch["loss_mask"].astype(np.float64)).to(dtype)[:, :token_loss.shape[1]]
     else:
         weight = torch.ones_like(token_loss)
     total_weight = weight.sum()

@@ -16,9 +16,11 @@ public static class AtomicFile
     /// Calls <paramref name="writeContent"/> with a stream on a new temporary file next to
     /// <paramref name="path"/>, flushes it to the disk and moves it over <paramref name="path"/>. If
     /// anything throws, the temporary file is deleted, an existing file at <paramref name="path"/> is left
-    /// untouched, and the exception propagates.
+    /// untouched, and the exception propagates. With <paramref name="overwrite"/> false the final move
+    /// refuses to replace an existing file (an <see cref="IOException"/>, the temporary file deleted):
+    /// a check made before a long computation cannot be raced by a file created in the meantime.
     /// </summary>
-    public static void Write(string path, Action<Stream> writeContent)
+    public static void Write(string path, Action<Stream> writeContent, bool overwrite = true)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(writeContent);
@@ -34,7 +36,7 @@ public static class AtomicFile
                 // the new name pointing at data that was never written.
                 stream.Flush(flushToDisk: true);
             }
-            File.Move(temporaryPath, fullPath, overwrite: true);
+            File.Move(temporaryPath, fullPath, overwrite);
         }
         catch
         {

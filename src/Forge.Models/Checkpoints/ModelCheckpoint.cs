@@ -34,7 +34,9 @@ public static class ModelCheckpoint
 
     /// <summary>
     /// Reads a checkpoint and its model config: from the file's <c>config</c> metadata, or from
-    /// <paramref name="configPath"/> (a JSON file with the same object) for checkpoints written elsewhere.
+    /// <paramref name="configPath"/> (a JSON file with the same object, or a TransformerLens config: see
+    /// <see cref="TransformerConfig.FromJson"/>) for checkpoints written elsewhere. A bad config is a
+    /// <see cref="CheckpointException"/> naming the checkpoint, the config's source and the key.
     /// </summary>
     public static (SafeTensorsFile File, TransformerConfig Config) Read(string path, string? configPath = null)
     {
@@ -44,9 +46,10 @@ public static class ModelCheckpoint
         if (configPath is not null)
         {
             if (!File.Exists(configPath)) throw new CheckpointException(configPath, "the config file does not exist");
-            (json, source) = (File.ReadAllText(configPath), configPath);
+            (json, source) = (File.ReadAllText(configPath), $"config file '{configPath}'");
         }
-        else if (file.Metadata.TryGetValue("config", out var stored)) (json, source) = (stored, $"{path} (metadata 'config')");
+        // The exception below names the checkpoint already: the source only says which config it read.
+        else if (file.Metadata.TryGetValue("config", out var stored)) (json, source) = (stored, "metadata 'config'");
         else throw new CheckpointException(path, "has no 'config' in its metadata; pass --config FILE.json with the model config");
         try { return (file, TransformerConfig.FromJson(json, source)); }
         catch (ArgumentException e) { throw new CheckpointException(path, e.Message); }

@@ -55,14 +55,15 @@ public static class SafeTensors
     /// <summary>
     /// Writes <paramref name="file"/> to <paramref name="path"/> atomically (see <see cref="AtomicFile"/>):
     /// a reader or a killed run sees the previous file or the complete new one, never a partial one.
-    /// I/O failures are <see cref="CheckpointException"/>s naming the path.
+    /// I/O failures are <see cref="CheckpointException"/>s naming the path. With <paramref name="overwrite"/>
+    /// false an existing file at <paramref name="path"/> is never replaced (that is an I/O failure too).
     /// </summary>
-    public static void Write(string path, SafeTensorsFile file)
+    public static void Write(string path, SafeTensorsFile file, bool overwrite = true)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(file);
         byte[] header = SafeTensorsHeader.Build(file); // before touching the disk: bad metadata fails here
-        try { AtomicFile.Write(path, stream => WriteContent(stream, header, file)); }
+        try { AtomicFile.Write(path, stream => WriteContent(stream, header, file), overwrite); }
         catch (Exception error) when (error is IOException or UnauthorizedAccessException)
         {
             throw new CheckpointException(path, $"writing failed ({error.Message}); any previous file is unchanged", error);

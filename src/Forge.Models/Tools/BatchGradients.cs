@@ -8,10 +8,11 @@ namespace Forge.Models.Tools;
 /// <summary>
 /// The loss of one batch and its gradient for every parameter — what the <c>grads</c> command writes.
 /// <list type="bullet">
-/// <item>Token models: the batch holds <c>tokens</c> [batch, pos] (I32 or I64) and optionally
-/// <c>loss_mask</c> [batch, pos]: 1 where the prediction made at that position (of the next token)
-/// counts; the last column is ignored since no next token exists. Loss: mean next-token
-/// cross-entropy over the counted positions (all but the last if there is no mask).</item>
+/// <item>Token models: the batch holds <c>tokens</c> [batch, pos] (any integer dtype: I64 as PyTorch
+/// writes them, I32, …) and optionally <c>loss_mask</c>, [batch, pos] (the last column ignored) or
+/// [batch, pos − 1] (entry p = the prediction made at position p, of token p + 1), BOOL, integer 0/1
+/// or float weights ≥ 0 (see <see cref="LossMask"/>). Loss: Σ w·CE / Σ w over the next-token
+/// predictions, w = 1 for all of them without a mask; 0 (with zero gradients) when Σ w = 0.</item>
 /// <item>Continuous models: <c>inputs</c> [batch, pos, d_in] and <c>targets</c> [batch, pos, d_out];
 /// loss: mean squared error over all elements.</item>
 /// </list>
@@ -36,6 +37,10 @@ public static class BatchGradients
 
     static Var<T> TokenLoss<T>(Transformer<T> model, SafeTensorsFile batch) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        // GetInt32 converts every integer dtype (PyTorch writes token ids as I64); name the others here,
+        // in the batch's terms rather than the reader's.
+        if (batch.Find("tokens") is { } entry && !ElementCodec.IsInteger(entry.DType))
+            throw new CheckpointException(batch.Source, $"tensor 'tokens' has dtype {entry.DType}; token ids must be an integer dtype (I64, I32, …)");
         var tokens = batch.GetInt32("tokens");
         if (tokens.Rank != 2 || tokens.Size(1) < 2)
             throw new CheckpointException(batch.Source, $"'tokens' must be [batch, pos] with pos ≥ 2, got {Shape.Format(tokens.Shape)}");
@@ -46,13 +51,13 @@ public static class BatchGradients
         var ids = tokens.AsSpan();
         var targets = Tensor.Zeros<int>(rows, positions);
         var mask = Tensor.Zeros<T>(rows, positions);
-        var maskValues = batch.Contains("loss_mask") ? batch.GetDouble("loss_mask", [rows, positions]).AsSpan().ToArray() : null;
+        double[]? weights = LossMask.PerPrediction(batch, rows, positions);   // [rows, positions − 1]
         for (int b = 0; b < rows; b++)
             for (int p = 0; p + 1 < positions; p++)
             {
                 int i = b * positions + p;
                 targets.AsSpan()[i] = ids[i + 1];
-                mask.AsSpan()[i] = maskValues is null ? T.One : T.CreateChecked(maskValues[i]);
+                mask.AsSpan()[i] = weights is null ? T.One : T.CreateChecked(weights[b * (positions - 1) + p]);
             }
         var device = model.Device;
         return model.Forward(tokens.ToDevice(device)).CrossEntropy(targets.ToDevice(device), mask.ToDevice(device));

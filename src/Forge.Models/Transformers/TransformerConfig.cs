@@ -8,7 +8,9 @@ namespace Forge.Models.Transformers;
 /// The model config of the conventions (the JSON object stored as <c>config</c> in checkpoint
 /// metadata): <c>n_layers, n_heads, d_model, d_head, d_mlp</c> (null = attention-only),
 /// <c>n_ctx, d_vocab, d_vocab_out, d_in</c> (continuous read-in, else null),
-/// <c>normalization</c> ("LN" or "none") and <c>act_fn</c> ("gelu_new").
+/// <c>normalization</c> ("LN" or "none") and <c>act_fn</c> ("gelu_new"). <see cref="FromJson"/> also
+/// reads TransformerLens's config keys (<see cref="TransformerConfigReader"/>); <see cref="ToJson"/>
+/// writes only Forge's.
 /// </summary>
 public sealed record TransformerConfig
 {
@@ -54,21 +56,25 @@ public sealed record TransformerConfig
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         WriteIndented = false,
-        UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Skip,
     };
 
     /// <summary>The conventions' JSON object (snake_case keys, nulls written out).</summary>
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 
-    /// <summary>Parses and validates a config object; unknown keys are ignored, missing required ones are errors.</summary>
+    /// <summary>
+    /// Parses and validates a config object: Forge's keys, and TransformerLens's where Forge can honour
+    /// them (see <see cref="TransformerConfigReader"/> for every accepted form). Any problem, an unknown
+    /// key included, is an <see cref="ArgumentException"/> whose one-line message starts with
+    /// <paramref name="source"/> and names the key.
+    /// </summary>
     public static TransformerConfig FromJson(string json, string source = "config")
     {
         JsonObject obj;
-        try { obj = JsonNode.Parse(json) as JsonObject ?? throw new ArgumentException($"{source}: the model config is not a JSON object"); }
+        // A key given twice is an error at parse time (JsonObject would otherwise throw a message-less
+        // ArgumentException when first enumerated): which of the two values was meant is unknown.
+        var options = new JsonDocumentOptions { AllowDuplicateProperties = false };
+        try { obj = JsonNode.Parse(json, documentOptions: options) as JsonObject ?? throw new ArgumentException($"{source}: the model config is not a JSON object"); }
         catch (JsonException e) { throw new ArgumentException($"{source}: the model config is not valid JSON ({e.Message})"); }
-        foreach (var key in new[] { "n_layers", "n_heads", "d_model", "d_head", "n_ctx", "d_vocab", "d_vocab_out" })
-            if (!obj.ContainsKey(key)) throw new ArgumentException($"{source}: the model config has no \"{key}\"");
-        try { return (obj.Deserialize<TransformerConfig>(Json) ?? throw new ArgumentException($"{source}: empty model config")).Validate(); }
-        catch (JsonException e) { throw new ArgumentException($"{source}: bad value in the model config ({e.Message})"); }
+        return TransformerConfigReader.Parse(obj, source);
     }
 }

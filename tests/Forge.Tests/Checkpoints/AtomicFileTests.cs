@@ -117,6 +117,22 @@ public class AtomicFileTests
         Assert.That(File.ReadAllBytes(path), Is.EqualTo(before));
         Assert.That(scratch.FileNames(), Is.EqualTo(new[] { "model.safetensors" }));
     }
+
+    [Test]
+    public void WithoutOverwriteAFileThatExistsIsNeverReplaced()
+    {
+        // What grads relies on when a file appears at --out between its check and its write.
+        using var scratch = new ScratchDirectory();
+        string path = scratch.File("grads.safetensors");
+        SafeTensors.Write(path, Checkpoint(1f), overwrite: false);   // a new file: written
+        byte[] before = File.ReadAllBytes(path);
+        var error = Assert.Throws<CheckpointException>(() => SafeTensors.Write(path, Checkpoint(2f), overwrite: false))!;
+        Assert.That(error.Message, Does.StartWith($"Checkpoint '{path}': writing failed (").And.EndWith("); any previous file is unchanged"));
+        Assert.That(File.ReadAllBytes(path), Is.EqualTo(before));
+        Assert.That(scratch.FileNames(), Is.EqualTo(new[] { "grads.safetensors" }), "no temporary file left");
+        SafeTensors.Write(path, Checkpoint(3f));   // the default still replaces
+        Assert.That(SafeTensors.Read(path).Metadata["step"], Is.EqualTo("3"));
+    }
 }
 
 /// <summary>Passes writes through to <paramref name="inner"/> until <paramref name="failAfterBytes"/>, then throws.</summary>
