@@ -99,13 +99,15 @@ public sealed class RunFolder : IDisposable
         if (resume)
         {
             string configPath = Path.Combine(root, ConfigFileName);
-            if (!File.Exists(configPath))
-                throw new UsageException($"nothing to resume in '{outDir}' (no {ConfigFileName})");
-            var held = Claim(root, outDir, created: false);
-            if (RecordedExperiment(configPath) is { } recorded && recorded != experiment)
+            if (!Directory.Exists(root)) throw new UsageException($"nothing to resume in '{outDir}' (no such folder)");
+            var held = Claim(root, outDir, created: false);   // first: a run starting there may not have written config.json yet
+            string? problem = !File.Exists(configPath) ? $"nothing to resume in '{outDir}' (no {ConfigFileName})"
+                : RecordedExperiment(configPath) is { } recorded && recorded != experiment ? $"cannot resume '{outDir}' as '{experiment}': it holds a '{recorded}' run"
+                : null;
+            if (problem is not null)
             {
                 held.Dispose();
-                throw new UsageException($"cannot resume '{outDir}' as '{experiment}': it holds a '{recorded}' run");
+                throw new UsageException(problem);
             }
             return new RunFolder(root, experiment, resumed: true, held);
         }

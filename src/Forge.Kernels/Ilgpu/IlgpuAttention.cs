@@ -136,10 +136,10 @@ internal static class AttentionKernels
             }
             s.Scores[square + j] = score;
         }
-        max = GroupExtensions.AllReduce<T, TMax>(max);
+        max = DeterministicGroup.AllReduce<T, TMax>(max);
         T sum = T.Zero;
         for (int j = Group.IdxX; j <= i; j += Group.DimX) sum += T.Exp(s.Scores[square + j] - max);
-        sum = GroupExtensions.AllReduce<T, TSum>(sum);
+        sum = DeterministicGroup.AllReduce<T, TSum>(sum);
         for (int j = Group.IdxX; j < s.Time; j += Group.DimX)
             s.Pattern[square + j] = j <= i ? T.Exp(s.Scores[square + j] - max) / sum : T.Zero;
         Group.Barrier();   // z_i reads the whole pattern row, written by every thread of the group
@@ -170,7 +170,7 @@ internal static class AttentionKernels
             }
             s.DPattern[square + j] = dPattern;
         }
-        weighted = GroupExtensions.AllReduce<T, TSum>(weighted);
+        weighted = DeterministicGroup.AllReduce<T, TSum>(weighted);
         // Each thread rereads only the dPattern entries it wrote.
         for (int j = Group.IdxX; j < s.Time; j += Group.DimX)
             s.DScores[square + j] = j <= i ? s.Pattern[square + j] * (s.DPattern[square + j] - weighted) : T.Zero;

@@ -36,7 +36,7 @@ public sealed class IlgpuBackend : IDisposable
         // warps busy on rows of a few hundred to thousands of columns; the CPU emulator runs every
         // GPU thread as an OS thread, so there the group is as small as it allows.
         int rowGroup = kind == IlgpuDeviceKind.CpuEmulation ? accelerator.MaxNumThreadsPerGroup : 256;
-        RowGroupSize = Math.Min(rowGroup, accelerator.MaxNumThreadsPerGroup) / accelerator.WarpSize * accelerator.WarpSize;
+        RowGroupSize = Math.Min(Math.Min(rowGroup, accelerator.MaxNumThreadsPerGroup), DeterministicGroup.MaxGroupSize) / accelerator.WarpSize * accelerator.WarpSize;
         SmallGemmTiles = kind == IlgpuDeviceKind.CpuEmulation && accelerator.MaxNumThreadsPerGroup < 256;
         ParallelGroups = Math.Max(4, 2 * accelerator.NumMultiprocessors);
     }

@@ -139,10 +139,10 @@ internal static class CrossEntropyKernels
         T targetLogit = vocab > 0 ? s.Logits[start + (valid ? target : 0)] : T.Zero;
         T max = T.NegativeInfinity;
         for (int j = Group.IdxX; j < vocab; j += Group.DimX) max = T.Max(max, s.Logits[start + j]);
-        max = GroupExtensions.AllReduce<T, TMax>(max);
+        max = DeterministicGroup.AllReduce<T, TMax>(max);
         T sum = T.Zero;
         for (int j = Group.IdxX; j < vocab; j += Group.DimX) sum += T.Exp(s.Logits[start + j] - max);
-        sum = GroupExtensions.AllReduce<T, TSum>(sum);
+        sum = DeterministicGroup.AllReduce<T, TSum>(sum);
         for (int j = Group.IdxX; j < vocab; j += Group.DimX) s.Probs[start + j] = T.Exp(s.Logits[start + j] - max) / sum;
         if (Group.IdxX == 0)
             s.RowLoss[row] = !counted ? T.Zero : valid ? T.Log(sum) - (targetLogit - max) : T.NaN;
@@ -169,9 +169,9 @@ internal static class CrossEntropyKernels
             else total += s.Mask.Length == 0 ? rowLoss : w * rowLoss;
             weight += w;
         }
-        total = GroupExtensions.AllReduce<T, TSum>(total);
-        nans = GroupExtensions.AllReduce<T, TSum>(nans);
-        weight = s.Mask.Length == 0 ? s.RowCount : GroupExtensions.AllReduce<T, TSum>(weight);
+        total = DeterministicGroup.AllReduce<T, TSum>(total);
+        nans = DeterministicGroup.AllReduce<T, TSum>(nans);
+        weight = s.Mask.Length == 0 ? s.RowCount : DeterministicGroup.AllReduce<T, TSum>(weight);
         if (Group.IdxX == 0) s.Loss[0] = nans != T.Zero ? T.NaN : weight == T.Zero ? T.Zero : total / weight;
     }
 
@@ -182,7 +182,7 @@ internal static class CrossEntropyKernels
     {
         T weight = T.Zero;
         for (int i = Group.IdxX; i < s.N; i += Group.DimX) weight += RowWeight(s, i);
-        weight = s.Mask.Length == 0 ? s.RowCount : GroupExtensions.AllReduce<T, TSum>(weight);
+        weight = s.Mask.Length == 0 ? s.RowCount : DeterministicGroup.AllReduce<T, TSum>(weight);
         if (Group.IdxX == 0) s.Weight[0] = weight;
     }
 

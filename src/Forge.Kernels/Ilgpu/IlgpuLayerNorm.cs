@@ -124,14 +124,14 @@ internal static class LayerNormKernels
         long start = (long)row * d;
         T sum = T.Zero;
         for (int i = Group.IdxX; i < d; i += Group.DimX) sum += s.X[start + i];
-        T mean = GroupExtensions.AllReduce<T, TSum>(sum) / s.Count;
+        T mean = DeterministicGroup.AllReduce<T, TSum>(sum) / s.Count;
         T squares = T.Zero;
         for (int i = Group.IdxX; i < d; i += Group.DimX)
         {
             T centered = s.X[start + i] - mean;
             squares += centered * centered;
         }
-        T rstd = T.One / T.Sqrt(GroupExtensions.AllReduce<T, TSum>(squares) / s.Count + s.Eps);
+        T rstd = T.One / T.Sqrt(DeterministicGroup.AllReduce<T, TSum>(squares) / s.Count + s.Eps);
         for (int i = Group.IdxX; i < d; i += Group.DimX)
         {
             T y = (s.X[start + i] - mean) * rstd;
@@ -159,8 +159,8 @@ internal static class LayerNormKernels
             dnormSum += dnorm;
             dnormXhatSum += dnorm * ((s.X[start + i] - mean) * rstd);
         }
-        T dnormMean = GroupExtensions.AllReduce<T, TSum>(dnormSum) / s.Count;
-        T dnormXhatMean = GroupExtensions.AllReduce<T, TSum>(dnormXhatSum) / s.Count;
+        T dnormMean = DeterministicGroup.AllReduce<T, TSum>(dnormSum) / s.Count;
+        T dnormXhatMean = DeterministicGroup.AllReduce<T, TSum>(dnormXhatSum) / s.Count;
         for (int i = Group.IdxX; i < d; i += Group.DimX)
         {
             T dnorm = s.W.Length > 0 ? s.DY[start + i] * s.W[i] : s.DY[start + i];

@@ -189,7 +189,7 @@ internal static class ReduceKernels
         int row = Grid.IdxX;
         T sum = T.Zero;
         for (int k = Group.IdxX; k < s.Axis; k += Group.DimX) sum += s.X[(long)row * s.Axis + k];
-        sum = GroupExtensions.AllReduce<T, TSum>(sum);
+        sum = DeterministicGroup.AllReduce<T, TSum>(sum);
         if (Group.IdxX == 0) s.Y[row] = s.Mean != 0 ? sum / s.AxisLength : sum;
     }
 
@@ -223,7 +223,7 @@ internal static class ReduceKernels
             T value = s.X[e];
             sum += s.Square != 0 ? value * value : value;
         }
-        sum = GroupExtensions.AllReduce<T, TSum>(sum);
+        sum = DeterministicGroup.AllReduce<T, TSum>(sum);
         if (Group.IdxX == 0) s.Partials[Grid.IdxX] = sum;
     }
 
@@ -234,7 +234,7 @@ internal static class ReduceKernels
     {
         T sum = T.Zero;
         for (int g = Group.IdxX; g < s.Partials.Length; g += Group.DimX) sum += s.Partials[g];
-        sum = GroupExtensions.AllReduce<T, TSum>(sum);
+        sum = DeterministicGroup.AllReduce<T, TSum>(sum);
         if (Group.IdxX == 0) s.Y[0] = sum;
     }
 }

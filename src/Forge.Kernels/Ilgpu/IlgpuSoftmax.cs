@@ -109,10 +109,10 @@ internal static class SoftmaxKernels
         long start = (long)row * s.Cols;
         T max = T.NegativeInfinity;
         for (int j = Group.IdxX; j < seen; j += Group.DimX) max = T.Max(max, s.In[start + j]);
-        max = GroupExtensions.AllReduce<T, TMax>(max);
+        max = DeterministicGroup.AllReduce<T, TMax>(max);
         T sum = T.Zero;
         for (int j = Group.IdxX; j < seen; j += Group.DimX) sum += T.Exp(s.In[start + j] - max);
-        sum = GroupExtensions.AllReduce<T, TSum>(sum);
+        sum = DeterministicGroup.AllReduce<T, TSum>(sum);
         // Each thread rewrites only the columns it read, after both reductions: safe in place.
         for (int j = Group.IdxX; j < s.Cols; j += Group.DimX)
             s.Out[start + j] = j < seen ? T.Exp(s.In[start + j] - max) / sum : T.Zero;
@@ -127,7 +127,7 @@ internal static class SoftmaxKernels
         long start = (long)row * s.Cols;
         T dot = T.Zero;
         for (int j = Group.IdxX; j < seen; j += Group.DimX) dot += s.Grad[start + j] * s.In[start + j];
-        dot = GroupExtensions.AllReduce<T, TSum>(dot);
+        dot = DeterministicGroup.AllReduce<T, TSum>(dot);
         for (int j = Group.IdxX; j < seen; j += Group.DimX)
             s.Out[start + j] += s.In[start + j] * (s.Grad[start + j] - dot);
     }
