@@ -69,6 +69,18 @@ public class DevelopmentRunTests
         Assert.That(DevelopmentSection.StageHalf(three).Evidence, Does.Contain("3 runs").And.Contain("valid (positive) estimates in 2"));
     }
 
+    [Test]
+    public void AFallWithinTheChainsSpreadIsNotAClearFall()
+    {
+        using var temp = new TempFolder();
+        // The same shape as above, but every LLC with a spread of 100 over chains: the fall 250 → 125 is < 2 × 100.
+        var noisy = Csv((1, -50, O), (2, -40, O), (3, 100, O), (4, 200, O), (5, 300, O), (6, 250, S), (7, 150, S), (8, 100, S)).Replace(",1,Overlapping,", ",100,Overlapping,").Replace(",1,VocabularySplitting,", ",100,VocabularySplitting,");
+        var run = Write(temp, "noisy", noisy);
+        Assert.That(run.Stages[1].Falls && run.Stages[1].Valid, "it does fall");
+        Assert.That(run.Stages[1].FallsClearly, Is.False);
+        Assert.That(run.FirstValidFallingStage, Is.Null);
+    }
+
     [TestCase(Verdict.Supported, Verdict.Supported, Verdict.Supported)]
     [TestCase(Verdict.Supported, Verdict.NotTested, Verdict.PartlySupported)]
     [TestCase(Verdict.NotSupported, Verdict.Supported, Verdict.PartlySupported)]

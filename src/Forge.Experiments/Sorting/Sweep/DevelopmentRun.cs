@@ -7,10 +7,15 @@ namespace Forge.Experiments.Sorting.Sweep;
 /// LLC changes the sign of its slope), whether the LLC rose or fell across it, and the modes seen.
 /// </summary>
 /// <param name="Valid">Every LLC estimate in the stage is positive: the model is near a minimum, where SGLD measures the basin (early checkpoints, still descending fast, give negative estimates).</param>
+/// <param name="Noise">The larger spread over SGLD chains (standard deviation) of the LLC at the stage's two ends.</param>
 /// <param name="Modes">The mode at each checkpoint, with consecutive repeats collapsed.</param>
-public sealed record DevelopmentStage(long FirstStep, long LastStep, double LlcStart, double LlcEnd, bool Valid, IReadOnlyList<SortingMode> Modes, double ValAccEnd)
+public sealed record DevelopmentStage(long FirstStep, long LastStep, double LlcStart, double LlcEnd, double Noise, bool Valid, IReadOnlyList<SortingMode> Modes, double ValAccEnd)
 {
+    /// <summary>The smoothed LLC is lower at the end than at the start.</summary>
     public bool Falls => LlcEnd < LlcStart;
+
+    /// <summary>It falls by more than twice the chains' spread [ours]: a drop the estimator's own noise would rarely make.</summary>
+    public bool FallsClearly => LlcStart - LlcEnd > 2 * Noise;
 }
 
 /// <summary>
@@ -27,8 +32,8 @@ public sealed record DevelopmentRun(string Folder, SortingSetting Setting, ulong
     /// <summary>The mode at every checkpoint, consecutive repeats collapsed: "overlapping → splitting".</summary>
     public IReadOnlyList<SortingMode> ModeSequence => Collapse(Points.Select(p => p.Mode));
 
-    /// <summary>A stage with valid LLC estimates across which the LLC falls.</summary>
-    public DevelopmentStage? FirstValidFallingStage => Stages.FirstOrDefault(s => s.Valid && s.Falls);
+    /// <summary>A stage with valid LLC estimates across which the LLC falls clearly (more than twice the chains' spread).</summary>
+    public DevelopmentStage? FirstValidFallingStage => Stages.FirstOrDefault(s => s.Valid && s.FallsClearly);
 
     /// <summary>The development of <paramref name="run"/>, or null when it has no development.csv.</summary>
     /// <exception cref="InvalidDataException">The file exists but cannot be read.</exception>
@@ -78,7 +83,7 @@ public sealed record DevelopmentRun(string Folder, SortingSetting Setting, ulong
             if (last <= first) continue;
             var span = points.Skip(first).Take(last - first + 1).ToList();
             stages.Add(new DevelopmentStage(points[first].Step, points[last].Step, smooth[first], smooth[last],
-                span.All(p => p.Llc > 0), Collapse(span.Select(p => p.Mode)), points[last].ValAccuracy));
+                Math.Max(points[first].LlcStd, points[last].LlcStd), span.All(p => p.Llc > 0), Collapse(span.Select(p => p.Mode)), points[last].ValAccuracy));
         }
         return stages;
     }

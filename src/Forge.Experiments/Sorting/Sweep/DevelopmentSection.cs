@@ -42,10 +42,12 @@ public static class DevelopmentSection
             : falling > 0 ? Verdict.PartlySupported
             : runs.Count >= 3 ? Verdict.NotSupported
             : Verdict.Inconclusive;
-        string evidence = $"development analysed in **{runs.Count} runs**: the LLC falls in a stage with valid (positive) estimates in {falling}, " +
+        int anyFall = runs.Count(r => r.Stages.Any(s => s.Valid && s.Falls));
+        string evidence = $"development analysed in **{runs.Count} runs**: the LLC falls clearly (by more than twice its spread over chains) in a stage with valid (positive) estimates in {falling} " +
+                          $"(falls at all in {anyFall}), " +
                           $"ending organised in {organisedAfterFall}; {throughOverlap} pass through overlapping heads before ending organised; " +
                           $"stages per run {string.Join("/", runs.Select(r => r.Stages.Count))} " +
-                          $"[ours: supported if ≥ {SupportedShare:P0} of ≥ 3 runs show a valid falling-LLC stage, partly if any does]";
+                          $"[ours: supported if ≥ {SupportedShare:P0} of ≥ 3 runs show a valid, clearly falling LLC stage, partly if any does]";
         return (verdict, evidence);
     }
 
@@ -58,15 +60,16 @@ public static class DevelopmentSection
             .Paragraph("For each run analysed with `analyze --run DIR --development`: every checkpoint's validation loss and LLC (the run's fixed SGLD settings), " +
                        "stage boundaries where the LLC smoothed over 3 neighbouring checkpoints changes the sign of its slope, and the mode at each checkpoint. " +
                        "A stage is *valid* when all its LLC estimates are positive: before the loss has settled the chains descend instead of exploring a basin, " +
-                       "and negative estimates say nothing about simplicity. ↑ / ↓: the smoothed LLC rises / falls across the stage.");
+                       "and negative estimates say nothing about simplicity. ↑ / ↓: the smoothed LLC rises / falls across the stage; a fall counts as clear when it exceeds twice " +
+                       "the spread of the estimate over SGLD chains at the stage's ends (± in the table).");
         if (unreadable.Count > 0) report.Paragraph("Unreadable development files (left out): " + string.Join("; ", unreadable));
         if (runs.Count == 0) return;
-        report.Table(["run", "checkpoints", "stage boundaries (steps)", "stages: steps, LLC start → end", "modes over training", "first valid falling stage"],
+        report.Table(["run", "checkpoints", "stage boundaries (steps)", "stages: steps, LLC start → end (± spread)", "modes over training", "first valid, clearly falling stage"],
             runs.Select(r => (IReadOnlyList<object?>)
             [
                 $"{r.Setting.Name}/seed-{r.Seed}", r.Points.Count,
                 string.Join(", ", r.Stages.Skip(1).Select(s => s.FirstStep)),
-                string.Join("; ", r.Stages.Select(s => $"{s.FirstStep}–{s.LastStep} {(s.Falls ? "↓" : "↑")} {F0(s.LlcStart)} → {F0(s.LlcEnd)}{(s.Valid ? "" : " (invalid)")}")),
+                string.Join("; ", r.Stages.Select(s => $"{s.FirstStep}–{s.LastStep} {(s.Falls ? "↓" : "↑")} {F0(s.LlcStart)} → {F0(s.LlcEnd)} (± {F0(s.Noise)}){(s.Valid ? "" : ", invalid")}")),
                 string.Join(" → ", r.ModeSequence.Select(SettingSummary.Label)),
                 r.FirstValidFallingStage is { } f ? $"{f.FirstStep}–{f.LastStep}: {F0(f.LlcStart)} → {F0(f.LlcEnd)}, ends {SettingSummary.Label(f.Modes[^1])}" : "none",
             ]));
