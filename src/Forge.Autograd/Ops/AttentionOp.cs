@@ -8,7 +8,7 @@ namespace Forge.Autograd.Ops;
 /// Fused causal multi-head attention: z = softmax(mask(q·kᵀ/√d_head))·v for q, k, v in
 /// [batch, pos, head, d_head] (TransformerLens's hook_q/k/v layout). The scores and pattern are kept
 /// (<see cref="Scores"/>, <see cref="Pattern"/>: [batch, head, query_pos, key_pos]) for hooks and for
-/// backward. The step-by-step derivation lives in the kernel, <see cref="Kernels.Attention"/>.
+/// backward. The step-by-step derivation is the teaching text of the plain-loop reference, <see cref="Kernels.AttentionReference"/>.
 /// </summary>
 internal sealed class AttentionOp<T> : Op<T> where T : unmanaged, IFloatingPointIeee754<T>
 {

@@ -25,12 +25,14 @@ public sealed class LlcCalibrationCommand : ICliCommand
         var nBetas = new Option<string?>("--nbetas") { Description = "Comma-separated nβ values (default: the run's)." };
         var chains = OptionFactory.Int("--chains", "Chains per setting (default: the run's).", 0, 0);
         var draws = OptionFactory.Int("--draws", "Draws per chain (default: the run's).", 0, 0);
+        var threads = OptionFactory.Int("--threads", "Kernel threads, caller included.", Environment.ProcessorCount, 1, 1024);
         var command = new Command("llc-calibrate", "Compare LLC estimates and SGLD loss traces over a grid of ε, γ and nβ on one checkpoint (llc-calibration.md).")
         {
-            run, step, epsilons, gammas, nBetas, chains, draws,
+            run, step, epsilons, gammas, nBetas, chains, draws, threads,
         };
         command.SetAction(parse =>
         {
+            Kernels.Threading.ForkJoin.Threads = parse.GetValue(threads);
             var output = parse.InvocationConfiguration.Output;
             var (experiment, folder) = RunFolder.OpenExisting(parse.GetValue(run)!);
             using var held = folder;

@@ -9,8 +9,8 @@ namespace Forge.Kernels.Ilgpu;
 /// <summary>
 /// Fused causal multi-head attention on an ILGPU device, with the contract and buffer layouts of
 /// <see cref="Attention"/> (q, k, v, z and their gradients (batch, t, heads, dHead); scores, pattern
-/// and the scratch squares (batch, heads, t, t); gradients accumulate). The derivation is at the top
-/// of Attention.cs; the device version splits it by what each output depends on, so that every
+/// and the scratch squares (batch, heads, t, t); gradients accumulate). The derivation is the teaching
+/// text of AttentionReference.cs; the device version splits it by what each output depends on, so that every
 /// output element is written by exactly one thread (deterministic, no atomics):
 /// <list type="bullet">
 /// <item>forward: one group per query row (pair, i) computes its scores, softmax and z_i;</item>
