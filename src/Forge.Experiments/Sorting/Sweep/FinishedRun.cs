@@ -125,7 +125,7 @@ public sealed record FinishedRun(string Folder, SortingSetting Setting, ulong Se
         foreach (var path in paths)
         {
             if (!Directory.Exists(path)) throw new Cli.UsageException($"--runs '{path}' is not a folder");
-            foreach (var folder in FoldersWithConfig(Path.GetFullPath(path)))
+            foreach (var folder in RunSearch.FoldersWithConfig(Path.GetFullPath(path)))
             {
                 FinishedRun? run;
                 try { run = Read(folder); }
@@ -140,17 +140,6 @@ public sealed record FinishedRun(string Folder, SortingSetting Setting, ulong Se
         }
         var ordered = finished.Values.OrderBy(r => r.Setting.Name, StringComparer.Ordinal).ThenBy(r => r.Seed).ThenBy(r => r.Folder, StringComparer.Ordinal).ToList();
         return (ordered, unfinished.ToList());
-    }
-
-    static IEnumerable<string> FoldersWithConfig(string root)
-    {
-        var pending = new Stack<string>([root]);
-        while (pending.Count > 0)
-        {
-            string folder = pending.Pop();
-            if (File.Exists(Path.Combine(folder, RunFolder.ConfigFileName))) { yield return folder; continue; }   // a run folder holds no runs
-            foreach (var child in Directory.EnumerateDirectories(folder).OrderByDescending(d => d, StringComparer.Ordinal)) pending.Push(child);
-        }
     }
 
     static bool IsSortingConfig(string path)

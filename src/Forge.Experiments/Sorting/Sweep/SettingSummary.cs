@@ -1,3 +1,4 @@
+using Forge.Experiments.Reports;
 using System.Globalization;
 
 namespace Forge.Experiments.Sorting.Sweep;

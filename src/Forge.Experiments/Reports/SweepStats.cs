@@ -1,4 +1,4 @@
-namespace Forge.Experiments.Sorting.Sweep;
+namespace Forge.Experiments.Reports;
 
 /// <summary>The few statistics the sweep report needs.</summary>
 public static class SweepStats

@@ -1,0 +1,59 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Forge.Experiments.Cli;
+
+namespace Forge.Experiments.Runs;
+
+/// <summary>
+/// Finds the run folders of one experiment under some paths (a sweep root, a cluster's output folder,
+/// single runs), searching recursively: a folder with a config.json is a run and holds no runs. Sweep
+/// reports aggregate what it finds.
+/// </summary>
+public static class RunSearch
+{
+    /// <summary>
+    /// Every run folder of <paramref name="experiment"/> under <paramref name="paths"/>, each once, in path
+    /// order: the analysed ones (with analysis.json) and the others (not analysed yet, or unreadable, with the reason).
+    /// </summary>
+    public static (IReadOnlyList<string> Analysed, IReadOnlyList<string> Unfinished) Find(IEnumerable<string> paths, string experiment)
+    {
+        var analysed = new SortedSet<string>(StringComparer.Ordinal);
+        var unfinished = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var path in paths)
+        {
+            if (!Directory.Exists(path)) throw new UsageException($"--runs '{path}' is not a folder");
+            foreach (var folder in FoldersWithConfig(Path.GetFullPath(path)))
+            {
+                string? recorded = Recorded(folder, out string? problem);
+                if (problem is not null) unfinished.Add($"{folder} (unreadable config.json: {problem})");
+                else if (recorded != experiment) continue;
+                else if (File.Exists(Path.Combine(folder, RunFolder.AnalysisFileName))) analysed.Add(folder);
+                else unfinished.Add(folder);
+            }
+        }
+        return (analysed.ToList(), unfinished.ToList());
+    }
+
+    /// <summary>The folders under <paramref name="root"/> (itself included) that hold a config.json, not descending into them.</summary>
+    public static IEnumerable<string> FoldersWithConfig(string root)
+    {
+        var pending = new Stack<string>([root]);
+        while (pending.Count > 0)
+        {
+            string folder = pending.Pop();
+            if (File.Exists(Path.Combine(folder, RunFolder.ConfigFileName))) { yield return folder; continue; }   // a run folder holds no runs
+            foreach (var child in Directory.EnumerateDirectories(folder).OrderByDescending(d => d, StringComparer.Ordinal)) pending.Push(child);
+        }
+    }
+
+    static string? Recorded(string folder, out string? problem)
+    {
+        problem = null;
+        try { return JsonNode.Parse(File.ReadAllText(Path.Combine(folder, RunFolder.ConfigFileName)))?["experiment"]?.GetValue<string>(); }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or IOException)
+        {
+            problem = e.Message;
+            return null;
+        }
+    }
+}
