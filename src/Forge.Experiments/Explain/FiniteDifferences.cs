@@ -9,20 +9,20 @@ public static class FiniteDifferences
 {
     public const double Step = 1e-5;
 
-    /// <summary>The central difference of <paramref name="loss"/> for every entry of <paramref name="at"/> (not modified).</summary>
-    public static double[] Gradient(Func<double[], double> loss, double[] at)
+    /// <summary>The central difference of <paramref name="loss"/> for every entry of <paramref name="at"/> (not modified), with step <paramref name="step"/> (default <see cref="Step"/>).</summary>
+    public static double[] Gradient(Func<double[], double> loss, double[] at, double step = Step)
     {
         var point = (double[])at.Clone();
         var gradient = new double[at.Length];
         for (int n = 0; n < at.Length; n++)
         {
-            point[n] = at[n] + Step;
+            point[n] = at[n] + step;
             double plus = loss(point);
-            point[n] = at[n] - Step;
+            point[n] = at[n] - step;
             double minus = loss(point);
             point[n] = at[n];
             // A −∞ entry (a masked score) stays −∞ when nudged, so its difference is exactly 0.
-            gradient[n] = plus == minus ? 0 : (plus - minus) / (2 * Step);
+            gradient[n] = plus == minus ? 0 : (plus - minus) / (2 * step);
         }
         return gradient;
     }

@@ -7,29 +7,11 @@ namespace Forge.Tests.Kernels;
 /// </summary>
 internal static class FiniteDifference
 {
-    public static double[] Gradient(Func<double[], double> f, double[] x, double h = 1e-5)
-    {
-        var point = (double[])x.Clone();
-        var gradient = new double[x.Length];
-        for (int i = 0; i < x.Length; i++)
-        {
-            point[i] = x[i] + h;
-            double plus = f(point);
-            point[i] = x[i] - h;
-            double minus = f(point);
-            point[i] = x[i];
-            gradient[i] = (plus - minus) / (2 * h);
-        }
-        return gradient;
-    }
+    /// <summary>The central differences of <paramref name="f"/> at <paramref name="x"/> (the one implementation, which the <c>explain</c> walkthrough prints too).</summary>
+    public static double[] Gradient(Func<double[], double> f, double[] x, double h = 1e-5) => Forge.Experiments.Explain.FiniteDifferences.Gradient(f, x, h);
 
     /// <summary>Σ a ⊙ b, the scalar whose gradient with respect to a is b.</summary>
-    public static double Dot(ReadOnlySpan<double> a, ReadOnlySpan<double> b)
-    {
-        double sum = 0;
-        for (int i = 0; i < a.Length; i++) sum += a[i] * b[i];
-        return sum;
-    }
+    public static double Dot(ReadOnlySpan<double> a, ReadOnlySpan<double> b) => Forge.Experiments.Explain.FiniteDifferences.Dot(a, b);
 
     /// <summary>Asserts an analytic gradient matches a numerical one to ~1e-6 relative (h = 1e-5, float64).</summary>
     public static void AssertMatches(ReadOnlySpan<double> numerical, ReadOnlySpan<double> analytic, string what, double tolerance = 1e-6)
