@@ -79,7 +79,10 @@ public static class LayerNormFolding
                 wU[i, j] *= scale[i];
             }
         }
-        // Centre over the vocabulary: W_U is [d_model, vocab], so each row's mean over vocab goes.
+        // Centre over the vocabulary: W_U is [d_model, vocab], so each row's mean over vocab goes. Only
+        // for logits, which softmax reads up to a shared shift; a continuous model's outputs are the
+        // prediction itself (with one output, centring would zero the read-out).
+        if (model.Config.IsContinuous) return;
         CentreRows(wU);
         CentreRows(bU);
     }

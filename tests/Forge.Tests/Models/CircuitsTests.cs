@@ -72,4 +72,18 @@ public class CircuitsTests
         var direct = Matrix.Multiply(c.WV(0, 1), c.WO(0, 1));
         Assert.That(Matrix.Flat(ov).ToArray(), Is.EqualTo(Matrix.Flat(direct).ToArray()));
     }
+
+    [Test]
+    public void AContinuousModelsReadOutIsFoldedButNotCentred()
+    {
+        // One real output: centring over the "vocabulary" would zero it, and there is no softmax to allow it.
+        var config = new TransformerConfig { NLayers = 1, NHeads = 2, DModel = 8, DHead = 4, DMlp = 16, NCtx = 5, DIn = 1, DVocab = 1, DVocabOut = 1 };
+        var model = new Transformer<double>(config, Initialization.Gpt2, new Rng(23));
+        var scale = model.Parameters["ln_final.w"].Data.AsSpan();
+        Tensor.Normal(new Rng(24), 1.0, 0.3, [8]).AsSpan().CopyTo(scale);
+        var folded = Circuits.Of(model).WU;
+        var raw = model.Parameters["unembed.W_U"].Data.AsSpan();
+        for (int i = 0; i < 8; i++)
+            Assert.That(folded[i, 0], Is.EqualTo(scale[i] * raw[i]).Within(1e-15), $"row {i}: diag(w_LN)·W_U");
+    }
 }
