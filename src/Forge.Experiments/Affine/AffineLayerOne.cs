@@ -99,6 +99,9 @@ public static class AffineLayerOne
     /// <summary>A head whose direct path explains at least this share of its zero-ablation ΔMSE is said to act directly, else through later layers [ours].</summary>
     public const double DirectShareMin = 0.5;
 
+    /// <summary>The layer's attention is said to serve one sign of a when ablating it raises that group's MSE at least this many times as much as the other's [ours].</summary>
+    public const double SignAsymmetryMin = 3;
+
     /// <summary>A head with at least this mean attention on one position (current or previous) is said to attend to it, else to spread its attention [ours].</summary>
     public const double AttentionFocusMin = 0.5;
 
@@ -125,7 +128,8 @@ public static class AffineLayerOne
         var mlpShares = model.Config.HasMlp
             ? AffineTokens.SignGroups.ToDictionary(g => g, g => ablations.Effect($"L{layer} MLP", "zero")[g].TowardCopyLast)
             : AffineTokens.SignGroups.ToDictionary(g => g, _ => double.NaN);
-        string finding = Finding(layer, before, after, logShare, attentionShares, mlpShares, heads);
+        string finding = Finding(layer, before, after, logShare, attentionShares, mlpShares, heads,
+            (attentionLayer["a > 0"].PooledDeltaMse, attentionLayer["a < 0"].PooledDeltaMse));
         return new AffineLayerOneResult(layer, before.MseToNext, afterAttention, after.MseToNext, logShare, before.OnNext.RSquared, after.OnNext.RSquared,
             before.OnCurrent.RSquared, after.OnCurrent.RSquared, attentionShares, mlpShares, heads, finding);
     }
@@ -155,20 +159,22 @@ public static class AffineLayerOne
     }
 
     static string Finding(int layer, LensStage before, LensStage after, double logShare, IReadOnlyDictionary<string, double> attention,
-        IReadOnlyDictionary<string, double> mlp, IReadOnlyList<LayerOneHead> heads)
+        IReadOnlyDictionary<string, double> mlp, IReadOnlyList<LayerOneHead> heads, (double Positive, double Negative) attentionDelta)
     {
         string F(double v) => AffineFormat.F(v, 2);
         string moves = logShare >= LensShareMin ? "moves the lens read-out toward x_{n+1}" : "barely moves the lens read-out toward x_{n+1}";
         string Negligible(double toward) => toward < NegligibleTowardCopyLast ? " (negligible)" : "";
         var top = heads.MaxBy(h => h.ZeroTowardCopyLast)!;
-        string path = top.DirectShare > 1 ? "acts on the prediction directly, and later layers make up part of its loss when it is ablated"
+        string sign = attentionDelta.Positive >= SignAsymmetryMin * attentionDelta.Negative ? ", mostly on sequences with a > 0"
+            : attentionDelta.Negative >= SignAsymmetryMin * attentionDelta.Positive ? ", mostly on sequences with a < 0" : "";
+        string path = top.DirectShare > 1 ? "writes into the prediction directly, but later components (its layer's MLP, later layers) make up part of its loss when it is ablated"
             : top.DirectShare >= DirectShareMin ? "acts mostly on the prediction directly" : "acts mostly through later layers";
         string looks = top.AttentionToCurrent >= AttentionFocusMin ? "attends mostly to the current position"
             : top.AttentionToPrevious >= AttentionFocusMin ? "attends mostly to the previous position" : "spreads its attention";
         return $"Layer {layer} {moves}: its step takes the lens MSE to x_{{n+1}} from {AffineFormat.E(before.MseToNext)} to {AffineFormat.E(after.MseToNext)} " +
                $"({F(logShare * 100)} % of the drop of log lens MSE from the embedding to the output; R² on x_{{n+1}} {F(before.OnNext.RSquared)} → {F(after.OnNext.RSquared)}). " +
                $"Zero-ablating its attention moves the error {F(attention["all"])} of the way to copy-last{Negligible(attention["all"])} " +
-               $"({F(attention["a > 0"])} for a > 0, {F(attention["a < 0"])} for a < 0)" +
+               $"({F(attention["a > 0"])} for a > 0, {F(attention["a < 0"])} for a < 0; ΔMSE {AffineFormat.E(attentionDelta.Positive)} vs {AffineFormat.E(attentionDelta.Negative)}{sign})" +
                (double.IsNaN(mlp["all"]) ? "" : $", zero-ablating its MLP {F(mlp["all"])}{Negligible(mlp["all"])}") + ". " +
                $"Its most important head, {top.Name} ({F(top.ZeroTowardCopyLast)} toward copy-last when zero-ablated), {path} " +
                $"(direct share {F(top.DirectShare)}) and {looks} ({F(top.AttentionToCurrent)} on n, {F(top.AttentionToPrevious)} on n − 1).";

@@ -33,7 +33,7 @@ public class AffineAnalysesSmokeTests
         patching.Report(report, folder);
         var layerOne = AffineLayerOne.Measure(run.Model, run.TestSet, lens, contributions, ablations);
         layerOne.Report(report);
-        var copyHeads = AffineCopyHeadRule.Check(contributions, ablations);
+        var copyHeads = AffineCopyHeadRule.Check(contributions, ablations, AffineLayerOne.AttentionToRecent(run.Model, run.TestSet, AffineCopyHeadRule.Layer));
         AffineCopyHeadRule.Report(report, copyHeads);
         var numbers = new JsonObject
         {
@@ -63,5 +63,6 @@ public class AffineAnalysesSmokeTests
         Assert.That(json["layer_one"]!["heads"]!.AsObject().Select(p => p.Key), Is.EqualTo(new[] { "L1H0", "L1H1" }));
         Assert.That((string)json["layer_one"]!["finding"]!, Does.StartWith("Layer 1 "));
         Assert.That(json["copy_heads"]!["heads"]!.AsObject().Select(p => p.Key), Is.EqualTo(new[] { "L0H0", "L0H1" }));
+        Assert.That((double)json["copy_heads"]!["heads"]!["L0H1"]!["attention_to_current"]!, Is.InRange(0.0, 1.0));
     }
 }
