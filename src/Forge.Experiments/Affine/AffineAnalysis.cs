@@ -5,7 +5,8 @@ using Forge.Models.Interpretability;
 namespace Forge.Experiments.Affine;
 
 /// <summary>Everything the affine analysis measured on one model.</summary>
-public sealed record AffineAnalysisResult(IReadOnlyList<PositionMse> Performance, AffineAttentionResult Attention, AffineLensResult Lens,
+/// <param name="UntrainedAttention">The same attention measurements on the model at initialisation (same seed): the control that tells learned similarity preferences from accidental ones.</param>
+public sealed record AffineAnalysisResult(IReadOnlyList<PositionMse> Performance, AffineAttentionResult Attention, AffineAttentionResult UntrainedAttention, AffineLensResult Lens,
     AffineHeadContributionsResult Contributions, AffineAblationsResult Ablations, AffinePatchingResult Patching, AffineLayerOneResult? LayerOne,
     IReadOnlyList<CopyHeadCheck> CopyHeads, LlcResult Llc, double TrainLoss, IReadOnlyDictionary<string, string> Figures);
 
@@ -34,6 +35,9 @@ public static class AffineAnalysis
 
         output.WriteLine("analysis: attention and the negative-similarity test");
         var attention = AffineAttention.Measure(run, folder, output);
+        var untrained = new AffineRun(run.AffineRecipe, run.Seed, run.Steps, CpuDevice.Instance);
+        output.WriteLine("analysis: the same test on the untrained model (control)");
+        var untrainedAttention = AffineAttention.Measure(untrained, null);
         output.WriteLine("analysis: lens, direct contributions");
         var lens = AffineLens.Measure(model, test);
         var contributions = AffineHeadContributions.Measure(model, test);
@@ -52,7 +56,7 @@ public static class AffineAnalysis
                 .Append(new Series("L(w*)", [0, llc.LossTraces[0].Length - 1], [trainLoss, trainLoss])).ToList(),
             $"SGLD loss traces (LLC {llc.Mean:F1} ± {llc.Std:F1})", "SGLD step", "minibatch MSE");
         LossCurves(folder, Figure("loss", "loss_curves.png"));
-        return new AffineAnalysisResult(performance, attention, lens, contributions, ablations, patching, layerOne, copyHeads, llc, trainLoss, figures);
+        return new AffineAnalysisResult(performance, attention, untrainedAttention, lens, contributions, ablations, patching, layerOne, copyHeads, llc, trainLoss, figures);
     }
 
     static void PerformanceFigures(AffineRun run, IReadOnlyList<PositionMse> performance, Func<string, string, string> figure)

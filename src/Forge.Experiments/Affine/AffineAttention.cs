@@ -20,7 +20,8 @@ public static class AffineAttention
     /// <summary>An example sequence is the first with |a| at least this (else the first of that sign): a clear case of its sign.</summary>
     const double ExampleMinAbsA = 0.5;
 
-    public static AffineAttentionResult Measure(AffineRun run, RunFolder folder, TextWriter? output = null, int sequences = DefaultSequences)
+    /// <param name="folder">Where the figures go; null: no figures (a control measurement, e.g. on the untrained model).</param>
+    public static AffineAttentionResult Measure(AffineRun run, RunFolder? folder, TextWriter? output = null, int sequences = DefaultSequences)
     {
         var model = run.Model.ToDevice(Forge.CpuDevice.Instance);
         var test = run.TestSet;
@@ -56,7 +57,7 @@ public static class AffineAttention
             }
 
         var exampleA = examples.Select(e => e >= 0 ? test.A[e] : double.NaN).ToArray();
-        var figures = DrawFigures(folder, recording, meanPatterns, result, test, examples, count);
+        var figures = folder is null ? new Dictionary<string, string>() : DrawFigures(folder, recording, meanPatterns, result, test, examples, count);
         return new AffineAttentionResult(count, positions, result, meanPatterns, exampleA, figures);
     }
 

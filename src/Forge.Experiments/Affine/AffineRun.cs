@@ -103,6 +103,9 @@ public sealed class AffineRun : ExperimentRun
             () => Functional.MseLoss(Model.Forward(batch.Inputs), Var<float>.Constant(batch.Targets)));
     }
 
+    /// <summary>The MSE of predicting 0 for every term (a model that learned nothing but the symmetric ranges' mean).</summary>
+    public override double? ChanceLoss => TestSet.Targets.Average(t => (double)t * t);
+
     public override LlcResult EstimateLlc(LlcSettings settings, double trainLoss) =>
         LocalLearningCoefficient.Estimate(LlcLoss(settings.BatchSize), settings, trainLoss);
 }
