@@ -1,0 +1,113 @@
+using System.Text.Json.Serialization;
+using Forge.Experiments.Framework;
+using Forge.Models.Transformers;
+
+namespace Forge.Experiments.Retrieval;
+
+/// <summary>
+/// Every setting of a retrieval run; each is an option of the <c>retrieval</c> command and a key of its
+/// config.json. Defaults and their reasons: docs/experiments/retrieval.md.
+/// </summary>
+public sealed record RetrievalRecipe : Recipe
+{
+    [Setting("Look-up steps D of the target problem (the depth of every chain at full length).", Min = 1, HelpName = "D")]
+    public int Depth { get; init; } = 4;
+
+    [Setting("Chains per example: one is queried, the others distract (chance = 1/chains).", Min = 1, HelpName = "K")]
+    public int Chains { get; init; } = 4;
+
+    [Setting("Name tokens in the vocabulary (each example uses chains × depth of them).", Min = 1, HelpName = "N")]
+    public int Names { get; init; } = 48;
+
+    [Setting("Value tokens in the vocabulary.", Min = 1, HelpName = "N")]
+    public int Values { get; init; } = 16;
+
+    [Setting("Training data: none (every example at full depth), mixed (depths 1…D) or intermediate (full depth, the query at a random chain position).", HelpName = "KIND")]
+    public string Curriculum { get; init; } = "mixed";
+
+    [Setting("Transformer blocks; the bound says at least ⌈log₃(2D)⌉.", Min = 1, HelpName = "N")]
+    public int Layers { get; init; } = 3;
+
+    [Setting("Attention heads per layer.", Min = 1, HelpName = "N")]
+    public int Heads { get; init; } = 4;
+
+    [Setting("Residual width.", Min = 1, HelpName = "N")]
+    public int DModel { get; init; } = 64;
+
+    [Setting("Head width.", Min = 1, HelpName = "N")]
+    public int DHead { get; init; } = 16;
+
+    [Setting("MLP hidden width.", Min = 1, HelpName = "N")]
+    public int DMlp { get; init; } = 256;
+
+    [Setting("Attention-only blocks (no MLP): an ablation of the architecture.", Negated = false)]
+    public bool AttentionOnly { get; init; }
+
+    [Setting("Examples in the fixed training set.", Min = 1, HelpName = "N")]
+    public int TrainSize { get; init; } = 1 << 17;
+
+    [Setting("Held-out examples per number of look-ups.", Min = 1, HelpName = "N")]
+    public int ValSize { get; init; } = 1024;
+
+    [Setting("Examples per step.", Min = 1, HelpName = "N")]
+    public int BatchSize { get; init; } = 128;
+
+    [Setting("Learning rate of AdamW after warm-up (then constant, so plateaus show).", Option = "--lr", Min = 0, HelpName = "X")]
+    public double LearningRate { get; init; } = 1e-3;
+
+    [Setting("Steps of linear learning-rate warm-up.", Min = 0, HelpName = "N")]
+    public int WarmupSteps { get; init; } = 200;
+
+    [Setting("AdamW's decoupled weight decay.", Min = 0, HelpName = "X")]
+    public double WeightDecay { get; init; } = 0.01;
+
+    [Setting("Training steps when --steps is not given.", Min = 1, HelpName = "N")]
+    public int TrainSteps { get; init; } = 12_000;
+
+    public RetrievalRecipe()
+    {
+        Checkpoints = "log:30";
+        EvalEvery = 200;
+    }
+
+    [JsonIgnore] public Curriculum CurriculumKind => Curriculum switch
+    {
+        "none" => Retrieval.Curriculum.None,
+        "mixed" => Retrieval.Curriculum.Mixed,
+        "intermediate" => Retrieval.Curriculum.Intermediate,
+        _ => throw new ArgumentException($"retrieval: curriculum '{Curriculum}' is not one of none, mixed, intermediate"),
+    };
+
+    [JsonIgnore] public RetrievalTask Task => new RetrievalTask(Depth, Chains, Names, Values, CurriculumKind).Validate();
+
+    [JsonIgnore] public TransformerConfig ModelConfig => new()
+    {
+        NLayers = Layers, NHeads = Heads, DModel = DModel, DHead = DHead, DMlp = AttentionOnly ? null : DMlp, NCtx = Task.Context,
+        DVocab = Task.Vocabulary, DVocabOut = Task.Vocabulary, Normalization = "LN",
+    };
+
+    /// <summary>⌈log₃(2D)⌉: the fewest layers that can bring a depth-D answer to the query (3^t ≥ 2D).</summary>
+    public static int LayersNeeded(int depth)
+    {
+        int layers = 0;
+        for (long reach = 1; reach < 2L * depth; reach *= 3) layers++;
+        return layers;
+    }
+
+    public override IEnumerable<Allocation> Allocations()
+    {
+        long context = Task.Context;
+        yield return new($"the training set [train_size {TrainSize} × {context} tokens]", TrainSize * context, sizeof(int));
+        yield return new($"the held-out sets [{Depth} depths × val_size {ValSize} × {context} tokens]", (long)ValSize * context, sizeof(int), Depth);
+        foreach (var allocation in Footprint.Transformer(ModelConfig, BatchSize, context, Math.Min(ValSize, RetrievalRun.EvalBatch)))
+            yield return allocation;
+    }
+
+    public override void Validate()
+    {
+        _ = Task;
+        ModelConfig.Validate();
+        if (!(LearningRate > 0)) throw new ArgumentException($"retrieval: lr must be positive, got {LearningRate}");
+        base.Validate();
+    }
+}

@@ -1,0 +1,128 @@
+using Forge.Models.Training;
+
+namespace Forge.Experiments.Retrieval;
+
+/// <summary>Which examples the training data holds (the paper's "implicit curriculum" or not).</summary>
+public enum Curriculum
+{
+    /// <summary>Every example has the full depth and asks for the end of a chain: only the hardest problem.</summary>
+    None,
+    /// <summary>(A) The depth of each example's chains is drawn uniformly from 1 … D: shorter problems beside the hard ones.</summary>
+    Mixed,
+    /// <summary>(B) Full-depth chains, but the query names a uniformly drawn position k of the chain: k hops, the intermediate steps supervised across examples.</summary>
+    Intermediate,
+}
+
+/// <summary>
+/// The retrieval problem, minimal formulation [ours]: K chains of assignments, each a value followed by
+/// names that copy it — statements (n₁, v), (n₂, n₁), …, (n_d, n_{d−1}), two adjacent tokens each, "lhs
+/// takes the value of rhs" — shuffled together; then QUERY and a name of one chain; the model must output
+/// that chain's value. Answering the last name of a depth-d chain takes d look-ups. All K·d names of an
+/// example are distinct, and so are its K values (the chance level is 1/K). Shorter examples are
+/// padded on the left, so the answer is always the last token and the query name the one before.
+/// <para>
+/// Tokens: PAD 0, QUERY 1, then <see cref="Names"/> name tokens, then <see cref="Values"/> value tokens.
+/// </para>
+/// </summary>
+public sealed record RetrievalTask(int Depth, int Chains, int Names, int Values, Curriculum Curriculum)
+{
+    public const int Pad = 0, Query = 1;
+    public int FirstName => 2;
+    public int FirstValue => 2 + Names;
+    public int Vocabulary => 2 + Names + Values;
+
+    /// <summary>Tokens of a full-depth example: the statements, QUERY, the name, the answer.</summary>
+    public int Context => 2 * Chains * Depth + 3;
+
+    /// <summary>The position whose next-token prediction is the answer (the query name's).</summary>
+    public int AnswerPosition => Context - 2;
+
+    public RetrievalTask Validate()
+    {
+        if (Depth < 1 || Chains < 1) throw new ArgumentException($"retrieval: depth ({Depth}) and chains ({Chains}) must be ≥ 1");
+        if (Names < Chains * Depth) throw new ArgumentException($"retrieval: {Chains} chains of depth {Depth} need {Chains * Depth} distinct names; names is {Names}");
+        if (Values < Chains) throw new ArgumentException($"retrieval: {Chains} chains need {Chains} distinct values; values is {Values}");
+        if ((long)2 * Chains * Depth + 3 > 100_000) throw new ArgumentException($"retrieval: {Chains} chains of depth {Depth} make sequences longer than 100,000 tokens");
+        return this;
+    }
+
+    /// <summary>
+    /// Writes one example into <paramref name="sequence"/> (length <see cref="Context"/>): chains of depth
+    /// <paramref name="depth"/>, the query asking for chain position <paramref name="hops"/> (1 = the
+    /// name that reads the value directly, <paramref name="depth"/> = the chain's end). Returns the answer.
+    /// </summary>
+    public int Write(Rng rng, Span<int> sequence, int depth, int hops)
+    {
+        sequence.Clear();   // PAD everywhere the example does not reach
+        var names = rng.SampleWithoutReplacement(Names, Chains * depth);
+        var values = rng.SampleWithoutReplacement(Values, Chains);
+        // Statements as (lhs, rhs) pairs, chain by chain, then shuffled.
+        var statements = new (int Lhs, int Rhs)[Chains * depth];
+        for (int c = 0; c < Chains; c++)
+            for (int k = 0; k < depth; k++)
+            {
+                int lhs = FirstName + names[c * depth + k];
+                int rhs = k == 0 ? FirstValue + values[c] : FirstName + names[c * depth + k - 1];
+                statements[c * depth + k] = (lhs, rhs);
+            }
+        rng.Shuffle(statements.AsSpan());
+        int start = Context - (2 * Chains * depth + 3);
+        for (int s = 0; s < statements.Length; s++)
+        {
+            sequence[start + 2 * s] = statements[s].Lhs;
+            sequence[start + 2 * s + 1] = statements[s].Rhs;
+        }
+        int target = rng.NextInt(Chains);
+        int answer = FirstValue + values[target];
+        sequence[Context - 3] = Query;
+        sequence[Context - 2] = FirstName + names[target * depth + hops - 1];
+        sequence[Context - 1] = answer;
+        return answer;
+    }
+
+    /// <summary>A training example of this task's curriculum: its depth and hops drawn as the curriculum says.</summary>
+    public void WriteTraining(Rng rng, Span<int> sequence)
+    {
+        switch (Curriculum)
+        {
+            case Curriculum.Mixed:
+                int depth = 1 + rng.NextInt(Depth);
+                Write(rng, sequence, depth, depth);
+                break;
+            case Curriculum.Intermediate:
+                Write(rng, sequence, Depth, 1 + rng.NextInt(Depth));
+                break;
+            default:
+                Write(rng, sequence, Depth, Depth);
+                break;
+        }
+    }
+
+    /// <summary>The loss counts only the answer.</summary>
+    public float[] PositionMask()
+    {
+        var mask = new float[Context];
+        mask[AnswerPosition] = 1;
+        return mask;
+    }
+
+    /// <summary>A fixed set of <paramref name="count"/> training examples of the curriculum.</summary>
+    public FixedTokenDataset<float> TrainingSet(int count, int batchSize, ulong seed, ulong shuffleSeed) =>
+        Dataset(count, batchSize, seed, shuffleSeed, (rng, sequence) => WriteTraining(rng, sequence));
+
+    /// <summary>A fixed set of examples that each take <paramref name="hops"/> look-ups: depth-<paramref name="hops"/> chains asked at their end, or (intermediate curriculum) full-depth chains asked at position <paramref name="hops"/>.</summary>
+    public FixedTokenDataset<float> EvaluationSet(int hops, int count, int batchSize, ulong seed) =>
+        Dataset(count, batchSize, seed, seed, (rng, sequence) =>
+        {
+            if (Curriculum == Curriculum.Intermediate) Write(rng, sequence, Depth, hops);
+            else Write(rng, sequence, hops, hops);
+        });
+
+    FixedTokenDataset<float> Dataset(int count, int batchSize, ulong seed, ulong shuffleSeed, Action<Rng, Span<int>> write)
+    {
+        var rng = new Rng(seed);
+        var sequences = new int[count * Context];
+        for (int i = 0; i < count; i++) write(rng, sequences.AsSpan(i * Context, Context));
+        return new FixedTokenDataset<float>(sequences, Context, PositionMask(), batchSize, shuffleSeed);
+    }
+}

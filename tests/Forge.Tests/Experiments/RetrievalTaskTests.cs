@@ -1,0 +1,89 @@
+using Forge.Experiments.Retrieval;
+using static Forge.Tests.Reliability.CliHarness;
+
+namespace Forge.Tests.Experiments;
+
+/// <summary>The retrieval task generator and the depth bound, with answers checked by following the chains by hand.</summary>
+public class RetrievalTaskTests
+{
+    /// <summary>Follows the query name through the statements to a value; returns the value and the number of look-ups.</summary>
+    static (int Value, int Hops) Resolve(RetrievalTask task, ReadOnlySpan<int> sequence)
+    {
+        var assignments = new Dictionary<int, int>();
+        for (int p = 0; p + 1 < task.Context - 3; p += 2)
+        {
+            if (sequence[p] == RetrievalTask.Pad) continue;
+            Assert.That(assignments.TryAdd(sequence[p], sequence[p + 1]), $"name {sequence[p]} is assigned twice");
+        }
+        int token = sequence[task.Context - 2], hops = 0;
+        while (token < task.FirstValue)
+        {
+            token = assignments[token];
+            hops++;
+        }
+        return (token, hops);
+    }
+
+    [TestCase(4, 4, Curriculum.None)]
+    [TestCase(7, 3, Curriculum.Mixed)]
+    [TestCase(5, 4, Curriculum.Intermediate)]
+    [TestCase(1, 2, Curriculum.None)]
+    public void EveryExampleResolvesToItsAnswerInTheStatedNumberOfLookUps(int depth, int chains, Curriculum curriculum)
+    {
+        var task = new RetrievalTask(depth, chains, chains * depth + 3, chains + 2, curriculum).Validate();
+        var sequence = new int[task.Context];
+        var rng = new Rng(9);
+        var hopsSeen = new HashSet<int>();
+        for (int trial = 0; trial < 300; trial++)
+        {
+            int d = 1 + rng.NextInt(depth), hops = 1 + rng.NextInt(d);
+            int answer = task.Write(rng, sequence, d, hops);
+            var (value, resolved) = Resolve(task, sequence);
+            Assert.That((value, resolved), Is.EqualTo((answer, hops)), $"depth {d}, hops {hops}");
+            Assert.That(sequence[^1], Is.EqualTo(answer));
+            Assert.That(sequence[task.Context - 3], Is.EqualTo(RetrievalTask.Query));
+            int padding = task.Context - (2 * chains * d + 3);
+            Assert.That(sequence[..padding].ToArray(), Has.All.EqualTo(RetrievalTask.Pad), "shorter examples are padded on the left");
+            var values = sequence[padding..^3].ToArray().Where(t => t >= task.FirstValue).ToArray();
+            Assert.That(values, Is.Unique.And.Length.EqualTo(chains), "one distinct value per chain");
+
+            task.WriteTraining(rng, sequence);
+            hopsSeen.Add(Resolve(task, sequence).Hops);
+        }
+        var expected = curriculum == Curriculum.None ? new[] { depth } : Enumerable.Range(1, depth).ToArray();
+        Assert.That(hopsSeen.OrderBy(h => h), Is.EqualTo(expected), "the training data's numbers of look-ups follow the curriculum");
+    }
+
+    [TestCase(1, 1)]
+    [TestCase(4, 2)]
+    [TestCase(5, 3)]
+    [TestCase(13, 3)]
+    [TestCase(14, 4)]
+    [TestCase(40, 4)]
+    [TestCase(41, 5)]
+    public void TheBoundIsTheSmallestTWithThreeToTheTAtLeastTwiceTheDepth(int depth, int layers) =>
+        Assert.That(RetrievalRecipe.LayersNeeded(depth), Is.EqualTo(layers));
+
+    [Test]
+    public void TooFewNamesOrValuesAreNamed()
+    {
+        Assert.That(Assert.Throws<ArgumentException>(() => new RetrievalTask(4, 4, 15, 8, Curriculum.None).Validate())!.Message, Does.Contain("16 distinct names"));
+        Assert.That(Assert.Throws<ArgumentException>(() => new RetrievalTask(4, 4, 16, 3, Curriculum.None).Validate())!.Message, Does.Contain("4 distinct values"));
+        var result = Run("retrieval", "--out", Path.Combine(Path.GetTempPath(), "never-" + Guid.NewGuid()), "--curriculum", "sometimes");
+        Assert.That(result.IsOneLineUsageError, result.ToString());
+        Assert.That(result.Err, Does.Contain("'sometimes'"));
+    }
+
+    [Test]
+    public void AToyRunWritesItsReport()
+    {
+        using var temp = new TempFolder();
+        string dir = temp.Combine("run");
+        var result = Run("retrieval", "--out", dir, "--steps", "12", "--depth", "2", "--chains", "2", "--names", "8", "--values", "4", "--layers", "2",
+            "--d-model", "16", "--d-head", "8", "--heads", "2", "--d-mlp", "32", "--train-size", "256", "--val-size", "64", "--batch-size", "16",
+            "--eval-every", "6", "--checkpoints", "linear:6", "--warmup-steps", "2");
+        Assert.That(result.Code, Is.EqualTo(0), result.ToString());
+        Assert.That(File.ReadLines(Path.Combine(dir, "metrics.csv")).First(), Is.EqualTo("step,lr,train_loss,val_loss,val_acc,acc_hops_1,acc_hops_2"));
+        Assert.That(File.ReadAllText(Path.Combine(dir, "report.md")), Does.Contain("⌈log₃(2·2)⌉ = 2 layers"));
+    }
+}
