@@ -25,4 +25,8 @@ public sealed class RetrievalExperiment : Experiment<RetrievalRecipe, RetrievalR
     public override RetrievalRun CreateRun(RetrievalRecipe recipe, ulong seed, int steps, Device device) => new(recipe, seed, steps, device);
 
     protected override AnalysisOutcome Analyze(RetrievalRun run, RunFolder folder, TextWriter output) => RetrievalReport.Write(folder, run, output);
+
+    public override bool HasDevelopment => true;
+
+    protected override void AnalyzeDevelopment(RetrievalRun run, RunFolder folder, TextWriter output) => RetrievalDevelopment.Run(folder, run, output);
 }

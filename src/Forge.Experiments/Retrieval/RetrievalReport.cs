@@ -42,6 +42,20 @@ public static class RetrievalReport
             .Table(["look-ups", "accuracy", "loss"], byHops.Select((m, i) => (IReadOnlyList<object?>)[i + 1, F(m.Accuracy, 4), F(m.Loss, 4)]))
             .Figure(accuracyFigure, "Accuracy over training per number of look-ups")
             .Figure(lossFigure, "Loss over training");
+        output.WriteLine("analysis: head scores per hop and head ablations");
+        var heads = RetrievalHeads.Measure(run.Model, run.Task, run.ByHops[^1], 1024);
+        var (clean, ablations) = RetrievalAblations.Run(run.Model, run.ByHops, 1024);
+        report.Heading("Heads per hop")
+            .Paragraph($"Score of head LlHh for hop k: the larger of its mean attention from the query to the token hop k needs, and from the token of hop k − 1 to it " +
+                       $"(when that statement comes earlier). Heads scoring ≥ {RetrievalHeads.HeadThreshold} are the hop's heads.")
+            .Table(["head", .. Enumerable.Range(1, r.Depth).Select(k => $"hop {k}")],
+                Enumerable.Range(0, heads.Layers).SelectMany(l => Enumerable.Range(0, heads.Heads).Select(h => (IReadOnlyList<object?>)
+                    [$"L{l}H{h}", .. Enumerable.Range(0, r.Depth).Select(k => (object?)Marked(heads.Score(l, h, k)))])))
+            .Heading("Head ablations")
+            .Paragraph("Held-out accuracy per number of look-ups when one head's output is zeroed (1,024 examples each).")
+            .Table(["ablated", .. Enumerable.Range(1, r.Depth).Select(k => $"{k} look-up{(k > 1 ? "s" : "")}")],
+                ablations.Select(a => (IReadOnlyList<object?>)[$"L{a.Layer}H{a.Head}", .. a.AccuracyByHops.Select(v => (object?)F(v, 3))])
+                    .Prepend(["none", .. clean.Select(v => (object?)F(v, 3))]));
         bool solved = accuracy >= SolvedAccuracy;
         report.Heading("What this run says about the paper's claims").Claims(
         [
@@ -56,9 +70,13 @@ public static class RetrievalReport
             ["depth"] = r.Depth, ["layers"] = r.Layers, ["layers_needed"] = needed, ["curriculum"] = r.Curriculum,
             ["val_acc"] = accuracy, ["val_loss"] = byHops[^1].Loss,
             ["accuracy_by_hops"] = new JsonArray(byHops.Select(m => (JsonNode?)m.Accuracy).ToArray()),
+            ["hop_heads"] = new JsonArray(heads.HopHeads().Select(x => (JsonNode?)new JsonObject
+                { ["head"] = $"L{x.Layer}H{x.Head}", ["hop"] = x.Hop + 1, ["score"] = x.Score }).ToArray()),
         };
         return new AnalysisOutcome($"depth-{r.Depth} accuracy {F(accuracy, 4)} ({r.Layers} layers, bound {needed}, curriculum {r.Curriculum})", numbers);
     }
+
+    static string Marked(double score) => score >= RetrievalHeads.HeadThreshold ? $"**{F(score, 2)}**" : F(score, 2);
 
     static string F(double v, int digits) => double.IsFinite(v) ? v.ToString("F" + digits, CultureInfo.InvariantCulture) : "–";
 }

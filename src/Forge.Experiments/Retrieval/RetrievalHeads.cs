@@ -1,0 +1,88 @@
+using Forge.Autograd;
+using Forge.Models.Hooks;
+using Forge.Models.Training;
+using Forge.Models.Transformers;
+
+namespace Forge.Experiments.Retrieval;
+
+/// <summary>
+/// Per head and hop, how much the head moves the token that hop needs. Two views of "the position that
+/// must perform hop k" [ours], since a stack of heads can resolve a chain either at the query or along the
+/// chain itself:
+/// <list type="bullet">
+/// <item><see cref="FromQuery"/>[l, h, k]: mean attention from the query position (whose prediction is the
+/// answer) to the rhs position hop k needs;</item>
+/// <item><see cref="AlongChain"/>[l, h, k]: for k ≥ 2, mean attention from the rhs position of hop k − 1 —
+/// the token that names the next statement to read — to the rhs position of hop k, over the examples where
+/// that statement comes earlier (a causal model cannot look forward; statements are shuffled).</item>
+/// </list>
+/// A head's <see cref="Score"/> for hop k is the larger of the two; it is the "hop-k head" when that is at
+/// least <see cref="HeadThreshold"/>.
+/// </summary>
+public sealed record RetrievalHeads(double[,,] FromQuery, double[,,] AlongChain, int Examples)
+{
+    /// <summary>The score above which a head counts as the head of a hop [ours].</summary>
+    public const double HeadThreshold = 0.3;
+
+    public int Layers => FromQuery.GetLength(0);
+    public int Heads => FromQuery.GetLength(1);
+    public int Hops => FromQuery.GetLength(2);
+
+    public double Score(int layer, int head, int hop) => Math.Max(FromQuery[layer, head, hop], AlongChain[layer, head, hop]);
+
+    /// <summary>Every (layer, head, hop) at or above the threshold, strongest first.</summary>
+    public IReadOnlyList<(int Layer, int Head, int Hop, double Score)> HopHeads() =>
+        (from l in Enumerable.Range(0, Layers)
+         from h in Enumerable.Range(0, Heads)
+         from k in Enumerable.Range(0, Hops)
+         let s = Score(l, h, k)
+         where s >= HeadThreshold
+         orderby s descending
+         select (l, h, k, s)).ToList();
+
+    /// <summary>The scores of <paramref name="model"/> on the first <paramref name="count"/> examples of <paramref name="data"/> (all asked at the same number of look-ups).</summary>
+    public static RetrievalHeads Measure(Transformer<float> model, RetrievalTask task, FixedTokenDataset<float> data, int count)
+    {
+        var cpu = model.ToDevice(CpuDevice.Instance);
+        int layers = cpu.Config.NLayers, heads = cpu.Config.NHeads, t = task.Context, query = task.AnswerPosition;
+        count = Math.Min(count, data.Count);
+        int hops = ChainPositions.Of(task, data.Sequence(0)).Length;
+        var fromQuery = new double[layers, heads, hops];
+        var alongChain = new double[layers, heads, hops];
+        var reachable = new int[hops];
+        const int BatchSize = 256;
+        var batch = new TokenBatch<float>(Math.Min(BatchSize, count), t);
+        for (int start = 0; start < count; start += batch.BatchSize)
+        {
+            int rows = Math.Min(data.FillInOrder(start, batch), count - start);
+            var hooks = new HookSet<float> { Cache = new ActivationCache<float>(name => name.EndsWith(".hook_pattern", StringComparison.Ordinal)) };
+            using (GradMode.NoGrad()) cpu.Forward(batch.Tokens, hooks);
+            for (int b = 0; b < rows; b++)
+            {
+                var chain = ChainPositions.Of(task, data.Sequence(start + b));
+                for (int k = 1; k < hops; k++) if (chain[k] < chain[k - 1]) reachable[k]++;
+                for (int l = 0; l < layers; l++)
+                {
+                    var pattern = hooks.Cache[HookNames.Pattern(l)].AsSpan();   // [batch, head, query, key]
+                    for (int h = 0; h < heads; h++)
+                    {
+                        int rowBase = (b * heads + h) * t;
+                        for (int k = 0; k < hops; k++)
+                        {
+                            fromQuery[l, h, k] += pattern[(rowBase + query) * t + chain[k]];
+                            if (k > 0 && chain[k] < chain[k - 1]) alongChain[l, h, k] += pattern[(rowBase + chain[k - 1]) * t + chain[k]];
+                        }
+                    }
+                }
+            }
+        }
+        for (int l = 0; l < layers; l++)
+            for (int h = 0; h < heads; h++)
+                for (int k = 0; k < hops; k++)
+                {
+                    fromQuery[l, h, k] /= count;
+                    alongChain[l, h, k] = reachable[k] == 0 ? 0 : alongChain[l, h, k] / reachable[k];
+                }
+        return new RetrievalHeads(fromQuery, alongChain, count);
+    }
+}
