@@ -86,4 +86,17 @@ public class RetrievalTaskTests
         Assert.That(File.ReadLines(Path.Combine(dir, "metrics.csv")).First(), Is.EqualTo("step,lr,train_loss,val_loss,val_acc,acc_hops_1,acc_hops_2"));
         Assert.That(File.ReadAllText(Path.Combine(dir, "report.md")), Does.Contain("⌈log₃(2·2)⌉ = 2 layers"));
     }
+
+    [Test]
+    public void ChainPositionsFollowTheQueriedChainByHand()
+    {
+        // 2 chains of depth 2: names 2…5, values 6…7 (PAD 0, QUERY 1). Chain A: (2 ← 6), (3 ← 2); chain B: (4 ← 7), (5 ← 4).
+        var task = new RetrievalTask(2, 2, 4, 2, Curriculum.None);
+        int[] sequence = [5, 4, 2, 6, 4, 7, 3, 2, RetrievalTask.Query, 3, 6];
+        Assert.That(task.Context, Is.EqualTo(sequence.Length));
+        // Query 3: hop 1 reads (3, 2), whose rhs is at 7; hop 2 reads (2, 6), rhs at 3.
+        Assert.That(ChainPositions.Of(task, sequence), Is.EqualTo(new[] { 7, 3 }));
+        sequence[9] = 5;
+        Assert.That(ChainPositions.Of(task, sequence), Is.EqualTo(new[] { 1, 5 }), "query 5: (5, 4) then (4, 7)");
+    }
 }
