@@ -12,6 +12,9 @@ public sealed record AffineRunSummary(string Folder, string Setting, ulong Seed,
     IReadOnlyList<string> CopyHeads, IReadOnlyList<string> NegativeSimilarityHeads, IReadOnlyDictionary<string, string> Evidence,
     string LayerOne, double LlcMean, double LlcStd, bool LlcDiverged)
 {
+    /// <summary>For each named negative-similarity head: the pooled ΔMSE (positions ≥ 2) when it is zero-ablated, on sequences with a &gt; 0 and with a &lt; 0.</summary>
+    public IReadOnlyDictionary<string, (double Positive, double Negative)> NegativeHeadAblations { get; init; } = new Dictionary<string, (double, double)>();
+
     /// <summary>The run in <paramref name="folder"/>; a file that cannot be read is an <see cref="InvalidDataException"/>.</summary>
     public static AffineRunSummary Read(string folder)
     {
@@ -20,13 +23,18 @@ public sealed record AffineRunSummary(string Folder, string Setting, ulong Seed,
             var config = JsonNode.Parse(File.ReadAllText(Path.Combine(folder, RunFolder.ConfigFileName)))!.AsObject();
             var analysis = JsonNode.Parse(File.ReadAllText(Path.Combine(folder, RunFolder.AnalysisFileName)))!.AsObject();
             string a = config["a"] is JsonArray range ? $"a ∈ [{Text(range[0])}, {Text(range[1])}]" : "a ∈ ?";
+            var negative = Names(analysis["learned_negative_similarity_heads"] ?? analysis["negative_similarity_heads"]);
+            var ablations = new Dictionary<string, (double, double)>();
+            foreach (var head in negative)
+                if (analysis["ablations"]?["targets"]?[head]?["zero"] is JsonObject zero)
+                    ablations[head] = (Number(zero["a_pos"]?["pooled_delta_mse"]), Number(zero["a_neg"]?["pooled_delta_mse"]));
             return new AffineRunSummary(folder, a, config["seed"]?.GetValue<ulong>() ?? 0,
                 Number(analysis["worst_ratio_to_copy_last_from_2"]),
                 (analysis["ratio_to_copy_last_by_position"] as JsonArray ?? []).Select(Number).ToArray(),
                 Names(analysis["copy_heads"]), Names(analysis["learned_negative_similarity_heads"] ?? analysis["negative_similarity_heads"]),
                 (analysis["head_evidence"] as JsonObject ?? []).ToDictionary(p => p.Key, p => p.Value?.GetValue<string>() ?? ""),
                 analysis["layer1_finding"]?.GetValue<string>() ?? "", Number(analysis["llc_mean"]), Number(analysis["llc_std"]),
-                analysis["llc_diverged"]?.GetValue<bool>() ?? false);
+                analysis["llc_diverged"]?.GetValue<bool>() ?? false) { NegativeHeadAblations = ablations };
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or NullReferenceException or IOException or FormatException)
         {
@@ -95,6 +103,11 @@ public static class AffineSweepReport
                     r.Seed, Percent(r.WorstRatioFrom2), HeadsWithEvidence(r, r.CopyHeads), HeadsWithEvidence(r, r.NegativeSimilarityHeads), r.LayerOne,
                     r.LlcDiverged ? "diverged" : $"{F(r.LlcMean, 1)} ± {F(r.LlcStd, 1)}",
                 ]));
+        var negativeAblations = runs.SelectMany(r => r.NegativeHeadAblations.Select(p => (r.Seed, Head: p.Key, p.Value.Positive, p.Value.Negative))).ToList();
+        if (negativeAblations.Count > 0)
+            report.Paragraph("Zero-ablating each learned negative-similarity head of layer 2: the rise of the test MSE (positions ≥ 2) by sign of a.")
+                .Table(["seed", "head", "ΔMSE, a > 0", "ΔMSE, a < 0", "hurts a < 0 more"], negativeAblations.Select(x => (IReadOnlyList<object?>)
+                    [x.Seed, x.Head, E(x.Positive), E(x.Negative), x.Negative > x.Positive ? "yes" : "no"]));
         int positions = runs.Min(r => r.RatioByPosition.Length);
         if (positions == 0) return;
         var median = Enumerable.Range(0, positions).Select(n => SweepStats.Median(runs.Select(r => r.RatioByPosition[n]))).ToArray();
@@ -126,7 +139,13 @@ public static class AffineSweepReport
             worstMedian <= AffineReport.LearnedRatio ? Verdict.Supported : Verdict.NotSupported,
             $"median over **{n} seeds** of model / copy-last test MSE: at most {Percent(worstMedian)} at any position from 2 on (bar {AffineReport.LearnedRatio:P0})");
         yield return HeadClaim("2. Layer 0 forms a first estimate by copying", runs, r => r.CopyHeads.Count > 0, "have ≥ 1 copy head in layer 0");
-        yield return HeadClaim("3. Layer 2 refines it with negative-similarity heads", runs, r => r.NegativeSimilarityHeads.Count > 0, "have ≥ 1 learned negative-similarity head in layer 2 (passing the rule after training, not at initialisation)");
+        var claim3 = HeadClaim("3. Layer 2 refines it with negative-similarity heads", runs, r => r.NegativeSimilarityHeads.Count > 0, "have ≥ 1 learned negative-similarity head in layer 2 (passing the rule after training, not at initialisation)");
+        var ablated = runs.SelectMany(r => r.NegativeHeadAblations.Values).ToList();
+        yield return ablated.Count == 0 ? claim3 : claim3 with
+        {
+            Evidence = claim3.Evidence + $"; zero-ablating these {ablated.Count} heads raises the MSE more on sequences with a < 0 than with a > 0 in " +
+                       $"{ablated.Count(x => x.Negative > x.Positive)} of them (the paper's suggested reason — attending to dissimilar terms helps when a < 0 flips the correction — predicts all)",
+        };
         yield return new("4. The mechanism is analysed theoretically", Verdict.NotTested, "a theory is not something a replication run can test");
     }
 
@@ -138,5 +157,6 @@ public static class AffineSweepReport
     }
 
     static string Percent(double v) => double.IsFinite(v) ? (v * 100).ToString(v < 0.001 ? "F4" : "F2", CultureInfo.InvariantCulture) + " %" : "–";
+    static string E(double v) => double.IsFinite(v) ? v.ToString("0.000e0", CultureInfo.InvariantCulture) : "–";
     static string F(double v, int digits) => double.IsFinite(v) ? v.ToString("F" + digits, CultureInfo.InvariantCulture) : "–";
 }
