@@ -8,7 +8,7 @@ namespace Forge.Experiments.Affine;
 /// Every setting of an affine-recurrence run; each is an option of the <c>affine</c> command and a key of
 /// its config.json (the sampling ranges as <c>"a": [min, max]</c>). Defaults: docs/experiments/affine.md.
 /// </summary>
-public sealed record AffineRecipe : Recipe
+public sealed record AffineRecipe : GptRecipe
 {
     [Setting("Range of the coefficient a of x_{n+1} = a·x_n + b, drawn uniformly per sequence.", Min = -10, Max = 10)]
     public Interval A { get; init; } = new(-1, 1);
@@ -22,44 +22,14 @@ public sealed record AffineRecipe : Recipe
     [Setting("Terms per sequence (the model reads the first L−1 and predicts each next one).", Min = 3, Max = 4096, HelpName = "L")]
     public int SequenceLength { get; init; } = 16;
 
-    [Setting("Transformer blocks (the paper's model has 3: layers 0, 1, 2).", Min = 1, HelpName = "N")]
-    public int Layers { get; init; } = 3;
-
-    [Setting("Attention heads per layer.", Min = 1, HelpName = "N")]
-    public int Heads { get; init; } = 4;
-
-    [Setting("Residual width.", Min = 1, HelpName = "N")]
-    public int DModel { get; init; } = 64;
-
-    [Setting("Head width.", Min = 1, HelpName = "N")]
-    public int DHead { get; init; } = 16;
-
-    [Setting("MLP hidden width.", Min = 1, HelpName = "N")]
-    public int DMlp { get; init; } = 256;
-
-    [Setting("Fresh sequences per step.", Min = 1, HelpName = "N")]
-    public int BatchSize { get; init; } = 256;
-
     [Setting("Held-out test sequences (a fixed set, drawn once).", Min = 1, HelpName = "N")]
     public int TestSize { get; init; } = 4096;
-
-    [Setting("Peak learning rate of AdamW.", Option = "--lr", Min = 0, HelpName = "X")]
-    public double LearningRate { get; init; } = 1e-3;
 
     [Setting("Learning rate at the end of the cosine decay.", Option = "--lr-final", Min = 0, HelpName = "X")]
     public double FinalLearningRate { get; init; } = 1e-5;
 
-    [Setting("Steps of linear learning-rate warm-up.", Min = 0, HelpName = "N")]
-    public int WarmupSteps { get; init; } = 500;
-
-    [Setting("AdamW's decoupled weight decay.", Min = 0, HelpName = "X")]
-    public double WeightDecay { get; init; } = 0.01;
-
     [Setting("Clip the global gradient norm to this (0: no clipping).", Min = 0, HelpName = "X")]
     public double ClipNorm { get; init; } = 1.0;
-
-    [Setting("Training steps when --steps is not given.", Min = 1, HelpName = "N")]
-    public int TrainSteps { get; init; } = 12_000;
 
     /// <summary>The LLC of a regression loss: calibrated with llc-calibrate on a trained model (docs/results/affine/).</summary>
     public AffineRecipe()

@@ -23,10 +23,17 @@ public sealed class RecipeOptions<TRecipe> where TRecipe : Recipe, new()
         var defaults = ToJson(new TRecipe());
         _settings = typeof(TRecipe).GetProperties(BindingFlags.Public | BindingFlags.Instance)
             .Where(p => p.GetCustomAttribute<SettingAttribute>() is not null)
-            .OrderBy(p => p.DeclaringType == typeof(TRecipe) ? 0 : 1)   // the paper's own settings first in --help
+            .OrderBy(p => InheritanceDistance(p.DeclaringType!))   // the paper's own settings first in --help, then the shared ones
             .ThenBy(p => p.MetadataToken)
             .Select(p => RecipeSetting.For(p, p.GetCustomAttribute<SettingAttribute>()!, defaults))
             .ToList();
+    }
+
+    static int InheritanceDistance(Type declaring)
+    {
+        int distance = 0;
+        for (var type = typeof(TRecipe); type is not null && type != declaring; type = type.BaseType) distance++;
+        return distance;
     }
 
     /// <summary>One generated option per setting, in --help order.</summary>

@@ -8,7 +8,7 @@ namespace Forge.Experiments.Retrieval;
 /// Every setting of a retrieval run; each is an option of the <c>retrieval</c> command and a key of its
 /// config.json. Defaults and their reasons: docs/experiments/retrieval.md.
 /// </summary>
-public sealed record RetrievalRecipe : Recipe
+public sealed record RetrievalRecipe : GptRecipe
 {
     [Setting("Look-up steps D of the target problem (the depth of every chain at full length).", Min = 1, HelpName = "D")]
     public int Depth { get; init; } = 4;
@@ -25,21 +25,6 @@ public sealed record RetrievalRecipe : Recipe
     [Setting("Training data: none (every example at full depth), mixed (depths 1…D) or intermediate (full depth, the query at a random chain position).", HelpName = "KIND")]
     public string Curriculum { get; init; } = "mixed";
 
-    [Setting("Transformer blocks; the bound says at least ⌈log₃(2D)⌉.", Min = 1, HelpName = "N")]
-    public int Layers { get; init; } = 3;
-
-    [Setting("Attention heads per layer.", Min = 1, HelpName = "N")]
-    public int Heads { get; init; } = 4;
-
-    [Setting("Residual width.", Min = 1, HelpName = "N")]
-    public int DModel { get; init; } = 64;
-
-    [Setting("Head width.", Min = 1, HelpName = "N")]
-    public int DHead { get; init; } = 16;
-
-    [Setting("MLP hidden width.", Min = 1, HelpName = "N")]
-    public int DMlp { get; init; } = 256;
-
     [Setting("Attention-only blocks (no MLP): an ablation of the architecture.", Negated = false)]
     public bool AttentionOnly { get; init; }
 
@@ -49,25 +34,12 @@ public sealed record RetrievalRecipe : Recipe
     [Setting("Held-out examples per number of look-ups.", Min = 1, HelpName = "N")]
     public int ValSize { get; init; } = 1024;
 
-    [Setting("Examples per step.", Min = 1, HelpName = "N")]
-    public int BatchSize { get; init; } = 128;
-
-    [Setting("Learning rate of AdamW after warm-up (then constant, so plateaus show).", Option = "--lr", Min = 0, HelpName = "X")]
-    public double LearningRate { get; init; } = 1e-3;
-
-    [Setting("Steps of linear learning-rate warm-up.", Min = 0, HelpName = "N")]
-    public int WarmupSteps { get; init; } = 200;
-
-    [Setting("AdamW's decoupled weight decay.", Min = 0, HelpName = "X")]
-    public double WeightDecay { get; init; } = 0.01;
-
-    [Setting("Training steps when --steps is not given.", Min = 1, HelpName = "N")]
-    public int TrainSteps { get; init; } = 12_000;
-
     public RetrievalRecipe()
     {
         Checkpoints = "log:30";
         EvalEvery = 200;
+        BatchSize = 128;
+        WarmupSteps = 200;
     }
 
     [JsonIgnore] public Curriculum CurriculumKind => Curriculum switch
@@ -107,7 +79,6 @@ public sealed record RetrievalRecipe : Recipe
     {
         _ = Task;
         ModelConfig.Validate();
-        if (!(LearningRate > 0)) throw new ArgumentException($"retrieval: lr must be positive, got {LearningRate}");
         base.Validate();
     }
 }

@@ -1,0 +1,44 @@
+namespace Forge.Experiments.Framework;
+
+/// <summary>
+/// The settings every paper with a GPT-style model trained by AdamW shares — its size, batch, learning
+/// rate, warm-up, weight decay and length — once, with defaults a paper may change in its constructor.
+/// </summary>
+public abstract record GptRecipe : Recipe
+{
+    [Setting("Transformer blocks.", Min = 1, HelpName = "N")]
+    public int Layers { get; init; } = 3;
+
+    [Setting("Attention heads per layer.", Min = 1, HelpName = "N")]
+    public int Heads { get; init; } = 4;
+
+    [Setting("Residual width.", Min = 1, HelpName = "N")]
+    public int DModel { get; init; } = 64;
+
+    [Setting("Head width.", Min = 1, HelpName = "N")]
+    public int DHead { get; init; } = 16;
+
+    [Setting("MLP hidden width.", Min = 1, HelpName = "N")]
+    public int DMlp { get; init; } = 256;
+
+    [Setting("Sequences per step.", Min = 1, HelpName = "N")]
+    public int BatchSize { get; init; } = 256;
+
+    [Setting("Peak learning rate of AdamW.", Option = "--lr", Min = 0, HelpName = "X")]
+    public double LearningRate { get; init; } = 1e-3;
+
+    [Setting("Steps of linear learning-rate warm-up.", Min = 0, HelpName = "N")]
+    public int WarmupSteps { get; init; } = 500;
+
+    [Setting("AdamW's decoupled weight decay.", Min = 0, HelpName = "X")]
+    public double WeightDecay { get; init; } = 0.01;
+
+    [Setting("Training steps when --steps is not given.", Min = 1, HelpName = "N")]
+    public int TrainSteps { get; init; } = 12_000;
+
+    public override void Validate()
+    {
+        if (!(LearningRate > 0)) throw new ArgumentException($"lr must be positive, got {LearningRate}");
+        base.Validate();
+    }
+}
