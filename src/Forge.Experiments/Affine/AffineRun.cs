@@ -27,7 +27,7 @@ public sealed class AffineRun : ExperimentRun
         AffineRecipe = recipe;
         Task = recipe.Task;
         // Independent streams: model init (0), training batches (derived in FreshSamples), test set (2), LLC batches (3).
-        Model = new Transformer<float>(recipe.ModelConfig, Initialization.Gpt2, Rng.ForStream(seed, 0), device);
+        Model = new Transformer<float>(recipe.ModelConfig, recipe.Initialization, Rng.ForStream(seed, 0), device);
         Optimizer = new Adam<float>(Model.Parameters.All, recipe.LearningRate, weightDecay: recipe.WeightDecay, decoupled: true);
         var schedule = new LearningRateSchedule.WarmupCosine(recipe.LearningRate, recipe.WarmupSteps, steps, recipe.FinalLearningRate);
         var batches = new FreshSamples<RegressionBatch<float>>(Rng.ForStream(seed, 1).NextUInt64(), Fill);

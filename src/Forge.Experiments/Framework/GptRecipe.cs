@@ -1,3 +1,6 @@
+using System.Text.Json.Serialization;
+using Forge.Models.Transformers;
+
 namespace Forge.Experiments.Framework;
 
 /// <summary>
@@ -21,6 +24,9 @@ public abstract record GptRecipe : Recipe
     [Setting("MLP hidden width.", Min = 1, HelpName = "N")]
     public int DMlp { get; init; } = 256;
 
+    [Setting("Initial weights: gpt2 (every weight matrix ~ N(0, 0.02²)) or scaled (~ N(0, (0.8/√d_model)²), larger at small widths) or pytorch (nn.Embedding and nn.Linear defaults: token embedding ~ N(0, 1), matrices ~ U(±1/√fan_in)).", HelpName = "KIND")]
+    public string Init { get; init; } = "gpt2";
+
     [Setting("Sequences per step.", Min = 1, HelpName = "N")]
     public int BatchSize { get; init; } = 256;
 
@@ -36,8 +42,17 @@ public abstract record GptRecipe : Recipe
     [Setting("Training steps when --steps is not given.", Min = 1, HelpName = "N")]
     public int TrainSteps { get; init; } = 12_000;
 
+    [JsonIgnore] public Initialization Initialization => Init switch
+    {
+        "gpt2" => Initialization.Gpt2,
+        "scaled" => Initialization.Sorting,
+        "pytorch" => Initialization.PyTorch,
+        _ => throw new ArgumentException($"init '{Init}' is not one of gpt2, scaled, pytorch"),
+    };
+
     public override void Validate()
     {
+        _ = Initialization;
         if (!(LearningRate > 0)) throw new ArgumentException($"lr must be positive, got {LearningRate}");
         base.Validate();
     }

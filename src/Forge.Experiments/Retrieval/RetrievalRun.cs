@@ -26,7 +26,7 @@ public sealed class RetrievalRun : ExperimentRun
         // Independent streams: model init (0), training set (1), epoch order (3), held-out sets (10 + hops).
         Train = Task.TrainingSet(recipe.TrainSize, recipe.BatchSize, Mix(seed, 1), Mix(seed, 3));
         ByHops = Enumerable.Range(1, recipe.Depth).Select(h => Task.EvaluationSet(h, recipe.ValSize, EvalBatch, Mix(seed, 10 + (ulong)h))).ToArray();
-        Model = new Transformer<float>(recipe.ModelConfig, Initialization.Gpt2, Rng.ForStream(seed, 0), device);
+        Model = new Transformer<float>(recipe.ModelConfig, recipe.Initialization, Rng.ForStream(seed, 0), device);
         Optimizer = new Adam<float>(Model.Parameters.All, recipe.LearningRate, weightDecay: recipe.WeightDecay, decoupled: true);
         var schedule = new LearningRateSchedule.WarmupCosine(recipe.LearningRate, recipe.WarmupSteps, steps, recipe.LearningRate);
         _trainer = new Trainer<float, TokenBatch<float>>(Optimizer, schedule, Train, new TokenBatch<float>(recipe.BatchSize, Task.Context, device),

@@ -19,15 +19,15 @@ public sealed class AttentionLayer<T> where T : unmanaged, IFloatingPointIeee754
     readonly int _layer, _heads, _dHead, _dModel;
     readonly T _scale;
 
-    public AttentionLayer(ParameterSet<T> parameters, TransformerConfig config, int layer, Func<int[], Tensor<T>> weight)
+    public AttentionLayer(ParameterSet<T> parameters, TransformerConfig config, int layer, Func<int[], int, Tensor<T>> weight)
     {
         (_layer, _heads, _dHead, _dModel) = (layer, config.NHeads, config.DHead, config.DModel);
         _scale = T.One / T.Sqrt(T.CreateChecked(_dHead));
         string prefix = $"blocks.{layer}.attn.";
-        WQ = parameters.Add(prefix + "W_Q", weight([_heads, _dModel, _dHead]));
-        WK = parameters.Add(prefix + "W_K", weight([_heads, _dModel, _dHead]));
-        WV = parameters.Add(prefix + "W_V", weight([_heads, _dModel, _dHead]));
-        WO = parameters.Add(prefix + "W_O", weight([_heads, _dHead, _dModel]));
+        WQ = parameters.Add(prefix + "W_Q", weight([_heads, _dModel, _dHead], _dModel));
+        WK = parameters.Add(prefix + "W_K", weight([_heads, _dModel, _dHead], _dModel));
+        WV = parameters.Add(prefix + "W_V", weight([_heads, _dModel, _dHead], _dModel));
+        WO = parameters.Add(prefix + "W_O", weight([_heads, _dHead, _dModel], _heads * _dHead));
         BQ = parameters.Add(prefix + "b_Q", new Tensor<T>([_heads, _dHead]));
         BK = parameters.Add(prefix + "b_K", new Tensor<T>([_heads, _dHead]));
         BV = parameters.Add(prefix + "b_V", new Tensor<T>([_heads, _dHead]));

@@ -7,4 +7,10 @@ public enum Initialization
     Gpt2,
     /// <summary>The sorting paper's recipe: every weight matrix ~ N(0, (0.8/√d_model)²).</summary>
     Sorting,
+    /// <summary>
+    /// PyTorch's layer defaults: the token embedding ~ N(0, 1) (<c>nn.Embedding</c>), every other weight matrix
+    /// ~ U(±1/√fan_in) (<c>nn.Linear</c>), the positional embedding ~ N(0, 0.02²). The large token embedding
+    /// keeps a token's identity dominant in the residual stream after the first blocks write to it.
+    /// </summary>
+    PyTorch,
 }

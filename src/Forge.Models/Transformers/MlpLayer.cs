@@ -9,13 +9,13 @@ public sealed class MlpLayer<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     readonly int _layer;
 
-    public MlpLayer(ParameterSet<T> parameters, TransformerConfig config, int layer, Func<int[], Tensor<T>> weight)
+    public MlpLayer(ParameterSet<T> parameters, TransformerConfig config, int layer, Func<int[], int, Tensor<T>> weight)
     {
         _layer = layer;
         int dMlp = config.DMlp!.Value;
-        WIn = parameters.Add($"blocks.{layer}.mlp.W_in", weight([config.DModel, dMlp]));
+        WIn = parameters.Add($"blocks.{layer}.mlp.W_in", weight([config.DModel, dMlp], config.DModel));
         BIn = parameters.Add($"blocks.{layer}.mlp.b_in", new Tensor<T>([dMlp]));
-        WOut = parameters.Add($"blocks.{layer}.mlp.W_out", weight([dMlp, config.DModel]));
+        WOut = parameters.Add($"blocks.{layer}.mlp.W_out", weight([dMlp, config.DModel], dMlp));
         BOut = parameters.Add($"blocks.{layer}.mlp.b_out", new Tensor<T>([config.DModel]));
     }
 

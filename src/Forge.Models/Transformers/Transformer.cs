@@ -17,13 +17,22 @@ public sealed class Transformer<T> where T : unmanaged, IFloatingPointIeee754<T>
         Config = config.Validate();
         Parameters = new ParameterSet<T>(device);
         double std = init == Initialization.Sorting ? 0.8 / Math.Sqrt(config.DModel) : 0.02;
-        Tensor<T> Weight(int[] shape) => Tensor.Normal(rng, T.Zero, T.CreateChecked(std), shape);
+        // A weight matrix of the given shape that reads fanIn inputs per output.
+        Tensor<T> Weight(int[] shape, int fanIn) => init == Initialization.PyTorch
+            ? Tensor.Uniform(rng, T.CreateChecked(-1 / Math.Sqrt(fanIn)), T.CreateChecked(1 / Math.Sqrt(fanIn)), shape)
+            : Tensor.Normal(rng, T.Zero, T.CreateChecked(std), shape);
 
-        WE = Parameters.Add("embed.W_E", Weight([config.IsContinuous ? config.DIn!.Value : config.DVocab, config.DModel]));
-        WPos = Parameters.Add("pos_embed.W_pos", Weight([config.NCtx, config.DModel]));
+        int dIn = config.IsContinuous ? config.DIn!.Value : config.DVocab;
+        // A token embedding is a look-up (PyTorch's nn.Embedding: N(0, 1)); a continuous input is read by a linear map.
+        WE = Parameters.Add("embed.W_E", init == Initialization.PyTorch && !config.IsContinuous
+            ? Tensor.Normal(rng, T.Zero, T.One, [dIn, config.DModel])
+            : Weight([dIn, config.DModel], dIn));
+        WPos = Parameters.Add("pos_embed.W_pos", init == Initialization.PyTorch
+            ? Tensor.Normal(rng, T.Zero, T.CreateChecked(0.02), [config.NCtx, config.DModel])
+            : Weight([config.NCtx, config.DModel], config.NCtx));
         Blocks = Enumerable.Range(0, config.NLayers).Select(l => new TransformerBlock<T>(Parameters, config, l, Weight)).ToArray();
         LnFinal = new LayerNormLayer<T>(Parameters, config, "ln_final");
-        WU = Parameters.Add("unembed.W_U", Weight([config.DModel, config.DVocabOut]));
+        WU = Parameters.Add("unembed.W_U", Weight([config.DModel, config.DVocabOut], config.DModel));
         BU = Parameters.Add("unembed.b_U", new Tensor<T>([config.DVocabOut]));
     }
 

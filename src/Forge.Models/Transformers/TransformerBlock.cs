@@ -12,7 +12,7 @@ public sealed class TransformerBlock<T> where T : unmanaged, IFloatingPointIeee7
 {
     readonly int _layer;
 
-    public TransformerBlock(ParameterSet<T> parameters, TransformerConfig config, int layer, Func<int[], Tensor<T>> weight)
+    public TransformerBlock(ParameterSet<T> parameters, TransformerConfig config, int layer, Func<int[], int, Tensor<T>> weight)
     {
         _layer = layer;
         Ln1 = new LayerNormLayer<T>(parameters, config, $"blocks.{layer}.ln1");
