@@ -23,6 +23,9 @@ public sealed record HeadEmergence(int Layer, int Head, int Hop, double FinalSco
 /// </summary>
 public static class RetrievalDevelopment
 {
+    /// <summary>The emergence steps and the LLC per checkpoint, for the sweep report.</summary>
+    public const string DevelopmentFile = "development.json";
+
     /// <summary>Held-out examples per checkpoint (per number of look-ups).</summary>
     const int EvalLimit = 512;
 
@@ -93,5 +96,14 @@ public static class RetrievalDevelopment
                 [i + 1, e.Name, e.Hop, e.FinalScore.ToString("F3", CultureInfo.InvariantCulture), e.Step]))
             .Figure(accuracy, "Accuracy per number of look-ups").Figure(scores, "Head scores").Figure(llc, "LLC");
         Forge.Models.Checkpoints.AtomicFile.WriteAllText(Path.Combine(folder.Root, "development.md"), report.ToString());
+        var json = new System.Text.Json.Nodes.JsonObject
+        {
+            ["checkpoints"] = points.Count,
+            ["emergence"] = new System.Text.Json.Nodes.JsonArray(emergence.Select(e => (System.Text.Json.Nodes.JsonNode?)new System.Text.Json.Nodes.JsonObject
+                { ["head"] = e.Name, ["layer"] = e.Layer, ["hop"] = e.Hop, ["final_score"] = e.FinalScore, ["step"] = e.Step }).ToArray()),
+            ["llc"] = new System.Text.Json.Nodes.JsonArray(points.Select(p => (System.Text.Json.Nodes.JsonNode?)new System.Text.Json.Nodes.JsonObject
+                { ["step"] = p.Step, ["mean"] = p.Llc, ["std"] = p.LlcStd, ["val_loss"] = p.ValLoss }).ToArray()),
+        };
+        Forge.Models.Checkpoints.AtomicFile.WriteAllText(Path.Combine(folder.Root, DevelopmentFile), json.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
     }
 }

@@ -1,5 +1,6 @@
 using Forge.Experiments.Framework;
 using Forge.Experiments.Runs;
+using Forge.Experiments.Sweeps;
 
 namespace Forge.Experiments.Retrieval;
 
@@ -25,6 +26,8 @@ public sealed class RetrievalExperiment : Experiment<RetrievalRecipe, RetrievalR
     public override RetrievalRun CreateRun(RetrievalRecipe recipe, ulong seed, int steps, Device device) => new(recipe, seed, steps, device);
 
     protected override AnalysisOutcome Analyze(RetrievalRun run, RunFolder folder, TextWriter output) => RetrievalReport.Write(folder, run, output);
+
+    public override ISweepDesign Sweep { get; } = new RetrievalSweep();
 
     public override bool HasDevelopment => true;
 
