@@ -8,15 +8,15 @@ namespace Forge.Experiments.Retrieval;
 /// </summary>
 public static class ChainPositions
 {
-    /// <summary>The rhs position needed at each hop, in hop order (index 0 = hop 1).</summary>
+    /// <summary>The rhs position needed at each hop of the first query, in hop order (index 0 = hop 1).</summary>
     public static int[] Of(RetrievalTask task, ReadOnlySpan<int> sequence)
     {
-        int statementsEnd = task.Context - 3;
+        int statementsEnd = task.StatementsEnd;
         var rhsPositionOf = new Dictionary<int, int>();   // lhs name → position of its rhs
         for (int p = 0; p + 1 < statementsEnd; p += 2)
             if (sequence[p] != RetrievalTask.Pad) rhsPositionOf[sequence[p]] = p + 1;
         var positions = new List<int>();
-        int token = sequence[task.Context - 2];
+        int token = sequence[task.AnswerPosition];
         while (token < task.FirstValue)
         {
             if (!rhsPositionOf.TryGetValue(token, out int position))

@@ -19,39 +19,51 @@ public enum Curriculum
 /// takes the value of rhs" — shuffled together; then QUERY and a name of one chain; the model must output
 /// that chain's value. Answering the last name of a depth-d chain takes d look-ups. All K·d names of an
 /// example are distinct, and so are its K values (the chance level is 1/K). Shorter examples are
-/// padded on the left, so the answer is always the last token and the query name the one before.
+/// padded on the left, so the statements always end at <see cref="StatementsEnd"/>.
+/// <para>
+/// <see cref="Queries"/> Q ≥ 1 queries of distinct chains follow the statements, each <c>QUERY name answer</c>;
+/// training supervises every answer, evaluation only the first (which is exactly the one-query problem:
+/// nothing after the statements precedes it). Later queries could narrow their answer by elimination
+/// among the values already answered; that is why only the first is measured.
+/// </para>
 /// <para>
 /// Tokens: PAD 0, QUERY 1, then <see cref="Names"/> name tokens, then <see cref="Values"/> value tokens.
 /// </para>
 /// </summary>
-public sealed record RetrievalTask(int Depth, int Chains, int Names, int Values, Curriculum Curriculum)
+public sealed record RetrievalTask(int Depth, int Chains, int Names, int Values, Curriculum Curriculum, int Queries = 1)
 {
     public const int Pad = 0, Query = 1;
     public int FirstName => 2;
     public int FirstValue => 2 + Names;
     public int Vocabulary => 2 + Names + Values;
 
-    /// <summary>Tokens of a full-depth example: the statements, QUERY, the name, the answer.</summary>
-    public int Context => 2 * Chains * Depth + 3;
+    /// <summary>Where the statements end (they fill the positions before, left-padded) and the first query starts.</summary>
+    public int StatementsEnd => 2 * Chains * Depth;
 
-    /// <summary>The position whose next-token prediction is the answer (the query name's).</summary>
-    public int AnswerPosition => Context - 2;
+    /// <summary>Tokens of a full-depth example: the statements, then QUERY, a name and the answer per query.</summary>
+    public int Context => StatementsEnd + 3 * Queries;
+
+    /// <summary>The position whose next-token prediction is the first (the measured) answer: the first query's name.</summary>
+    public int AnswerPosition => StatementsEnd + 1;
 
     public RetrievalTask Validate()
     {
         if (Depth < 1 || Chains < 1) throw new ArgumentException($"retrieval: depth ({Depth}) and chains ({Chains}) must be ≥ 1");
         if (Names < Chains * Depth) throw new ArgumentException($"retrieval: {Chains} chains of depth {Depth} need {Chains * Depth} distinct names; names is {Names}");
         if (Values < Chains) throw new ArgumentException($"retrieval: {Chains} chains need {Chains} distinct values; values is {Values}");
-        if ((long)2 * Chains * Depth + 3 > 100_000) throw new ArgumentException($"retrieval: {Chains} chains of depth {Depth} make sequences longer than 100,000 tokens");
+        if (Queries < 1 || Queries > Chains) throw new ArgumentException($"retrieval: queries ({Queries}) must be between 1 and chains ({Chains}): each asks a different chain");
+        if ((long)2 * Chains * Depth + 3L * Queries > 100_000) throw new ArgumentException($"retrieval: {Chains} chains of depth {Depth} make sequences longer than 100,000 tokens");
         return this;
     }
 
     /// <summary>
     /// Writes one example into <paramref name="sequence"/> (length <see cref="Context"/>): chains of depth
     /// <paramref name="depth"/>, the query asking for chain position <paramref name="hops"/> (1 = the
-    /// name that reads the value directly, <paramref name="depth"/> = the chain's end). Returns the answer.
+    /// name that reads the value directly, <paramref name="depth"/> = the chain's end). Later queries ask
+    /// the same position of other chains, or with <paramref name="drawLaterHops"/> a uniformly drawn one.
+    /// Returns the first answer.
     /// </summary>
-    public int Write(Rng rng, Span<int> sequence, int depth, int hops)
+    public int Write(Rng rng, Span<int> sequence, int depth, int hops, bool drawLaterHops = false)
     {
         sequence.Clear();   // PAD everywhere the example does not reach
         var names = rng.SampleWithoutReplacement(Names, Chains * depth);
@@ -66,18 +78,23 @@ public sealed record RetrievalTask(int Depth, int Chains, int Names, int Values,
                 statements[c * depth + k] = (lhs, rhs);
             }
         rng.Shuffle(statements.AsSpan());
-        int start = Context - (2 * Chains * depth + 3);
+        int start = StatementsEnd - 2 * Chains * depth;
         for (int s = 0; s < statements.Length; s++)
         {
             sequence[start + 2 * s] = statements[s].Lhs;
             sequence[start + 2 * s + 1] = statements[s].Rhs;
         }
-        int target = rng.NextInt(Chains);
-        int answer = FirstValue + values[target];
-        sequence[Context - 3] = Query;
-        sequence[Context - 2] = FirstName + names[target * depth + hops - 1];
-        sequence[Context - 1] = answer;
-        return answer;
+        // One query: any chain (the stream of the original one-query task); several: distinct chains.
+        int[] targets = Queries == 1 ? [rng.NextInt(Chains)] : rng.SampleWithoutReplacement(Chains, Queries);
+        for (int q = 0; q < Queries; q++)
+        {
+            int k = q > 0 && drawLaterHops ? 1 + rng.NextInt(depth) : hops;
+            int at = StatementsEnd + 3 * q;
+            sequence[at] = Query;
+            sequence[at + 1] = FirstName + names[targets[q] * depth + k - 1];
+            sequence[at + 2] = FirstValue + values[targets[q]];
+        }
+        return FirstValue + values[targets[0]];
     }
 
     /// <summary>A training example of this task's curriculum: its depth and hops drawn as the curriculum says.</summary>
@@ -90,7 +107,7 @@ public sealed record RetrievalTask(int Depth, int Chains, int Names, int Values,
                 Write(rng, sequence, depth, depth);
                 break;
             case Curriculum.Intermediate:
-                Write(rng, sequence, Depth, 1 + rng.NextInt(Depth));
+                Write(rng, sequence, Depth, 1 + rng.NextInt(Depth), drawLaterHops: true);
                 break;
             default:
                 Write(rng, sequence, Depth, Depth);
@@ -98,8 +115,16 @@ public sealed record RetrievalTask(int Depth, int Chains, int Names, int Values,
         }
     }
 
-    /// <summary>The loss counts only the answer.</summary>
+    /// <summary>Training: the loss counts every query's answer.</summary>
     public float[] PositionMask()
+    {
+        var mask = new float[Context];
+        for (int q = 0; q < Queries; q++) mask[AnswerPosition + 3 * q] = 1;
+        return mask;
+    }
+
+    /// <summary>Evaluation: only the first answer counts.</summary>
+    public float[] EvaluationMask()
     {
         var mask = new float[Context];
         mask[AnswerPosition] = 1;
@@ -108,21 +133,21 @@ public sealed record RetrievalTask(int Depth, int Chains, int Names, int Values,
 
     /// <summary>A fixed set of <paramref name="count"/> training examples of the curriculum.</summary>
     public FixedTokenDataset<float> TrainingSet(int count, int batchSize, ulong seed, ulong shuffleSeed) =>
-        Dataset(count, batchSize, seed, shuffleSeed, (rng, sequence) => WriteTraining(rng, sequence));
+        Dataset(count, batchSize, seed, shuffleSeed, PositionMask(), (rng, sequence) => WriteTraining(rng, sequence));
 
     /// <summary>A fixed set of examples that each take <paramref name="hops"/> look-ups: depth-<paramref name="hops"/> chains asked at their end, or (intermediate curriculum) full-depth chains asked at position <paramref name="hops"/>.</summary>
     public FixedTokenDataset<float> EvaluationSet(int hops, int count, int batchSize, ulong seed) =>
-        Dataset(count, batchSize, seed, seed, (rng, sequence) =>
+        Dataset(count, batchSize, seed, seed, EvaluationMask(), (rng, sequence) =>
         {
             if (Curriculum == Curriculum.Intermediate) Write(rng, sequence, Depth, hops);
             else Write(rng, sequence, hops, hops);
         });
 
-    FixedTokenDataset<float> Dataset(int count, int batchSize, ulong seed, ulong shuffleSeed, Action<Rng, Span<int>> write)
+    FixedTokenDataset<float> Dataset(int count, int batchSize, ulong seed, ulong shuffleSeed, float[] mask, Action<Rng, Span<int>> write)
     {
         var rng = new Rng(seed);
         var sequences = new int[count * Context];
         for (int i = 0; i < count; i++) write(rng, sequences.AsSpan(i * Context, Context));
-        return new FixedTokenDataset<float>(sequences, Context, PositionMask(), batchSize, shuffleSeed);
+        return new FixedTokenDataset<float>(sequences, Context, mask, batchSize, shuffleSeed);
     }
 }

@@ -28,7 +28,7 @@ public sealed class Transformer<T> where T : unmanaged, IFloatingPointIeee754<T>
             ? Tensor.Normal(rng, T.Zero, T.One, [dIn, config.DModel])
             : Weight([dIn, config.DModel], dIn));
         WPos = Parameters.Add("pos_embed.W_pos", init == Initialization.PyTorch
-            ? Tensor.Normal(rng, T.Zero, T.CreateChecked(0.02), [config.NCtx, config.DModel])
+            ? Tensor.Normal(rng, T.Zero, T.One, [config.NCtx, config.DModel])
             : Weight([config.NCtx, config.DModel], config.NCtx));
         Blocks = Enumerable.Range(0, config.NLayers).Select(l => new TransformerBlock<T>(Parameters, config, l, Weight)).ToArray();
         LnFinal = new LayerNormLayer<T>(Parameters, config, "ln_final");
