@@ -54,6 +54,43 @@ public class RetrievalTaskTests
         Assert.That(hopsSeen.OrderBy(h => h), Is.EqualTo(expected), "the training data's numbers of look-ups follow the curriculum");
     }
 
+    [Test]
+    public void SeveralQueriesAskDistinctChainsAndOnlyTheFirstIsEvaluated()
+    {
+        var task = new RetrievalTask(3, 4, 20, 6, Curriculum.Intermediate, Queries: 3).Validate();
+        Assert.That(task.Context, Is.EqualTo(2 * 4 * 3 + 3 * 3));
+        Assert.That(task.AnswerPosition, Is.EqualTo(task.StatementsEnd + 1));
+        var train = task.PositionMask();
+        var eval = task.EvaluationMask();
+        Assert.That(Enumerable.Range(0, task.Context).Where(p => train[p] == 1), Is.EqualTo(new[] { 25, 28, 31 }));
+        Assert.That(Enumerable.Range(0, task.Context).Where(p => eval[p] == 1), Is.EqualTo(new[] { 25 }));
+        var rng = new Rng(4);
+        var sequence = new int[task.Context];
+        var laterHops = new HashSet<int>();
+        for (int trial = 0; trial < 200; trial++)
+        {
+            int answer = task.Write(rng, sequence, 3, 2, drawLaterHops: trial % 2 == 0);
+            var assignments = new Dictionary<int, int>();
+            for (int p = 0; p < task.StatementsEnd; p += 2) assignments[sequence[p]] = sequence[p + 1];
+            var answers = new List<int>();
+            for (int q = 0; q < 3; q++)
+            {
+                int at = task.StatementsEnd + 3 * q;
+                Assert.That(sequence[at], Is.EqualTo(RetrievalTask.Query));
+                int token = sequence[at + 1], hops = 0;
+                while (token < task.FirstValue) { token = assignments[token]; hops++; }
+                Assert.That(sequence[at + 2], Is.EqualTo(token), "each query's answer is its chain's value");
+                if (q == 0) Assert.That((token, hops), Is.EqualTo((answer, 2)));
+                else if (trial % 2 == 1) Assert.That(hops, Is.EqualTo(2));
+                else laterHops.Add(hops);
+                answers.Add(token);
+            }
+            Assert.That(answers, Is.Unique, "queries ask distinct chains");
+        }
+        Assert.That(laterHops.Order(), Is.EqualTo(new[] { 1, 2, 3 }));
+        Assert.That(() => new RetrievalTask(3, 2, 20, 6, Curriculum.None, Queries: 3).Validate(), Throws.ArgumentException.With.Message.Contains("queries (3)"));
+    }
+
     [TestCase(1, 1)]
     [TestCase(4, 2)]
     [TestCase(5, 3)]
