@@ -24,7 +24,7 @@ public abstract record GptRecipe : Recipe
     [Setting("MLP hidden width.", Min = 1, HelpName = "N")]
     public int DMlp { get; init; } = 256;
 
-    [Setting("Initial weights: gpt2 (every weight matrix ~ N(0, 0.02²)) or scaled (~ N(0, (0.8/√d_model)²), larger at small widths) or pytorch (nn.Embedding and nn.Linear defaults: token embedding ~ N(0, 1), matrices ~ U(±1/√fan_in)).", HelpName = "KIND")]
+    [Setting("Initial weights: gpt2 (every weight matrix ~ N(0, 0.02²)) or scaled (~ N(0, (0.8/√d_model)²), larger at small widths) or pytorch (nn.Embedding and nn.Linear defaults: token embedding ~ N(0, 1), matrices ~ U(±1/√fan_in)) or pytorch-sinusoidal (the same, the positional embedding starting as the sinusoidal code).", HelpName = "KIND")]
     public string Init { get; init; } = "gpt2";
 
     [Setting("Sequences per step.", Min = 1, HelpName = "N")]
@@ -47,7 +47,8 @@ public abstract record GptRecipe : Recipe
         "gpt2" => Initialization.Gpt2,
         "scaled" => Initialization.Sorting,
         "pytorch" => Initialization.PyTorch,
-        _ => throw new ArgumentException($"init '{Init}' is not one of gpt2, scaled, pytorch"),
+        "pytorch-sinusoidal" => Initialization.PyTorchSinusoidal,
+        _ => throw new ArgumentException($"init '{Init}' is not one of gpt2, scaled, pytorch, pytorch-sinusoidal"),
     };
 
     public override void Validate()

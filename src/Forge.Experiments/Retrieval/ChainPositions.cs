@@ -13,7 +13,7 @@ public static class ChainPositions
     {
         int statementsEnd = task.StatementsEnd;
         var rhsPositionOf = new Dictionary<int, int>();   // lhs name → position of its rhs
-        for (int p = 0; p + 1 < statementsEnd; p += 2)
+        for (int p = 0; p + 1 < statementsEnd; p += task.StatementLength)
             if (sequence[p] != RetrievalTask.Pad) rhsPositionOf[sequence[p]] = p + 1;
         var positions = new List<int>();
         int token = sequence[task.AnswerPosition];

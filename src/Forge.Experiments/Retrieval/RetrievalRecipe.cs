@@ -28,6 +28,9 @@ public sealed record RetrievalRecipe : GptRecipe
     [Setting("Queries per training example, each of a different chain, each answer supervised (more signal per example); only the first is evaluated.", Min = 1, HelpName = "Q")]
     public int Queries { get; init; } = 1;
 
+    [Setting("A separator token after every statement (three tokens a statement), so the token after a name is never another statement's lhs.", Negated = false)]
+    public bool Separator { get; init; }
+
     [Setting("Attention-only blocks (no MLP): an ablation of the architecture.", Negated = false)]
     public bool AttentionOnly { get; init; }
 
@@ -56,7 +59,7 @@ public sealed record RetrievalRecipe : GptRecipe
         _ => throw new ArgumentException($"retrieval: curriculum '{Curriculum}' is not one of none, mixed, intermediate"),
     };
 
-    [JsonIgnore] public RetrievalTask Task => new RetrievalTask(Depth, Chains, Names, Values, CurriculumKind, Queries).Validate();
+    [JsonIgnore] public RetrievalTask Task => new RetrievalTask(Depth, Chains, Names, Values, CurriculumKind, Queries, Separator).Validate();
 
     [JsonIgnore] public TransformerConfig ModelConfig => new()
     {

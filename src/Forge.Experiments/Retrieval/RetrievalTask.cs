@@ -27,18 +27,26 @@ public enum Curriculum
 /// among the values already answered; that is why only the first is measured.
 /// </para>
 /// <para>
-/// Tokens: PAD 0, QUERY 1, then <see cref="Names"/> name tokens, then <see cref="Values"/> value tokens.
+/// With <see cref="Separator"/> each statement is followed by a separator token, three tokens a statement
+/// [ours]: the token after a name used as rhs is then always the separator, never the next statement's lhs,
+/// so "the token after X" is unambiguous for the look-up that needs the statement whose lhs is X.
+/// </para>
+/// <para>
+/// Tokens: PAD 0, QUERY 1, SEP 2, then <see cref="Names"/> name tokens, then <see cref="Values"/> value tokens.
 /// </para>
 /// </summary>
-public sealed record RetrievalTask(int Depth, int Chains, int Names, int Values, Curriculum Curriculum, int Queries = 1)
+public sealed record RetrievalTask(int Depth, int Chains, int Names, int Values, Curriculum Curriculum, int Queries = 1, bool Separator = false)
 {
-    public const int Pad = 0, Query = 1;
-    public int FirstName => 2;
-    public int FirstValue => 2 + Names;
-    public int Vocabulary => 2 + Names + Values;
+    public const int Pad = 0, Query = 1, Sep = 2;
+    public int FirstName => 3;
+    public int FirstValue => 3 + Names;
+    public int Vocabulary => 3 + Names + Values;
+
+    /// <summary>Tokens per statement: lhs, rhs (and the separator).</summary>
+    public int StatementLength => Separator ? 3 : 2;
 
     /// <summary>Where the statements end (they fill the positions before, left-padded) and the first query starts.</summary>
-    public int StatementsEnd => 2 * Chains * Depth;
+    public int StatementsEnd => StatementLength * Chains * Depth;
 
     /// <summary>Tokens of a full-depth example: the statements, then QUERY, a name and the answer per query.</summary>
     public int Context => StatementsEnd + 3 * Queries;
@@ -52,7 +60,7 @@ public sealed record RetrievalTask(int Depth, int Chains, int Names, int Values,
         if (Names < Chains * Depth) throw new ArgumentException($"retrieval: {Chains} chains of depth {Depth} need {Chains * Depth} distinct names; names is {Names}");
         if (Values < Chains) throw new ArgumentException($"retrieval: {Chains} chains need {Chains} distinct values; values is {Values}");
         if (Queries < 1 || Queries > Chains) throw new ArgumentException($"retrieval: queries ({Queries}) must be between 1 and chains ({Chains}): each asks a different chain");
-        if ((long)2 * Chains * Depth + 3L * Queries > 100_000) throw new ArgumentException($"retrieval: {Chains} chains of depth {Depth} make sequences longer than 100,000 tokens");
+        if ((long)StatementLength * Chains * Depth + 3L * Queries > 100_000) throw new ArgumentException($"retrieval: {Chains} chains of depth {Depth} make sequences longer than 100,000 tokens");
         return this;
     }
 
@@ -78,11 +86,12 @@ public sealed record RetrievalTask(int Depth, int Chains, int Names, int Values,
                 statements[c * depth + k] = (lhs, rhs);
             }
         rng.Shuffle(statements.AsSpan());
-        int start = StatementsEnd - 2 * Chains * depth;
+        int start = StatementsEnd - StatementLength * Chains * depth;
         for (int s = 0; s < statements.Length; s++)
         {
-            sequence[start + 2 * s] = statements[s].Lhs;
-            sequence[start + 2 * s + 1] = statements[s].Rhs;
+            sequence[start + StatementLength * s] = statements[s].Lhs;
+            sequence[start + StatementLength * s + 1] = statements[s].Rhs;
+            if (Separator) sequence[start + StatementLength * s + 2] = Sep;
         }
         // One query: any chain (the stream of the original one-query task); several: distinct chains.
         int[] targets = Queries == 1 ? [rng.NextInt(Chains)] : rng.SampleWithoutReplacement(Chains, Queries);

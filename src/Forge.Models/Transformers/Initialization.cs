@@ -13,4 +13,6 @@ public enum Initialization
     /// keeps a token's identity dominant in the residual stream after the first blocks write to it.
     /// </summary>
     PyTorch,
+    /// <summary>As <see cref="PyTorch"/>, but the positional embedding starts as the sinusoidal code (still learned).</summary>
+    PyTorchSinusoidal,
 }

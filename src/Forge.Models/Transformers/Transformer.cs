@@ -18,22 +18,44 @@ public sealed class Transformer<T> where T : unmanaged, IFloatingPointIeee754<T>
         Parameters = new ParameterSet<T>(device);
         double std = init == Initialization.Sorting ? 0.8 / Math.Sqrt(config.DModel) : 0.02;
         // A weight matrix of the given shape that reads fanIn inputs per output.
-        Tensor<T> Weight(int[] shape, int fanIn) => init == Initialization.PyTorch
+        bool torch = init is Initialization.PyTorch or Initialization.PyTorchSinusoidal;
+        Tensor<T> Weight(int[] shape, int fanIn) => torch
             ? Tensor.Uniform(rng, T.CreateChecked(-1 / Math.Sqrt(fanIn)), T.CreateChecked(1 / Math.Sqrt(fanIn)), shape)
             : Tensor.Normal(rng, T.Zero, T.CreateChecked(std), shape);
 
         int dIn = config.IsContinuous ? config.DIn!.Value : config.DVocab;
         // A token embedding is a look-up (PyTorch's nn.Embedding: N(0, 1)); a continuous input is read by a linear map.
-        WE = Parameters.Add("embed.W_E", init == Initialization.PyTorch && !config.IsContinuous
+        WE = Parameters.Add("embed.W_E", torch && !config.IsContinuous
             ? Tensor.Normal(rng, T.Zero, T.One, [dIn, config.DModel])
             : Weight([dIn, config.DModel], dIn));
-        WPos = Parameters.Add("pos_embed.W_pos", init == Initialization.PyTorch
-            ? Tensor.Normal(rng, T.Zero, T.One, [config.NCtx, config.DModel])
-            : Weight([config.NCtx, config.DModel], config.NCtx));
+        WPos = Parameters.Add("pos_embed.W_pos", init switch
+        {
+            Initialization.PyTorch => Tensor.Normal(rng, T.Zero, T.One, [config.NCtx, config.DModel]),
+            Initialization.PyTorchSinusoidal => Sinusoids(config.NCtx, config.DModel),
+            _ => Weight([config.NCtx, config.DModel], config.NCtx),
+        });
         Blocks = Enumerable.Range(0, config.NLayers).Select(l => new TransformerBlock<T>(Parameters, config, l, Weight)).ToArray();
         LnFinal = new LayerNormLayer<T>(Parameters, config, "ln_final");
         WU = Parameters.Add("unembed.W_U", Weight([config.DModel, config.DVocabOut], config.DModel));
         BU = Parameters.Add("unembed.b_U", new Tensor<T>([config.DVocabOut]));
+    }
+
+    /// <summary>
+    /// The sinusoidal position code of Vaswani et al. (2017): row p holds sin(p·ω_i), cos(p·ω_i) with
+    /// ω_i = 10000^(−2i/d). Moving one position is a fixed rotation of each (sin, cos) pair, so a head can
+    /// learn "the previous token" as one linear map instead of one association per position.
+    /// </summary>
+    public static Tensor<T> Sinusoids(int positions, int width)
+    {
+        var code = new Tensor<T>([positions, width]);
+        var span = code.AsSpan();
+        for (int p = 0; p < positions; p++)
+            for (int i = 0; i < width; i++)
+            {
+                double omega = Math.Pow(10000, -2.0 * (i / 2) / width);
+                span[p * width + i] = T.CreateChecked(i % 2 == 0 ? Math.Sin(p * omega) : Math.Cos(p * omega));
+            }
+        return code;
     }
 
     public TransformerConfig Config { get; }
