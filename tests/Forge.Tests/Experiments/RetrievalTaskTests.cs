@@ -10,10 +10,11 @@ public class RetrievalTaskTests
     static (int Value, int Hops) Resolve(RetrievalTask task, ReadOnlySpan<int> sequence)
     {
         var assignments = new Dictionary<int, int>();
-        for (int p = 0; p + 1 < task.Context - 3; p += 2)
+        for (int p = 0; p + 1 < task.StatementsEnd; p += task.StatementLength)
         {
             if (sequence[p] == RetrievalTask.Pad) continue;
             Assert.That(assignments.TryAdd(sequence[p], sequence[p + 1]), $"name {sequence[p]} is assigned twice");
+            if (task.Separator) Assert.That(sequence[p + 2], Is.EqualTo(RetrievalTask.Sep));
         }
         int token = sequence[task.Context - 2], hops = 0;
         while (token < task.FirstValue)
@@ -28,9 +29,11 @@ public class RetrievalTaskTests
     [TestCase(7, 3, Curriculum.Mixed)]
     [TestCase(5, 4, Curriculum.Intermediate)]
     [TestCase(1, 2, Curriculum.None)]
-    public void EveryExampleResolvesToItsAnswerInTheStatedNumberOfLookUps(int depth, int chains, Curriculum curriculum)
+    [TestCase(4, 3, Curriculum.Mixed, true)]
+    [TestCase(3, 2, Curriculum.Intermediate, true)]
+    public void EveryExampleResolvesToItsAnswerInTheStatedNumberOfLookUps(int depth, int chains, Curriculum curriculum, bool separator = false)
     {
-        var task = new RetrievalTask(depth, chains, chains * depth + 3, chains + 2, curriculum).Validate();
+        var task = new RetrievalTask(depth, chains, chains * depth + 3, chains + 2, curriculum, Separator: separator).Validate();
         var sequence = new int[task.Context];
         var rng = new Rng(9);
         var hopsSeen = new HashSet<int>();
@@ -42,7 +45,7 @@ public class RetrievalTaskTests
             Assert.That((value, resolved), Is.EqualTo((answer, hops)), $"depth {d}, hops {hops}");
             Assert.That(sequence[^1], Is.EqualTo(answer));
             Assert.That(sequence[task.Context - 3], Is.EqualTo(RetrievalTask.Query));
-            int padding = task.Context - (2 * chains * d + 3);
+            int padding = task.Context - (task.StatementLength * chains * d + 3);
             Assert.That(sequence[..padding].ToArray(), Has.All.EqualTo(RetrievalTask.Pad), "shorter examples are padded on the left");
             var values = sequence[padding..^3].ToArray().Where(t => t >= task.FirstValue).ToArray();
             Assert.That(values, Is.Unique.And.Length.EqualTo(chains), "one distinct value per chain");
@@ -127,13 +130,20 @@ public class RetrievalTaskTests
     [Test]
     public void ChainPositionsFollowTheQueriedChainByHand()
     {
-        // 2 chains of depth 2: names 2…5, values 6…7 (PAD 0, QUERY 1). Chain A: (2 ← 6), (3 ← 2); chain B: (4 ← 7), (5 ← 4).
+        // 2 chains of depth 2: names 3…6, values 7…8 (PAD 0, QUERY 1, SEP 2). Chain A: (3 ← 7), (4 ← 3); chain B: (5 ← 8), (6 ← 5).
         var task = new RetrievalTask(2, 2, 4, 2, Curriculum.None);
-        int[] sequence = [5, 4, 2, 6, 4, 7, 3, 2, RetrievalTask.Query, 3, 6];
+        int[] sequence = [6, 5, 3, 7, 5, 8, 4, 3, RetrievalTask.Query, 4, 7];
         Assert.That(task.Context, Is.EqualTo(sequence.Length));
-        // Query 3: hop 1 reads (3, 2), whose rhs is at 7; hop 2 reads (2, 6), rhs at 3.
+        // Query 4: hop 1 reads (4, 3), whose rhs is at 7; hop 2 reads (3, 7), rhs at 3.
         Assert.That(ChainPositions.Of(task, sequence), Is.EqualTo(new[] { 7, 3 }));
-        sequence[9] = 5;
-        Assert.That(ChainPositions.Of(task, sequence), Is.EqualTo(new[] { 1, 5 }), "query 5: (5, 4) then (4, 7)");
+        sequence[9] = 6;
+        Assert.That(ChainPositions.Of(task, sequence), Is.EqualTo(new[] { 1, 5 }), "query 6: (6, 5) then (5, 8)");
+
+        // The same chains with a separator after each statement: rhs positions move to 3s + 1.
+        var separated = new RetrievalTask(2, 2, 4, 2, Curriculum.None, Separator: true);
+        int S = RetrievalTask.Sep;
+        int[] withSeparators = [6, 5, S, 3, 7, S, 5, 8, S, 4, 3, S, RetrievalTask.Query, 4, 7];
+        Assert.That(separated.Context, Is.EqualTo(withSeparators.Length));
+        Assert.That(ChainPositions.Of(separated, withSeparators), Is.EqualTo(new[] { 10, 4 }));
     }
 }
