@@ -45,12 +45,17 @@ public static class RetrievalReport
         output.WriteLine("analysis: head scores per hop and head ablations");
         var heads = RetrievalHeads.Measure(run.Model, run.Task, run.ByHops[^1], 1024);
         var (clean, ablations) = RetrievalAblations.Run(run.Model, run.ByHops, 1024);
+        string circuitFigure = folder.FigurePath("circuit.png"), attentionFigure = folder.FigurePath("attention_example.png");
+        RetrievalFigures.Circuit(circuitFigure, heads);
+        RetrievalFigures.AttentionMaps(attentionFigure, run.Model, run.Task, run.ByHops[^1], 0);
         report.Heading("Heads per hop")
             .Paragraph($"Score of head LlHh for hop k: the larger of its mean attention from the query to the token hop k needs, and from the token of hop k − 1 to it " +
                        $"(when that statement comes earlier). Heads scoring ≥ {RetrievalHeads.HeadThreshold} are the hop's heads.")
             .Table(["head", .. Enumerable.Range(1, r.Depth).Select(k => $"hop {k}")],
                 Enumerable.Range(0, heads.Layers).SelectMany(l => Enumerable.Range(0, heads.Heads).Select(h => (IReadOnlyList<object?>)
                     [$"L{l}H{h}", .. Enumerable.Range(0, r.Depth).Select(k => (object?)Marked(heads.Score(l, h, k)))])))
+            .Figure(circuitFigure, "The circuit: each head's retrieval score per hop")
+            .Figure(attentionFigure, "Every head's attention on the first held-out example at full depth; * marks the queried chain's statements")
             .Heading("Head ablations")
             .Paragraph("Held-out accuracy per number of look-ups when one head's output is zeroed (1,024 examples each).")
             .Table(["ablated", .. Enumerable.Range(1, r.Depth).Select(k => $"{k} look-up{(k > 1 ? "s" : "")}")],
