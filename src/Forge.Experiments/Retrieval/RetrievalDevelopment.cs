@@ -9,7 +9,7 @@ namespace Forge.Experiments.Retrieval;
 /// <summary>One checkpoint of the emergence analysis.</summary>
 public sealed record EmergencePoint(long Step, double[] AccuracyByHops, double ValLoss, double[,,] Scores, double Llc, double LlcStd);
 
-/// <summary>When a hop's head arrived: the first checkpoint at which its score passed half its final value.</summary>
+/// <summary>When a hop's head arrived: the first checkpoint at which its score passed half-way from its first-checkpoint value to its final value.</summary>
 public sealed record HeadEmergence(int Layer, int Head, int Hop, double FinalScore, long Step)
 {
     public string Name => $"L{Layer}H{Head}";
@@ -19,7 +19,7 @@ public sealed record HeadEmergence(int Layer, int Head, int Hop, double FinalSco
 /// The emergence analysis (<c>analyze --run DIR --development</c>): at every checkpoint, held-out accuracy
 /// per number of look-ups, the loss at full depth, every head's score per hop (<see cref="RetrievalHeads"/>)
 /// and the LLC with the run's settings; then the emergence step of each hop's head (the first checkpoint
-/// past half its final score) and their order. Writes development.csv, figures and development.md.
+/// past half-way from its first to its final score) and their order. Writes development.csv, figures and development.md.
 /// </summary>
 public static class RetrievalDevelopment
 {
@@ -52,7 +52,10 @@ public static class RetrievalDevelopment
         return emergence;
     }
 
-    /// <summary>For every (head, hop) at or above the threshold at the last checkpoint: the first checkpoint past half its final score, in order of arrival.</summary>
+    /// <summary>
+    /// For every (head, hop) at or above the threshold at the last checkpoint: the first checkpoint at which its
+    /// score passed half-way from its value at the first checkpoint to its final value, in order of arrival.
+    /// </summary>
     public static IReadOnlyList<HeadEmergence> Emergence(IReadOnlyList<EmergencePoint> points)
     {
         if (points.Count == 0) return [];
@@ -64,7 +67,8 @@ public static class RetrievalDevelopment
                 {
                     double final = last[l, h, k];
                     if (final < RetrievalHeads.HeadThreshold) continue;
-                    long step = points.First(p => p.Scores[l, h, k] >= final / 2).Step;
+                    double halfway = (points[0].Scores[l, h, k] + final) / 2;
+                    long step = points.First(p => p.Scores[l, h, k] >= halfway).Step;
                     found.Add(new HeadEmergence(l, h, k + 1, final, step));
                 }
         return found.OrderBy(e => e.Step).ThenBy(e => e.Layer).ThenBy(e => e.Hop).ToList();
@@ -91,7 +95,7 @@ public static class RetrievalDevelopment
         var report = new ReportBuilder(folder.Root).Heading("Emergence over training", 1)
             .Paragraph($"{points.Count} checkpoints; accuracies and head scores on the first {EvalLimit} held-out examples of each number of look-ups. " +
                        $"A head is the head of hop k when its score for k reaches {RetrievalHeads.HeadThreshold} at the last checkpoint; it emerged at the first checkpoint " +
-                       "where its score passed half its final value.")
+                       "where its score passed half-way from its first-checkpoint value to its final value.")
             .Table(["order", "head", "hop", "final score", "emerged at step"], emergence.Select((e, i) => (IReadOnlyList<object?>)
                 [i + 1, e.Name, e.Hop, e.FinalScore.ToString("F3", CultureInfo.InvariantCulture), e.Step]))
             .Figure(accuracy, "Accuracy per number of look-ups").Figure(scores, "Head scores").Figure(llc, "LLC");

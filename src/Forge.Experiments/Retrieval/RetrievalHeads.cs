@@ -16,6 +16,10 @@ namespace Forge.Experiments.Retrieval;
 /// the token that names the next statement to read — to the rhs position of hop k, over the examples where
 /// that statement comes earlier (a causal model cannot look forward; statements are shuffled).</item>
 /// </list>
+/// Both are <em>selective</em>: the attention on the needed rhs minus the mean attention on the other rhs
+/// positions holding a token of the same kind (another value for the value hop, another name for a name
+/// hop). A head that spreads its attention over every value in the context — which already gives the
+/// chance-level answer — scores 0, not 1/K; a head that picks the needed token scores near 1.
 /// A head's <see cref="Score"/> for hop k is the larger of the two; it is the "hop-k head" when that is at
 /// least <see cref="HeadThreshold"/>.
 /// </summary>
@@ -59,7 +63,18 @@ public sealed record RetrievalHeads(double[,,] FromQuery, double[,,] AlongChain,
             using (GradMode.NoGrad()) cpu.Forward(batch.Tokens, hooks);
             for (int b = 0; b < rows; b++)
             {
-                var chain = ChainPositions.Of(task, data.Sequence(start + b));
+                var sequence = data.Sequence(start + b);
+                var chain = ChainPositions.Of(task, sequence);
+                // For each hop, the other rhs positions holding a token of the same kind (value or name): the baseline.
+                var others = new int[hops][];
+                for (int k = 0; k < hops; k++)
+                {
+                    bool value = sequence[chain[k]] >= task.FirstValue;
+                    var list = new List<int>();
+                    for (int p = 1; p < task.StatementsEnd; p += task.StatementLength)
+                        if (p != chain[k] && sequence[p - 1] != RetrievalTask.Pad && (sequence[p] >= task.FirstValue) == value) list.Add(p);
+                    others[k] = [.. list];
+                }
                 for (int k = 1; k < hops; k++) if (chain[k] < chain[k - 1]) reachable[k]++;
                 for (int l = 0; l < layers; l++)
                 {
@@ -69,8 +84,8 @@ public sealed record RetrievalHeads(double[,,] FromQuery, double[,,] AlongChain,
                         int rowBase = (b * heads + h) * t;
                         for (int k = 0; k < hops; k++)
                         {
-                            fromQuery[l, h, k] += pattern[(rowBase + query) * t + chain[k]];
-                            if (k > 0 && chain[k] < chain[k - 1]) alongChain[l, h, k] += pattern[(rowBase + chain[k - 1]) * t + chain[k]];
+                            fromQuery[l, h, k] += Selective(pattern, (rowBase + query) * t, chain[k], others[k]);
+                            if (k > 0 && chain[k] < chain[k - 1]) alongChain[l, h, k] += Selective(pattern, (rowBase + chain[k - 1]) * t, chain[k], others[k]);
                         }
                     }
                 }
@@ -84,5 +99,13 @@ public sealed record RetrievalHeads(double[,,] FromQuery, double[,,] AlongChain,
                     alongChain[l, h, k] = reachable[k] == 0 ? 0 : alongChain[l, h, k] / reachable[k];
                 }
         return new RetrievalHeads(fromQuery, alongChain, count);
+    }
+
+    /// <summary>Attention (row starting at <paramref name="row"/>) on <paramref name="needed"/> minus its mean over <paramref name="others"/> (positions after the row's own are 0: causal).</summary>
+    static double Selective(ReadOnlySpan<float> pattern, int row, int needed, int[] others)
+    {
+        double baseline = 0;
+        foreach (int p in others) baseline += pattern[row + p];
+        return pattern[row + needed] - (others.Length == 0 ? 0 : baseline / others.Length);
     }
 }

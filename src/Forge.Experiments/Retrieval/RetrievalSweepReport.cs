@@ -176,7 +176,7 @@ public static class RetrievalSweepReport
         const string claim = "5. Stacked retrieval heads emerge one at a time, always in the same order, with a staircase loss";
         if (runs.Count == 0) return new(claim, Verdict.NotTested, "no run with the emergence analysis (analyze --run DIR --development)");
         report.Heading($"Emergence: {runs.Count} runs with the emergence analysis")
-            .Paragraph("Per run, the heads of each hop in order of arrival (a hop's head arrives at the first checkpoint where its score passes half its final value), " +
+            .Paragraph("Per run, the heads of each hop in order of arrival (a hop's head arrives at the first checkpoint where its score passes half-way from its first-checkpoint value to its final value), " +
                        "and the order of the hops (a hop arrives with its first head). Heads of one layer are interchangeable between seeds, so orders are compared as " +
                        "hop sequences and as (hop, layer) sequences.")
             .Table(["run", "layers, depth, curriculum", "heads in order of arrival (hop: head @ step)", "hop order", "(hop, layer) order", "distinct arrival steps"],
