@@ -71,8 +71,8 @@ public static class RetrievalFigures
                 rows.Add($"L{l}H{h}");
                 for (int k = 0; k < heads.Hops; k++) values[l * heads.Heads + h, k] = heads.Score(l, h, k);
             }
-        Figures.HeatMapGrid(path, [new HeatMapPanel("score per head and hop", values, rows, Enumerable.Range(1, heads.Hops).Select(k => $"hop {k}").ToList())],
-            $"The circuit: which head attends to the token each hop needs (head ≥ {RetrievalHeads.HeadThreshold})", "hop", "head",
-            HeatMapScale.Probability, columns: 1, panelWidth: 520, panelHeight: Math.Max(380, 28 * rows.Count + 120));
+        Figures.HeatMapGrid(path, [new HeatMapPanel($"selective attention on the token each hop needs (a hop's head ≥ {RetrievalHeads.HeadThreshold})", values, rows, Enumerable.Range(1, heads.Hops).Select(k => $"hop {k}").ToList())],
+            "The circuit", "hop", "head",
+            HeatMapScale.Probability, columns: 1, panelWidth: 640, panelHeight: Math.Max(380, 28 * rows.Count + 120));
     }
 }
