@@ -148,9 +148,10 @@ public static class RetrievalSweepReport
         var tightness = runs.Where(r => r.Solved).GroupBy(r => r.Depth).OrderBy(g => g.Key)
             .Select(g => $"D = {g.Key}: fewest layers that solved it {g.Min(r => r.Layers)} (bound {RetrievalRecipe.LayersNeeded(g.Key)})").ToList();
         if (tightness.Count > 0) evidence += "; " + string.Join("; ", tightness);
-        var verdict = violations > 0 ? Verdict.NotSupported : above.Count(r => r.Solved) == 0 || below.Count == 0 ? Verdict.Inconclusive : Verdict.Supported;
+        bool enough = below.Select(r => r.Depth).Distinct().Count() >= 2 && below.Select(r => r.Seed).Distinct().Count() >= 2;
+        var verdict = violations > 0 ? Verdict.NotSupported : above.Count(r => r.Solved) == 0 || !enough ? Verdict.Inconclusive : Verdict.Supported;
         return new("2. t layers solve D look-ups only if t ≥ log₃(2D)", verdict, evidence +
-            " [ours: not supported if any model below the bound solves its depth; supported if none does and models at or above it do]");
+            " [ours: not supported if any model below the bound solves its depth; supported if none does, the models below it cover ≥ 2 depths and ≥ 2 seeds, and models at or above it solve theirs; inconclusive otherwise]");
     }
 
     static ClaimVerdict CurriculumClaim(IReadOnlyList<RetrievalRunSummary> runs)
@@ -201,16 +202,20 @@ public static class RetrievalSweepReport
             report.Paragraph("LLC at the checkpoint before and at each hop's arrival: " + string.Join("; ", withLlc.Select(r => $"seed {r.Seed}: " + string.Join(", ",
                 r.Emergence!.GroupBy(e => e.Hop).OrderBy(g => g.Key).Select(g => LlcJump(r, g.Key, g.Min(e => e.Step)))))) + ".");
         }
-        int n = runs.Count;
-        var orders = runs.Select(HopOrder).ToList();
+        // Only runs with a head for every hop of their depth have a complete order to compare.
+        var complete = runs.Where(r => Enumerable.Range(1, r.Depth).All(h => r.Emergence!.Any(e => e.Hop == h))).ToList();
+        int n = complete.Count;
+        string incomplete = runs.Count == n ? "" : $"; {runs.Count - n} of {runs.Count} runs lack a head for some hop (the model did not learn every look-up, or its heads stay below the threshold) and are left out of the comparison";
+        if (n == 0) return new(claim, Verdict.Inconclusive, $"no run has a head for every hop{incomplete}");
+        var orders = complete.Select(HopOrder).ToList();
         bool sameOrder = orders.Distinct().Count() == 1;
-        int oneAtATime = runs.Count(r => DistinctSteps(r) == "yes");
+        int oneAtATime = complete.Count(r => DistinctSteps(r) == "yes");
         var verdict = n < 3 ? Verdict.Inconclusive
             : sameOrder && oneAtATime >= SupportedShare * n ? Verdict.Supported
             : sameOrder || oneAtATime > 0 ? Verdict.PartlySupported : Verdict.NotSupported;
         return new(claim, verdict,
-            $"{n} seeds: the hop order is {(sameOrder ? $"the same in every seed ({orders[0]})" : "not the same in every seed (" + string.Join(" | ", orders.Distinct()) + ")")}; " +
-            $"the hops arrive at distinct checkpoints in {oneAtATime} of {n} [ours: supported if the order is the same in all of ≥ 3 seeds and the hops arrive one at a time in ≥ {SupportedShare:P0} of them]");
+            $"{n} seed{(n == 1 ? "" : "s")} with every hop's head: the hop order is {(sameOrder ? $"the same in every seed ({orders[0]})" : "not the same in every seed (" + string.Join(" | ", orders.Distinct()) + ")")}; " +
+            $"the hops arrive at distinct checkpoints in {oneAtATime} of {n}{incomplete} [ours: supported if the order is the same in all of ≥ 3 such seeds and the hops arrive one at a time in ≥ {SupportedShare:P0} of them]");
     }
 
     static string HopOrder(RetrievalRunSummary r) =>

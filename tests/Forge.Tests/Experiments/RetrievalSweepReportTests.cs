@@ -61,9 +61,9 @@ public class RetrievalSweepReportTests
     {
         using var temp = new TempFolder();
         // Same hop order in three seeds, though the heads differ; seed 2 has two hops arriving at one checkpoint.
-        WriteRun(temp.Combine("runs", "base", "seed-0"), 3, 4, "mixed", 0, 1, [("L0H1", 1, 100), ("L1H0", 2, 200), ("L2H3", 3, 400)]);
-        WriteRun(temp.Combine("runs", "base", "seed-1"), 3, 4, "mixed", 1, 1, [("L0H2", 1, 100), ("L1H1", 2, 400), ("L2H0", 3, 800)]);
-        WriteRun(temp.Combine("runs", "base", "seed-2"), 3, 4, "mixed", 2, 1, [("L0H0", 1, 200), ("L1H3", 2, 400), ("L2H1", 3, 400)]);
+        WriteRun(temp.Combine("runs", "base", "seed-0"), 3, 3, "mixed", 0, 1, [("L0H1", 1, 100), ("L1H0", 2, 200), ("L2H3", 3, 400)]);
+        WriteRun(temp.Combine("runs", "base", "seed-1"), 3, 3, "mixed", 1, 1, [("L0H2", 1, 100), ("L1H1", 2, 400), ("L2H0", 3, 800)]);
+        WriteRun(temp.Combine("runs", "base", "seed-2"), 3, 3, "mixed", 2, 1, [("L0H0", 1, 200), ("L1H3", 2, 400), ("L2H1", 3, 400)]);
         string text = Report(temp, out _);
         Assert.That(text, Does.Contain("the hop order is the same in every seed (1 → 2 → 3)"));
         Assert.That(text, Does.Contain("the hops arrive at distinct checkpoints in 2 of 3"));
@@ -71,8 +71,14 @@ public class RetrievalSweepReportTests
         Assert.That(text, Does.Contain("| 5. Stacked retrieval heads emerge one at a time, always in the same order, with a staircase loss | **partly supported** |"));
         Assert.That(text, Does.Contain("hop 1 – → 10.0"));
 
-        WriteRun(temp.Combine("runs", "base", "seed-3"), 3, 4, "mixed", 3, 1, [("L1H0", 2, 100), ("L0H0", 1, 300)]);
+        // A run without a head for hop 3 has no complete order: it is left out.
+        WriteRun(temp.Combine("runs", "base", "seed-4"), 3, 3, "mixed", 4, 0.5, [("L1H0", 1, 100)]);
         text = Report(temp, out _);
-        Assert.That(text, Does.Contain("not the same in every seed (1 → 2 → 3 \\| 2 → 1)"));
+        Assert.That(text, Does.Contain("3 seeds with every hop's head: the hop order is the same in every seed (1 → 2 → 3)"));
+        Assert.That(text, Does.Contain("1 of 4 runs lack a head for some hop"));
+
+        WriteRun(temp.Combine("runs", "base", "seed-3"), 3, 3, "mixed", 3, 1, [("L1H0", 2, 100), ("L0H0", 1, 300), ("L2H0", 3, 500)]);
+        text = Report(temp, out _);
+        Assert.That(text, Does.Contain("not the same in every seed (1 → 2 → 3 \\| 2 → 1 → 3)"));
     }
 }
