@@ -44,7 +44,9 @@ public sealed record RetrievalRecipe : GptRecipe
 
     public RetrievalRecipe()
     {
-        Checkpoints = "log:30";
+        // Log-spaced for the early plateaus, plus every 1,000 steps so the late arrivals (the second look-up comes
+        // after 9,000–16,000 steps) are timed to a thousand steps, not to the log grid's 10,102 → 14,213 → 20,000.
+        Checkpoints = "log:30+linear:1000";
         EvalEvery = 200;
         BatchSize = 128;
         WarmupSteps = 200;
