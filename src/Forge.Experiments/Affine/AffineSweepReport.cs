@@ -69,21 +69,14 @@ public static class AffineSweepReport
 
     public static string Write(IReadOnlyList<string> paths, string outDir, TextWriter output)
     {
-        var (analysed, unfinished) = RunSearch.Find(paths, "affine");
-        var runs = new List<AffineRunSummary>();
-        var unreadable = new List<string>(unfinished);
-        foreach (var folder in analysed)
-        {
-            try { runs.Add(AffineRunSummary.Read(folder)); }
-            catch (InvalidDataException e) { unreadable.Add($"{folder} ({e.Message})"); }
-        }
+        var (runs, unreadable) = RunSearch.ReadAll(paths, "affine", AffineRunSummary.Read);
         output.WriteLine($"{runs.Count} analysed affine runs" + (unreadable.Count > 0 ? $"; {unreadable.Count} unfinished or unreadable left out" : ""));
         outDir = Path.GetFullPath(outDir);
         string figures = Path.Combine(outDir, "figures");
         Directory.CreateDirectory(figures);
 
         var report = new ReportBuilder(outDir).Heading("Affine sweep", 1)
-            .Paragraph($"{runs.Count} analysed affine runs, found under {string.Join(", ", paths.Select(p => $"`{p}`"))}." +
+            .Paragraph($"{runs.Count} analysed affine runs, found under {RunSearch.Describe(paths, outDir)}." +
                        (unreadable.Count == 0 ? "" : $" Left out (unfinished or unreadable): {unreadable.Count}."));
         foreach (var setting in runs.GroupBy(r => r.Setting).OrderBy(g => g.Key, StringComparer.Ordinal))
             SettingSection(report, setting.Key, setting.OrderBy(r => r.Seed).ToList(), figures);

@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using Forge.Experiments.Plotting;
 using Forge.Experiments.Reports;
 using Forge.Experiments.Runs;
@@ -100,14 +102,14 @@ public static class RetrievalDevelopment
                 [i + 1, e.Name, e.Hop, e.FinalScore.ToString("F3", CultureInfo.InvariantCulture), e.Step]))
             .Figure(accuracy, "Accuracy per number of look-ups").Figure(scores, "Head scores").Figure(llc, "LLC");
         Forge.Models.Checkpoints.AtomicFile.WriteAllText(Path.Combine(folder.Root, "development.md"), report.ToString());
-        var json = new System.Text.Json.Nodes.JsonObject
+        var json = new JsonObject
         {
             ["checkpoints"] = points.Count,
-            ["emergence"] = new System.Text.Json.Nodes.JsonArray(emergence.Select(e => (System.Text.Json.Nodes.JsonNode?)new System.Text.Json.Nodes.JsonObject
+            ["emergence"] = new JsonArray(emergence.Select(e => (JsonNode?)new JsonObject
                 { ["head"] = e.Name, ["layer"] = e.Layer, ["hop"] = e.Hop, ["final_score"] = e.FinalScore, ["step"] = e.Step }).ToArray()),
-            ["llc"] = new System.Text.Json.Nodes.JsonArray(points.Select(p => (System.Text.Json.Nodes.JsonNode?)new System.Text.Json.Nodes.JsonObject
+            ["llc"] = new JsonArray(points.Select(p => (JsonNode?)new JsonObject
                 { ["step"] = p.Step, ["mean"] = p.Llc, ["std"] = p.LlcStd, ["val_loss"] = p.ValLoss }).ToArray()),
         };
-        Forge.Models.Checkpoints.AtomicFile.WriteAllText(Path.Combine(folder.Root, DevelopmentFile), json.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+        Forge.Models.Checkpoints.AtomicFile.WriteAllText(Path.Combine(folder.Root, DevelopmentFile), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }
 }

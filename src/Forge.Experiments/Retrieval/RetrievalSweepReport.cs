@@ -60,14 +60,7 @@ public static class RetrievalSweepReport
 
     public static string Write(IReadOnlyList<string> paths, string outDir, TextWriter output)
     {
-        var (analysed, unfinished) = RunSearch.Find(paths, "retrieval");
-        var runs = new List<RetrievalRunSummary>();
-        var unreadable = new List<string>(unfinished);
-        foreach (var folder in analysed)
-        {
-            try { runs.Add(RetrievalRunSummary.Read(folder)); }
-            catch (InvalidDataException e) { unreadable.Add($"{folder} ({e.Message})"); }
-        }
+        var (runs, unreadable) = RunSearch.ReadAll(paths, "retrieval", RetrievalRunSummary.Read);
         output.WriteLine($"{runs.Count} analysed retrieval runs" + (unreadable.Count > 0 ? $"; {unreadable.Count} unfinished or unreadable left out" : ""));
         outDir = Path.GetFullPath(outDir);
         string figures = Path.Combine(outDir, "figures");
@@ -76,7 +69,7 @@ public static class RetrievalSweepReport
         WriteCsv(Path.Combine(outDir, CsvName), runs);
 
         var report = new ReportBuilder(outDir).Heading("Retrieval sweep", 1)
-            .Paragraph($"{runs.Count} analysed retrieval runs, found under {string.Join(", ", paths.Select(p => $"`{p}`"))}; one row per model in " +
+            .Paragraph($"{runs.Count} analysed retrieval runs, found under {RunSearch.Describe(paths, outDir)}; one row per model in " +
                        $"[{CsvName}]({CsvName}). A model solves its depth when its held-out accuracy at that depth is ≥ {RetrievalReport.SolvedAccuracy:P0}." +
                        (unreadable.Count == 0 ? "" : $" Left out (unfinished or unreadable): {unreadable.Count}."));
         var claims = new List<ClaimVerdict>

@@ -34,6 +34,36 @@ public static class RunSearch
         return (analysed.ToList(), unfinished.ToList());
     }
 
+    /// <summary>
+    /// Every analysed run of <paramref name="experiment"/> under <paramref name="paths"/>, read by
+    /// <paramref name="read"/>; the unfinished ones and those <paramref name="read"/> rejects (an
+    /// <see cref="InvalidDataException"/>) are left out, each with its folder and reason.
+    /// </summary>
+    public static (List<T> Runs, List<string> LeftOut) ReadAll<T>(IEnumerable<string> paths, string experiment, Func<string, T> read)
+    {
+        var (analysed, unfinished) = Find(paths, experiment);
+        var runs = new List<T>();
+        var leftOut = new List<string>(unfinished);
+        foreach (var folder in analysed)
+        {
+            try { runs.Add(read(folder)); }
+            catch (InvalidDataException e) { leftOut.Add($"{folder} ({e.Message})"); }
+        }
+        return (runs, leftOut);
+    }
+
+    /// <summary>
+    /// The searched folders as a report names them: relative to the report's folder when beneath it, else by
+    /// their own name — never a path of the machine that wrote the report.
+    /// </summary>
+    public static string Describe(IEnumerable<string> paths, string reportFolder) =>
+        string.Join(", ", paths.Select(p =>
+        {
+            string full = Path.GetFullPath(p), relative = Path.GetRelativePath(Path.GetFullPath(reportFolder), full);
+            bool beneath = relative != ".." && !relative.StartsWith(".." + Path.DirectorySeparatorChar, StringComparison.Ordinal) && !Path.IsPathRooted(relative);
+            return $"`{(beneath ? relative : Path.GetFileName(full.TrimEnd(Path.DirectorySeparatorChar)))}`";
+        }));
+
     /// <summary>The folders under <paramref name="root"/> (itself included) that hold a config.json, not descending into them.</summary>
     public static IEnumerable<string> FoldersWithConfig(string root)
     {

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Forge.Experiments.Reports;
+using Forge.Experiments.Runs;
 
 namespace Forge.Experiments.Sorting.Sweep;
 
@@ -23,7 +24,7 @@ public static class SweepReport
         var (developments, unreadable) = DevelopmentSection.Read(runs);
         var claims = SweepClaims.Evaluate(settings, developments);
         var report = new ReportBuilder(outDir);
-        Introduction(report, runs, unfinished, searched, settings.Count);
+        Introduction(report, runs, unfinished, searched, outDir, settings.Count);
         report.Heading("The paper's claims: verdicts over the sweep").Claims(claims);
         Disagreements(report, claims);
         if (settings.Count > 0)
@@ -44,10 +45,10 @@ public static class SweepReport
         return path;
     }
 
-    static void Introduction(ReportBuilder report, IReadOnlyList<FinishedRun> runs, IReadOnlyList<string> unfinished, IReadOnlyList<string> searched, int settings)
+    static void Introduction(ReportBuilder report, IReadOnlyList<FinishedRun> runs, IReadOnlyList<string> unfinished, IReadOnlyList<string> searched, string outDir, int settings)
     {
         report.Heading("Sorting sweep", 1)
-            .Paragraph($"{runs.Count} finished sorting runs in {settings} settings, found under {string.Join(", ", searched.Select(s => $"`{s}`"))}." +
+            .Paragraph($"{runs.Count} finished sorting runs in {settings} settings, found under {RunSearch.Describe(searched, outDir)}." +
                        (unfinished.Count == 0 ? "" : $" {unfinished.Count} unfinished run folders (no analysis.json) are left out{(unfinished.Count <= 10 ? ": " + string.Join(", ", unfinished.Select(u => $"`{u}`")) : "")}."));
         var recipes = runs.GroupBy(r => r.OtherSettings).OrderByDescending(g => g.Count()).ToList();
         if (recipes.Count == 1)
