@@ -48,12 +48,10 @@ public sealed record RetrievalHeads(double[,,] FromQuery, double[,,] AlongChain,
     public static RetrievalHeads Measure(Transformer<float> model, RetrievalTask task, FixedTokenDataset<float> data, int count)
     {
         var cpu = model.ToDevice(CpuDevice.Instance);
-        int layers = cpu.Config.NLayers, heads = cpu.Config.NHeads, t = task.Context, query = task.AnswerPosition;
+        int layers = cpu.Config.NLayers, heads = cpu.Config.NHeads, t = task.Context;
         count = Math.Min(count, data.Count);
-        int hops = ChainPositions.Of(task, data.Sequence(0)).Length;
-        var fromQuery = new double[layers, heads, hops];
-        var alongChain = new double[layers, heads, hops];
-        var reachable = new int[hops];
+        var tally = new Tally(task, layers, heads, ChainPositions.Of(task, data.Sequence(0)).Length);
+        var patterns = new float[layers * heads * t * t];   // one example's [layer, head, query, key]
         const int BatchSize = 256;
         var batch = new TokenBatch<float>(Math.Min(BatchSize, count), t);
         for (int start = 0; start < count; start += batch.BatchSize)
@@ -61,44 +59,74 @@ public sealed record RetrievalHeads(double[,,] FromQuery, double[,,] AlongChain,
             int rows = Math.Min(data.FillInOrder(start, batch), count - start);
             var hooks = new HookSet<float> { Cache = new ActivationCache<float>(name => name.EndsWith(".hook_pattern", StringComparison.Ordinal)) };
             using (GradMode.NoGrad()) cpu.Forward(batch.Tokens, hooks);
+            int perExample = heads * t * t;
             for (int b = 0; b < rows; b++)
             {
-                var sequence = data.Sequence(start + b);
-                var chain = ChainPositions.Of(task, sequence);
-                // For each hop, the other rhs positions holding a token of the same kind (value or name): the baseline.
-                var others = new int[hops][];
-                for (int k = 0; k < hops; k++)
-                {
-                    bool value = sequence[chain[k]] >= task.FirstValue;
-                    var list = new List<int>();
-                    for (int p = 1; p < task.StatementsEnd; p += task.StatementLength)
-                        if (p != chain[k] && sequence[p - 1] != RetrievalTask.Pad && (sequence[p] >= task.FirstValue) == value) list.Add(p);
-                    others[k] = [.. list];
-                }
-                for (int k = 1; k < hops; k++) if (chain[k] < chain[k - 1]) reachable[k]++;
-                for (int l = 0; l < layers; l++)
-                {
-                    var pattern = hooks.Cache[HookNames.Pattern(l)].AsSpan();   // [batch, head, query, key]
-                    for (int h = 0; h < heads; h++)
-                    {
-                        int rowBase = (b * heads + h) * t;
-                        for (int k = 0; k < hops; k++)
-                        {
-                            fromQuery[l, h, k] += Selective(pattern, (rowBase + query) * t, chain[k], others[k]);
-                            if (k > 0 && chain[k] < chain[k - 1]) alongChain[l, h, k] += Selective(pattern, (rowBase + chain[k - 1]) * t, chain[k], others[k]);
-                        }
-                    }
-                }
+                for (int l = 0; l < layers; l++)   // the cache is [batch, head, query, key] per layer
+                    hooks.Cache[HookNames.Pattern(l)].AsSpan().Slice(b * perExample, perExample).CopyTo(patterns.AsSpan(l * perExample));
+                tally.Add(data.Sequence(start + b), patterns);
             }
         }
-        for (int l = 0; l < layers; l++)
-            for (int h = 0; h < heads; h++)
-                for (int k = 0; k < hops; k++)
+        return tally.Result();
+    }
+
+    /// <summary>
+    /// The scores accumulated example by example from attention patterns of any source (a model's, or written
+    /// by hand in a test): <see cref="Add"/> one example's tokens with its patterns, then <see cref="Result"/>.
+    /// </summary>
+    public sealed class Tally(RetrievalTask task, int layers, int heads, int hops)
+    {
+        readonly double[,,] fromQuery = new double[layers, heads, hops];
+        readonly double[,,] alongChain = new double[layers, heads, hops];
+        readonly int[] reachable = new int[hops];
+        int examples;
+
+        /// <summary>One example: its tokens and its patterns [layer, head, query, key] (rows sum to 1, causal).</summary>
+        public void Add(ReadOnlySpan<int> sequence, ReadOnlySpan<float> patterns)
+        {
+            int t = task.Context, query = task.AnswerPosition;
+            if (patterns.Length != layers * heads * t * t)
+                throw new ArgumentException($"retrieval heads: patterns hold {patterns.Length} numbers, not layers × heads × context² = {layers * heads * t * t}");
+            var chain = ChainPositions.Of(task, sequence);
+            if (chain.Length != hops) throw new ArgumentException($"retrieval heads: the example takes {chain.Length} look-ups, the tally counts {hops}");
+            // For each hop, the other rhs positions holding a token of the same kind (value or name): the baseline.
+            var others = new int[hops][];
+            for (int k = 0; k < hops; k++)
+            {
+                bool value = sequence[chain[k]] >= task.FirstValue;
+                var list = new List<int>();
+                for (int p = 1; p < task.StatementsEnd; p += task.StatementLength)
+                    if (p != chain[k] && sequence[p - 1] != RetrievalTask.Pad && (sequence[p] >= task.FirstValue) == value) list.Add(p);
+                others[k] = [.. list];
+            }
+            for (int k = 1; k < hops; k++) if (chain[k] < chain[k - 1]) reachable[k]++;
+            for (int l = 0; l < layers; l++)
+                for (int h = 0; h < heads; h++)
                 {
-                    fromQuery[l, h, k] /= count;
-                    alongChain[l, h, k] = reachable[k] == 0 ? 0 : alongChain[l, h, k] / reachable[k];
+                    int rowBase = (l * heads + h) * t;
+                    for (int k = 0; k < hops; k++)
+                    {
+                        fromQuery[l, h, k] += Selective(patterns, (rowBase + query) * t, chain[k], others[k]);
+                        if (k > 0 && chain[k] < chain[k - 1]) alongChain[l, h, k] += Selective(patterns, (rowBase + chain[k - 1]) * t, chain[k], others[k]);
+                    }
                 }
-        return new RetrievalHeads(fromQuery, alongChain, count);
+            examples++;
+        }
+
+        /// <summary>The means over the examples added (along the chain: over those where hop k's statement comes before hop k − 1's).</summary>
+        public RetrievalHeads Result()
+        {
+            var q = (double[,,])fromQuery.Clone();
+            var a = (double[,,])alongChain.Clone();
+            for (int l = 0; l < layers; l++)
+                for (int h = 0; h < heads; h++)
+                    for (int k = 0; k < hops; k++)
+                    {
+                        q[l, h, k] = examples == 0 ? 0 : q[l, h, k] / examples;
+                        a[l, h, k] = reachable[k] == 0 ? 0 : a[l, h, k] / reachable[k];
+                    }
+            return new RetrievalHeads(q, a, examples);
+        }
     }
 
     /// <summary>Attention (row starting at <paramref name="row"/>) on <paramref name="needed"/> minus its mean over <paramref name="others"/> (positions after the row's own are 0: causal).</summary>
