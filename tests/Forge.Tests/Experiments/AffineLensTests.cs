@@ -1,4 +1,5 @@
 using Forge.Experiments.Affine;
+using Forge.Experiments.Reports;
 using Forge.Models.Hooks;
 
 namespace Forge.Tests.Experiments;

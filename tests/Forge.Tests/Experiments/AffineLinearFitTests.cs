@@ -1,4 +1,5 @@
 using Forge.Experiments.Affine;
+using Forge.Experiments.Reports;
 
 namespace Forge.Tests.Experiments;
 
