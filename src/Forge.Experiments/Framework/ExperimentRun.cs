@@ -52,6 +52,13 @@ public abstract class ExperimentRun
     /// <summary>The LLC of the current weights with <paramref name="settings"/>; <paramref name="trainLoss"/> is L(w*). The weights are restored afterwards.</summary>
     public abstract LlcResult EstimateLlc(LlcSettings settings, double trainLoss);
 
+    /// <summary>
+    /// Up to <paramref name="count"/> held-out inputs of equal length for measurements that read the model on its own
+    /// data (the <c>coupling</c> command), each ending at the position whose prediction the task scores; null for
+    /// models that do not read tokens.
+    /// </summary>
+    public virtual IReadOnlyList<int[]>? HeldOutPrompts(int count) => null;
+
     /// <summary>Copies the weights of a checkpoint into <see cref="Model"/> (on its device); a bad file is a <see cref="CheckpointException"/>.</summary>
     public void LoadWeights(string checkpointPath)
     {

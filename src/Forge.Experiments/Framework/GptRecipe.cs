@@ -42,13 +42,16 @@ public abstract record GptRecipe : Recipe
     [Setting("Training steps when --steps is not given.", Min = 1, HelpName = "N")]
     public int TrainSteps { get; init; } = 12_000;
 
-    [JsonIgnore] public Initialization Initialization => Init switch
+    [JsonIgnore] public Initialization Initialization => InitializationNamed(Init);
+
+    /// <summary>The scheme an <c>--init</c> name stands for; an unknown name is an <see cref="ArgumentException"/> listing the known ones.</summary>
+    public static Initialization InitializationNamed(string name) => name switch
     {
         "gpt2" => Initialization.Gpt2,
         "scaled" => Initialization.Sorting,
         "pytorch" => Initialization.PyTorch,
         "pytorch-sinusoidal" => Initialization.PyTorchSinusoidal,
-        _ => throw new ArgumentException($"init '{Init}' is not one of gpt2, scaled, pytorch, pytorch-sinusoidal"),
+        _ => throw new ArgumentException($"init '{name}' is not one of gpt2, scaled, pytorch, pytorch-sinusoidal"),
     };
 
     public override void Validate()

@@ -65,4 +65,8 @@ public sealed class RetrievalRun : ExperimentRun
 
     public override LlcResult EstimateLlc(LlcSettings settings, double trainLoss) =>
         LocalLearningCoefficient.Estimate(Model, Train, settings, trainLoss);
+
+    /// <summary>Held-out examples at the full depth, up to the queried name: the last position predicts the answer.</summary>
+    public override IReadOnlyList<int[]>? HeldOutPrompts(int count) =>
+        Enumerable.Range(0, Math.Min(count, ByHops[^1].Count)).Select(i => ByHops[^1].Sequence(i)[..(Task.AnswerPosition + 1)].ToArray()).ToList();
 }

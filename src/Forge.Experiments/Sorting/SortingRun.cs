@@ -60,4 +60,8 @@ public sealed class SortingRun : ExperimentRun
 
     public override LlcResult EstimateLlc(LlcSettings settings, double trainLoss) =>
         LocalLearningCoefficient.Estimate(Model, Train, settings, trainLoss);
+
+    /// <summary>Held-out lists with their sorted copy minus its last token: the last position predicts the largest number.</summary>
+    public override IReadOnlyList<int[]>? HeldOutPrompts(int count) =>
+        Enumerable.Range(0, Math.Min(count, Validation.Count)).Select(i => Validation.Sequence(i)[..^1].ToArray()).ToList();
 }
