@@ -45,14 +45,14 @@ public static class CouplingMeasurement
         IReadOnlyList<JacobianSvd> example = [];
         for (int n = 0; n < prompts.Count; n++)
         {
-            var jacobians = ResidualJacobians.Of(model, prompts[n], options.Positions);
-            var svds = Enumerable.Range(0, layers).Select(l => jacobians.Jacobians[l].Select(j => new JacobianSvd(j)).ToArray()).ToArray();   // [layer][position]
-            var atLast = svds.Select(s => s[^1]).ToList();
+            var jacobians = ResidualJacobians.Of(model, prompts[n], options.Positions, options.TokenLayer);
+            var atLast = jacobians.AtLast.Select(j => new JacobianSvd(j)).ToList();
+            var atTokenLayer = jacobians.AtTokenLayer.Select((j, i) => options.Positions[i] == options.Positions[^1] ? atLast[options.TokenLayer] : new JacobianSvd(j)).ToList();
             foreach (int k in options.Ks)
             {
                 Add(sums[k], CouplingMetric.Matrix(atLast, k));
                 Add(sumsL1[k], CouplingMetric.Matrix(atLast, k, CouplingNorm.Sum));
-                Add(tokenSums[k], CouplingMetric.Matrix(svds[options.TokenLayer], k));
+                Add(tokenSums[k], CouplingMetric.Matrix(atTokenLayer, k));
             }
             foreach (int position in options.Positions)
                 trajectories.Add(TrajectoryShape.Of(jacobians.Stream.Select(layer => layer[position]).ToList()));
@@ -61,7 +61,7 @@ public static class CouplingMeasurement
                 singular = atLast.Select(s => s.S).ToArray();
                 example = atLast;
             }
-            progress?.WriteLine($"  prompt {n + 1}/{prompts.Count}: {layers} layers × {p} position{(p == 1 ? "" : "s")} of {d} × {d} Jacobians");
+            progress?.WriteLine($"  prompt {n + 1}/{prompts.Count}: {layers} blocks at position {options.Positions[^1]}, block {options.TokenLayer} at {p} position{(p == 1 ? "" : "s")}; {d} × {d} Jacobians");
         }
         var coupling = sums.ToDictionary(e => e.Key, e => Scale(e.Value, 1.0 / prompts.Count));
         return new CouplingResult(coupling, sumsL1.ToDictionary(e => e.Key, e => Scale(e.Value, 1.0 / prompts.Count)),

@@ -17,21 +17,11 @@ public static class CouplingReport
 {
     public const string JsonFile = "coupling.json";
 
+    /// <summary>The coupling command's output: coupling.json, config.json (the settings), the figures and report.md.</summary>
     public static void Write(RunFolder folder, CouplingSettings settings, TransformerConfig config, CouplingResult trained, CouplingResult untrained,
         IReadOnlyDictionary<int, double[,]> random, string untrainedInit)
     {
-        var json = Numbers(trained);
-        json["untrained"] = Numbers(untrained);
-        json["untrained_init"] = untrainedInit;
-        json["random"] = new JsonObject
-        {
-            ["coupling"] = ByK(random, Matrix),
-            ["scalar"] = ByK(random.ToDictionary(e => e.Key, e => CouplingMetric.Scalar(e.Value)), v => Number(v)),
-        };
-        json["prompts"] = trained.Prompts;
-        json["positions"] = new JsonArray(trained.Positions.Select(p => (JsonNode?)p).ToArray());
-        json["token_layer"] = trained.TokenLayer;
-        AtomicFile.WriteAllText(Path.Combine(folder.Root, JsonFile), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        AtomicFile.WriteAllText(Path.Combine(folder.Root, JsonFile), ToJson(trained, untrained, random, untrainedInit).ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         AtomicFile.WriteAllText(folder.ConfigPath, new JsonObject
         {
             ["tool"] = "coupling", ["checkpoint"] = Path.GetFullPath(settings.Checkpoint), ["tokens"] = settings.Tokens is null ? null : Path.GetFullPath(settings.Tokens),
@@ -42,9 +32,39 @@ public static class CouplingReport
 
         var report = new ReportBuilder(folder.Root).Heading("Transformer block coupling", 1)
             .Paragraph($"Checkpoint `{Path.GetFileName(settings.Checkpoint)}`: {config.NLayers} blocks, d_model {config.DModel}, {config.NHeads} heads, " +
-                       $"{(config.DMlp is int m ? $"d_mlp {m}" : "attention only")}. {trained.Prompts} prompts of {trained.PromptLength} tokens; " +
-                       $" Jacobians at positions {string.Join(", ", trained.Positions)} (the layer × layer coupling at the last, {trained.Positions[^1]}), " +
-                       $"in float64. Untrained copy: the same architecture freshly initialised ({untrainedInit}). Random baseline: independent Gaussian d × d matrices.")
+                       $"{(config.DMlp is int m ? $"d_mlp {m}" : "attention only")}.");
+        AddSections(report, folder.FiguresFolder, trained, untrained, random, untrainedInit);
+        AtomicFile.WriteAllText(folder.ReportPath, report.ToString());
+    }
+
+    /// <summary>
+    /// coupling.json's content: the trained model's numbers at the top level (<c>coupling</c>: K → L × L matrix averaged
+    /// over prompts at the last chosen position; <c>singular_values</c>: per layer, of the first prompt), then the
+    /// untrained copy's and the random baseline's under their own keys.
+    /// </summary>
+    public static JsonObject ToJson(CouplingResult trained, CouplingResult untrained, IReadOnlyDictionary<int, double[,]> random, string untrainedInit)
+    {
+        var json = Numbers(trained);
+        json["untrained"] = Numbers(untrained);
+        json["untrained_init"] = untrainedInit;
+        json["random"] = new JsonObject
+        {
+            ["coupling"] = ByK(random, Matrix),
+            ["scalar"] = ByK(random.ToDictionary(e => e.Key, e => CouplingMetric.Scalar(e.Value)), v => Number(v)),
+        };
+        json["prompts"] = trained.Prompts;
+        json["prompt_length"] = trained.PromptLength;
+        json["positions"] = new JsonArray(trained.Positions.Select(p => (JsonNode?)p).ToArray());
+        json["token_layer"] = trained.TokenLayer;
+        return json;
+    }
+
+    /// <summary>The tables and figures of one model's coupling, trained against untrained and random, added to <paramref name="report"/>.</summary>
+    public static void AddSections(ReportBuilder report, string figures, CouplingResult trained, CouplingResult untrained, IReadOnlyDictionary<int, double[,]> random, string untrainedInit)
+    {
+        report.Paragraph($"{trained.Prompts} prompts of {trained.PromptLength} tokens; Jacobians at positions {string.Join(", ", trained.Positions)} " +
+                         $"(the layer × layer coupling at the last, {trained.Positions[^1]}), in float64. Untrained copy: the same architecture freshly " +
+                         $"initialised ({untrainedInit}). Random baseline: independent Gaussian d × d matrices.")
             .Paragraph("m_K(J₁, J₂) = ‖ |U₂,Kᵀ J₁ V₂,K| − S₁,K ‖_F / ‖s₁,K‖₂ (0 = J₂'s top-K singular bases diagonalise J₁; ≈ 1 unrelated). " +
                        "The coupling scalar is the mean of 1 − m_K over pairs of different blocks and over prompts (higher = more coupled).")
             .Table(["K", "coupling scalar, trained", "untrained", "random matrices", "token-wise (layer " + trained.TokenLayer + "), trained", "untrained"],
@@ -54,7 +74,6 @@ public static class CouplingReport
                 [Shape("trained", trained), Shape("untrained", untrained)]);
 
         int k0 = trained.Coupling.Keys.First();
-        string figures = folder.FiguresFolder;
         string layers = Path.Combine(figures, "coupling_layers.png");
         Figures.HeatMapGrid(layers, [new($"trained, K = {k0}", OneMinusSquare(trained.Coupling[k0])), new("untrained", OneMinusSquare(untrained.Coupling[k0])),
             new("random matrices", OneMinusSquare(random[k0]))], "1 − m_K² between blocks (row i: J^i, column j: the bases of J^j)", "block j", "block i", columns: 3);
@@ -75,7 +94,6 @@ public static class CouplingReport
             .. untrained.SingularValues.Select((s, l) => Series.OverIndex($"block {l}, untrained", s, firstStep: 1))],
             "Singular values of the residual Jacobians (first prompt)", "index", "σ", logY: true);
         report.Figure(singular, "Singular values");
-        AtomicFile.WriteAllText(folder.ReportPath, report.ToString());
     }
 
     static IReadOnlyList<object?> Shape(string name, CouplingResult r) =>
@@ -86,7 +104,7 @@ public static class CouplingReport
     static double Mean(CouplingResult r, Func<TrajectoryShape, double> pick) => r.Trajectories.Select(pick).Where(double.IsFinite).DefaultIfEmpty(double.NaN).Average();
 
     /// <summary>The numbers of one model.</summary>
-    static JsonObject Numbers(CouplingResult r) => new()
+    public static JsonObject Numbers(CouplingResult r) => new()
     {
         ["coupling"] = ByK(r.Coupling, Matrix),
         ["coupling_sum_normalised"] = ByK(r.CouplingSum, Matrix),

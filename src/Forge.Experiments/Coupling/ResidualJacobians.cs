@@ -5,14 +5,15 @@ using Forge.Models.Transformers;
 namespace Forge.Experiments.Coupling;
 
 /// <summary>
-/// One prompt's residual stream and residual Jacobians. <see cref="Stream"/>[l][t] is x^l_t, the residual
-/// after l blocks (x^0 = token + position embedding; the final LayerNorm is not part of any block), and
-/// <see cref="Jacobians"/>[l][p] is J^{l+1}_t = ∂f^{l+1}(X^l)_t / ∂x^l_t for the p-th chosen position t,
-/// a d × d matrix with J[i, j] = ∂f_i / ∂x_j.
+/// One prompt's residual stream and the residual Jacobians the coupling measurement needs. <see cref="Stream"/>[l][t]
+/// is x^l_t, the residual after l blocks (x^0 = token + position embedding; the final LayerNorm is not part of any
+/// block). <see cref="AtLast"/>[l] is J^{l+1} at the last chosen position — one per block, for the layer × layer
+/// coupling — and <see cref="AtTokenLayer"/>[p] is the token layer's J at the p-th chosen position, for the
+/// token-wise coupling. Each is d × d with J[i, j] = ∂f_i / ∂x_j.
 /// </summary>
-public sealed record PromptJacobians(int[] Positions, double[][][] Stream, double[][][,] Jacobians)
+public sealed record PromptJacobians(int[] Positions, int TokenLayer, double[][][] Stream, double[][,] AtLast, double[][,] AtTokenLayer)
 {
-    public int Layers => Jacobians.Length;
+    public int Layers => AtLast.Length;
     public int DModel => Stream[0][0].Length;
 }
 
@@ -30,13 +31,23 @@ public sealed record PromptJacobians(int[] Positions, double[][][] Stream, doubl
 /// </summary>
 public static class ResidualJacobians
 {
-    /// <summary>The stream and the Jacobians at <paramref name="positions"/> (0-based, ascending or not) of one prompt of <paramref name="tokens"/>.</summary>
-    public static PromptJacobians Of(Transformer<double> model, ReadOnlySpan<int> tokens, IReadOnlyList<int> positions)
+    /// <summary>
+    /// The stream of one prompt of <paramref name="tokens"/>, every block's Jacobian at the last of <paramref name="positions"/>
+    /// (0-based, ascending), and block <paramref name="tokenLayer"/>'s at each of them. Only these are computed: a
+    /// Jacobian at position t costs a batched pass over t + 1 tokens, so all blocks × all positions would cost several
+    /// times more for numbers nobody reads.
+    /// </summary>
+    public static PromptJacobians Of(Transformer<double> model, ReadOnlySpan<int> tokens, IReadOnlyList<int> positions, int tokenLayer)
     {
         int t = tokens.Length, d = model.Config.DModel, layers = model.Config.NLayers;
         if (t == 0 || t > model.Config.NCtx) throw new ArgumentException($"coupling: a prompt of {t} tokens does not fit the model's n_ctx = {model.Config.NCtx}");
-        foreach (int p in positions)
-            if (p < 0 || p >= t) throw new ArgumentException($"coupling: position {p} is outside the prompt's 0…{t - 1}");
+        if (positions.Count == 0) throw new ArgumentException("coupling: no positions");
+        for (int i = 0; i < positions.Count; i++)
+        {
+            if (positions[i] < 0 || positions[i] >= t) throw new ArgumentException($"coupling: position {positions[i]} is outside the prompt's 0…{t - 1}");
+            if (i > 0 && positions[i] <= positions[i - 1]) throw new ArgumentException("coupling: positions must be ascending and distinct");
+        }
+        if (tokenLayer < 0 || tokenLayer >= layers) throw new ArgumentException($"coupling: layer {tokenLayer} is not one of the model's 0…{layers - 1}");
         var inputs = Residuals(model, tokens);   // inputs[l]: X^l [1, t, d]
         var stream = new double[layers + 1][][];
         for (int l = 0; l <= layers; l++)
@@ -44,13 +55,10 @@ public static class ResidualJacobians
             var x = inputs[l].ToArray();
             stream[l] = Enumerable.Range(0, t).Select(i => x.AsSpan(i * d, d).ToArray()).ToArray();
         }
-        var jacobians = new double[layers][][,];
-        for (int l = 0; l < layers; l++)
-        {
-            var block = model.Blocks[l];
-            jacobians[l] = positions.Select(p => BlockResidualJacobian(block, inputs[l], p)).ToArray();
-        }
-        return new PromptJacobians([.. positions], stream, jacobians);
+        int last = positions[^1];
+        var atLast = Enumerable.Range(0, layers).Select(l => BlockResidualJacobian(model.Blocks[l], inputs[l], last)).ToArray();
+        var atTokenLayer = positions.Select(p => p == last ? atLast[tokenLayer] : BlockResidualJacobian(model.Blocks[tokenLayer], inputs[tokenLayer], p)).ToArray();
+        return new PromptJacobians([.. positions], tokenLayer, stream, atLast, atTokenLayer);
     }
 
     /// <summary>X^0 … X^L of one prompt, each [1, t, d], from the model's own forward pass (hooks resid_pre and the last resid_post).</summary>

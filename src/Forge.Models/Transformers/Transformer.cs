@@ -81,6 +81,18 @@ public sealed class Transformer<T> where T : unmanaged, IFloatingPointIeee754<T>
         return copy;
     }
 
+    /// <summary>A CPU copy in another precision: a model trained in float32, analysed in float64 (Jacobians, SVDs).</summary>
+    public Transformer<TOut> Cast<TOut>() where TOut : unmanaged, IFloatingPointIeee754<TOut>
+    {
+        var copy = new Transformer<TOut>(Config, Initialization.Gpt2, new Rng(0));
+        foreach (var (target, source) in copy.Parameters.All.Zip(Parameters.All))
+        {
+            if (target.Name != source.Name) throw new InvalidOperationException($"Transformer.Cast: parameter order differs ({target.Name} vs {source.Name})");
+            target.Data.CopyFrom(source.Data.ToDevice(CpuDevice.Instance).Cast<TOut>());
+        }
+        return copy;
+    }
+
     /// <summary>Token ids [batch, pos] → logits [batch, pos, d_vocab_out].</summary>
     public Var<T> Forward(Tensor<int> tokens, HookSet<T>? hooks = null)
     {

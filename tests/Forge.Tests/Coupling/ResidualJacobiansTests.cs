@@ -30,32 +30,36 @@ public class ResidualJacobiansTests
     {
         var model = Model(withMlp ? "mlp" : null);
         int[] tokens = [3, 1, 4, 1, 5, 9];
-        var result = ResidualJacobians.Of(model, tokens, [position]);
-        int d = model.Config.DModel;
-        for (int l = 0; l < model.Config.NLayers; l++)
+        // Every block at `position`; block 1 also at position 1 (when that is another position).
+        int[] positions = position > 1 ? [1, position] : [position];
+        var result = ResidualJacobians.Of(model, tokens, positions, tokenLayer: 1);
+        for (int l = 0; l < model.Config.NLayers; l++) CheckAgainstDifferences(model, result, l, position, result.AtLast[l]);
+        CheckAgainstDifferences(model, result, 1, positions[0], result.AtTokenLayer[0]);
+    }
+
+    static void CheckAgainstDifferences(Transformer<double> model, PromptJacobians result, int layer, int position, double[,] jacobian)
+    {
+        int d = model.Config.DModel, t = result.Stream[0].Length;
+        // The block's input: the stream after `layer` blocks, [1, t, d].
+        var input = Tensor.FromArray(result.Stream[layer].SelectMany(x => x).ToArray(), [1, t, d]);
+        const double H = 1e-5;
+        double worst = 0, scale = 0;
+        for (int j = 0; j < d; j++)
         {
-            // The block's input: the stream after l blocks, [1, t, d].
-            var input = Tensor.FromArray(result.Stream[l].SelectMany(x => x).ToArray(), [1, tokens.Length, d]);
-            var jacobian = result.Jacobians[l][0];
-            const double H = 1e-5;
-            double worst = 0, scale = 0;
-            for (int j = 0; j < d; j++)
+            var plus = input.Clone();
+            var minus = input.Clone();
+            plus.AsSpan()[position * d + j] += H;
+            minus.AsSpan()[position * d + j] -= H;
+            var fPlus = ResidualAt(model.Blocks[layer], plus, position);
+            var fMinus = ResidualAt(model.Blocks[layer], minus, position);
+            for (int i = 0; i < d; i++)
             {
-                var plus = input.Clone();
-                var minus = input.Clone();
-                plus.AsSpan()[position * d + j] += H;
-                minus.AsSpan()[position * d + j] -= H;
-                var fPlus = ResidualAt(model.Blocks[l], plus, position);
-                var fMinus = ResidualAt(model.Blocks[l], minus, position);
-                for (int i = 0; i < d; i++)
-                {
-                    double numeric = (fPlus[i] - fMinus[i]) / (2 * H);
-                    worst = Math.Max(worst, Math.Abs(numeric - jacobian[i, j]));
-                    scale = Math.Max(scale, Math.Abs(numeric));
-                }
+                double numeric = (fPlus[i] - fMinus[i]) / (2 * H);
+                worst = Math.Max(worst, Math.Abs(numeric - jacobian[i, j]));
+                scale = Math.Max(scale, Math.Abs(numeric));
             }
-            Assert.That(worst, Is.LessThan(1e-7 * Math.Max(1, scale)), $"layer {l}: worst |numeric − analytic| {worst:E2} at scale {scale:E2}");
         }
+        Assert.That(worst, Is.LessThan(1e-7 * Math.Max(1, scale)), $"block {layer}, position {position}: worst |numeric − analytic| {worst:E2} at scale {scale:E2}");
     }
 
     [Test]
@@ -63,7 +67,7 @@ public class ResidualJacobiansTests
     {
         var model = Model();
         int[] tokens = [2, 7, 1];
-        var result = ResidualJacobians.Of(model, tokens, [2]);
+        var result = ResidualJacobians.Of(model, tokens, [2], tokenLayer: 0);
         Assert.That(result.Stream, Has.Length.EqualTo(3), "x⁰, x¹, x²");
         // x⁰ = W_E[token] + W_pos[position].
         var we = model.WE.Data.ToArray();
@@ -74,8 +78,10 @@ public class ResidualJacobiansTests
     [Test]
     public void PositionsOutsideThePromptAreRefused()
     {
-        Assert.Throws<ArgumentException>(() => ResidualJacobians.Of(Model(), [1, 2, 3], [3]));
-        Assert.Throws<ArgumentException>(() => ResidualJacobians.Of(Model(), [1, 2, 3, 4, 5, 6, 7], [0]));
+        Assert.Throws<ArgumentException>(() => ResidualJacobians.Of(Model(), [1, 2, 3], [3], 0));
+        Assert.Throws<ArgumentException>(() => ResidualJacobians.Of(Model(), [1, 2, 3, 4, 5, 6, 7], [0], 0));
+        Assert.Throws<ArgumentException>(() => ResidualJacobians.Of(Model(), [1, 2, 3], [2, 1], 0));
+        Assert.Throws<ArgumentException>(() => ResidualJacobians.Of(Model(), [1, 2, 3], [2], 2));
     }
 
     [Test]
