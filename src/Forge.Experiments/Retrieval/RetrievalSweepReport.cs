@@ -11,6 +11,15 @@ namespace Forge.Experiments.Retrieval;
 public sealed record RetrievalRunSummary(string Folder, int Layers, int Depth, string Curriculum, ulong Seed, long Steps, double Accuracy,
     IReadOnlyList<HeadEmergence>? Emergence, IReadOnlyList<(long Step, double Llc)> Llc)
 {
+    /// <summary>Held-out accuracy at which a number of look-ups counts as learned in the staircase [ours].</summary>
+    public const double LearnedAccuracy = 0.9;
+
+    /// <summary>
+    /// The accuracy staircase, whatever the mechanism: for h = 1 … D look-ups, the first evaluated step at which
+    /// held-out accuracy on h look-ups reached <see cref="LearnedAccuracy"/> (null: never), from metrics.csv.
+    /// </summary>
+    public IReadOnlyList<long?> LearnedAt { get; init; } = [];
+
     public bool Solved => Accuracy >= RetrievalReport.SolvedAccuracy;
     public int LayersNeeded => RetrievalRecipe.LayersNeeded(Depth);
     public bool BelowBound => Layers < LayersNeeded;
@@ -32,13 +41,29 @@ public sealed record RetrievalRunSummary(string Folder, int Layers, int Depth, s
                     e["hop"]!.GetValue<int>(), e["final_score"]!.GetValue<double>(), e["step"]!.GetValue<long>())).ToList();
                 llc = (json["llc"] as JsonArray ?? []).Select(p => (p!["step"]!.GetValue<long>(), Number(p["mean"]))).ToList();
             }
-            return new RetrievalRunSummary(folder, config["layers"]!.GetValue<int>(), config["depth"]!.GetValue<int>(), config["curriculum"]!.GetValue<string>(),
-                config["seed"]!.GetValue<ulong>(), config["steps"]?.GetValue<long>() ?? 0, Number(analysis["val_acc"]), emergence, llc);
+            int depth = config["depth"]!.GetValue<int>();
+            return new RetrievalRunSummary(folder, config["layers"]!.GetValue<int>(), depth, config["curriculum"]!.GetValue<string>(),
+                config["seed"]!.GetValue<ulong>(), config["steps"]?.GetValue<long>() ?? 0, Number(analysis["val_acc"]), emergence, llc)
+            { LearnedAt = Staircase(Path.Combine(folder, RunFolder.MetricsFileName), depth) };
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or NullReferenceException or IOException or FormatException or IndexOutOfRangeException)
         {
             throw new InvalidDataException($"cannot read the retrieval run in '{folder}': {e.Message}", e);
         }
+    }
+
+    /// <summary>For each number of look-ups, the first step of metrics.csv where its accuracy reached <see cref="LearnedAccuracy"/> (an empty list without metrics.csv).</summary>
+    static IReadOnlyList<long?> Staircase(string metricsPath, int depth)
+    {
+        if (!File.Exists(metricsPath)) return [];
+        var table = MetricsTable.Read(metricsPath);
+        var steps = table.Column("step");
+        return Enumerable.Range(1, depth).Select(h =>
+        {
+            var accuracy = table.Column($"acc_hops_{h}");
+            int at = Array.FindIndex(accuracy, a => a >= LearnedAccuracy);
+            return at < 0 ? (long?)null : (long)steps[at];
+        }).ToList();
     }
 
     static double Number(JsonNode? node) => node is JsonValue v && v.TryGetValue(out double d) ? d : double.NaN;
@@ -176,6 +201,21 @@ public static class RetrievalSweepReport
             .Table(["run", "layers, depth, curriculum", "heads in order of arrival (hop: head @ step)", "hop order", "(hop, layer) order", "distinct arrival steps"],
                 runs.Select(r => (IReadOnlyList<object?>)[$"seed {r.Seed}", $"{r.Layers}, {r.Depth}, {r.Curriculum}",
                     string.Join("; ", r.Emergence!.Select(e => $"{e.Hop}: {e.Name} @ {e.Step}")), HopOrder(r), LayerOrder(r), DistinctSteps(r)]));
+        // The staircase read from accuracy alone: no head score, so it holds whatever circuit a seed found.
+        report.Paragraph($"The accuracy staircase of the same runs (mechanism-free): the first evaluation at which held-out accuracy with h look-ups reached {RetrievalRunSummary.LearnedAccuracy:P0}.")
+            .Table(["run", .. Enumerable.Range(1, runs.Max(r => r.Depth)).Select(h => $"{h} look-up{(h > 1 ? "s" : "")} learned at"), "final accuracy"],
+                runs.Select(r => (IReadOnlyList<object?>)[$"seed {r.Seed}", .. Enumerable.Range(0, runs.Max(x => x.Depth)).Select(h => (object?)(h < r.LearnedAt.Count ? r.LearnedAt[h]?.ToString(CultureInfo.InvariantCulture) ?? "never" : "–")), F(r.Accuracy, 4)]));
+        var curves = runs.Where(r => File.Exists(Path.Combine(r.Folder, RunFolder.MetricsFileName))).ToList();
+        if (curves.Count > 0)
+        {
+            string path = Path.Combine(figures, "emergence_staircase.png");
+            Figures.Lines(path, curves.Select(r =>
+            {
+                var table = MetricsTable.Read(Path.Combine(r.Folder, RunFolder.MetricsFileName));
+                return new Series($"seed {r.Seed}", table.Column("step"), table.Column($"acc_hops_{r.Depth}"));
+            }).ToList(), $"Held-out accuracy at full depth over training, every emergence run", "step", "accuracy", logX: true);
+            report.Figure(path, "The staircase of every seed: accuracy at full depth over training");
+        }
         var hops = runs.SelectMany(r => r.Emergence!.Select(e => e.Hop)).Distinct().Order().ToArray();
         if (hops.Length > 0)
         {
