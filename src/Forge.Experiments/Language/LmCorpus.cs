@@ -4,12 +4,12 @@ namespace Forge.Experiments.Language;
 
 /// <summary>
 /// The data of the language models: the Brown corpus's training and validation streams in a restricted GPT-2
-/// vocabulary, cut into context windows. Loaded once per process and vocabulary size (the corpus, its GPT-2
+/// vocabulary, cut into context windows. Loaded once per process, cache folder and vocabulary size (the corpus, its GPT-2
 /// streams and the package are cached on disk by <see cref="BrownCorpus"/> and <see cref="BrownTokenStreams"/>).
 /// </summary>
 public sealed class LmCorpus
 {
-    static readonly Dictionary<int, LmCorpus> s_loaded = [];
+    static readonly Dictionary<(string Cache, int Size), LmCorpus> s_loaded = [];
     static readonly Lock s_lock = new();
 
     LmCorpus(RestrictedVocabulary vocabulary, int[] train, int[] validation, string source) =>
@@ -30,13 +30,14 @@ public sealed class LmCorpus
     {
         lock (s_lock)
         {
-            if (s_loaded.TryGetValue(size, out var loaded)) return loaded;
+            var key = (ForgeCache.Root(), size);
+            if (s_loaded.TryGetValue(key, out var loaded)) return loaded;
             var corpus = BrownCorpus.Load();
             var trainGpt2 = BrownTokenStreams.Gpt2(corpus, TextSplit.Train);
             var vocabulary = RestrictedVocabulary.MostFrequent(trainGpt2, size);
             var result = new LmCorpus(vocabulary, vocabulary.Map(trainGpt2), BrownTokenStreams.Dense(corpus, TextSplit.Validation, vocabulary),
                 $"{corpus.Source} (content {corpus.ContentHash})");
-            s_loaded[size] = result;
+            s_loaded[key] = result;
             return result;
         }
     }
