@@ -154,8 +154,8 @@ public static class CouplingReport
                 for (int a = 0; a < k; a++) for (int b = 0; b < k; b++) values[a, b] = top == 0 ? 0 : Math.Abs(product[a, b]) / top;
                 panels.Add(new($"J{i} in bases of J{j}", values));
             }
-        Figures.HeatMapGrid(path, panels, $"|U_jᵀ J_i V_j| / σ₁(J_i), top {k} directions, {name}", "right singular vector of J_j", "left singular vector of J_j",
-            HeatMapScale.Probability, columns: layers, panelWidth: 190, panelHeight: 170);
+        Figures.HeatMapGrid(path, panels, $"|U_jᵀ J_i V_j| / σ₁(J_i), top {k} directions, {name}", "V_j column", "U_j column",
+            HeatMapScale.Probability, columns: layers, panelWidth: 240, panelHeight: 220);
     }
 
     static string F(double v) => double.IsFinite(v) ? v.ToString("F4", CultureInfo.InvariantCulture) : "–";
