@@ -20,6 +20,10 @@ public sealed record RetrievalRunSummary(string Folder, int Layers, int Depth, s
     /// </summary>
     public IReadOnlyList<long?> LearnedAt { get; init; } = [];
 
+    /// <summary>Seconds of the training loop (summary.json's <c>train_seconds</c>; NaN when absent) and the kernel threads it used.</summary>
+    public double TrainSeconds { get; init; } = double.NaN;
+    public int Threads { get; init; } = 1;
+
     public bool Solved => Accuracy >= RetrievalReport.SolvedAccuracy;
     public int LayersNeeded => RetrievalRecipe.LayersNeeded(Depth);
     public bool BelowBound => Layers < LayersNeeded;
@@ -44,13 +48,20 @@ public sealed record RetrievalRunSummary(string Folder, int Layers, int Depth, s
             int depth = config["depth"]!.GetValue<int>();
             return new RetrievalRunSummary(folder, config["layers"]!.GetValue<int>(), depth, config["curriculum"]!.GetValue<string>(),
                 config["seed"]!.GetValue<ulong>(), config["steps"]?.GetValue<long>() ?? 0, Number(analysis["val_acc"]), emergence, llc)
-            { LearnedAt = Staircase(Path.Combine(folder, RunFolder.MetricsFileName), depth) };
+            {
+                LearnedAt = Staircase(Path.Combine(folder, RunFolder.MetricsFileName), depth),
+                TrainSeconds = TrainSecondsOf(Path.Combine(folder, RunFolder.SummaryFileName)),
+                Threads = config["threads"]?.GetValue<int>() ?? 1,
+            };
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or NullReferenceException or IOException or FormatException or IndexOutOfRangeException)
         {
             throw new InvalidDataException($"cannot read the retrieval run in '{folder}': {e.Message}", e);
         }
     }
+
+    static double TrainSecondsOf(string summaryPath) =>
+        File.Exists(summaryPath) && JsonNode.Parse(File.ReadAllText(summaryPath)) is JsonObject summary ? Number(summary["train_seconds"]) : double.NaN;
 
     /// <summary>For each number of look-ups, the first step of metrics.csv where its accuracy reached <see cref="LearnedAccuracy"/> (an empty list without metrics.csv).</summary>
     static IReadOnlyList<long?> Staircase(string metricsPath, int depth)
@@ -97,6 +108,10 @@ public static class RetrievalSweepReport
             .Paragraph($"{runs.Count} analysed retrieval runs, found under {RunSearch.Describe(paths, outDir)}; one row per model in " +
                        $"[{CsvName}]({CsvName}). A model solves its depth when its held-out accuracy at that depth is ≥ {RetrievalReport.SolvedAccuracy:P0}." +
                        (unreadable.Count == 0 ? "" : $" Left out (unfinished or unreadable): {unreadable.Count}."));
+        var timed = runs.Where(r => double.IsFinite(r.TrainSeconds)).ToList();
+        if (timed.Count > 0)
+            report.Paragraph($"Compute: {timed.Sum(r => r.TrainSeconds * r.Threads) / 3600:F2} core-hours of training over {timed.Count} runs " +
+                             $"(train_seconds × threads; the analyses and the emergence analysis come on top), longest run {timed.Max(r => r.TrainSeconds) / 60:F1} min.");
         var claims = new List<ClaimVerdict>
         {
             new("1. Multi-hop retrieval generalises induction to many look-ups", Verdict.NotTested,
