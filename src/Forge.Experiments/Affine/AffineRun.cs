@@ -108,4 +108,8 @@ public sealed class AffineRun : ExperimentRun
 
     public override LlcResult EstimateLlc(LlcSettings settings, double trainLoss) =>
         LocalLearningCoefficient.Estimate(LlcLoss(settings.BatchSize), settings, trainLoss);
+
+    /// <summary>Held-out sequences x_0 … x_{L−2} (d_in = 1).</summary>
+    public override IReadOnlyList<float[]>? HeldOutInputs(int count) =>
+        Enumerable.Range(0, Math.Min(count, TestSet.Count)).Select(i => TestSet.Inputs.AsSpan(i * TestSet.Positions, TestSet.Positions).ToArray()).ToList();
 }

@@ -23,7 +23,7 @@ public sealed class CouplingCommand : ICliCommand
     {
         var checkpoint = new Option<string>("--checkpoint") { Description = "Model checkpoint (conventions' layout; other files need --config). A checkpoint in a run folder's checkpoints/ is measured on that run's held-out data unless --tokens is given.", HelpName = "FILE.safetensors", Required = true };
         var config = new Option<string?>("--config") { Description = "Model config JSON, for checkpoints without 'config' metadata.", HelpName = "FILE.json" };
-        var tokens = new Option<string?>("--tokens") { Description = "Prompts: a tensor 'tokens' [prompts, positions], int64 or int32 (default: the held-out data of the checkpoint's run).", HelpName = "FILE.safetensors" };
+        var tokens = new Option<string?>("--tokens") { Description = "Prompts: a tensor 'tokens' [prompts, positions], int64 or int32 (continuous-input models: 'inputs' [prompts, positions, d_in]); default: the held-out data of the checkpoint's run.", HelpName = "FILE.safetensors" };
         var ks = new Option<string?>("--k") { Description = "Comma-separated K values (each ≤ d_model; default: those of 10,30,50 that fit).", HelpName = "K1,K2" };
         var positions = new Option<string>("--positions") { Description = "Positions whose Jacobians are taken: 'last', 'spread:N' (N evenly spaced, ending at the last) or a comma list (negative counts from the end). The layer × layer coupling uses the last of them.", HelpName = "SPEC", DefaultValueFactory = _ => "spread:8" };
         var prompts = OptionFactory.Int("--prompts", "Prompts to average over.", 16, 1);
@@ -62,11 +62,10 @@ public sealed class CouplingCommand : ICliCommand
             seed = file.Metadata.TryGetValue("seed", out var text) && int.TryParse(text, CultureInfo.InvariantCulture, out int parsed) ? parsed : 0;
         }
         catch (CheckpointException e) { throw new UsageException(e.Message, e); }
-        if (modelConfig.IsContinuous) throw new UsageException($"--checkpoint '{s.Checkpoint}' reads continuous inputs; the coupling command measures token models");
 
         var prompts = s.Tokens is not null ? CouplingPrompts.FromFile(s.Tokens, modelConfig, s.Prompts) : CouplingPrompts.FromRun(s.Checkpoint, s.Prompts);
-        if (prompts.Select(p => p.Length).Distinct().Count() != 1) throw new UsageException("coupling: the prompts differ in length");
-        var options = new CouplingOptions(ParseKs(s.Ks, modelConfig.DModel), ParsePositions(s.Positions, prompts[0].Length),
+        if (prompts.Select(p => p.Positions).Distinct().Count() != 1) throw new UsageException("coupling: the prompts differ in length");
+        var options = new CouplingOptions(ParseKs(s.Ks, modelConfig.DModel), ParsePositions(s.Positions, prompts[0].Positions),
             s.TokenLayer ?? modelConfig.NLayers / 2);
         try { CouplingMeasurement.Validate(options, modelConfig.DModel, modelConfig.NLayers); }
         catch (ArgumentException e) { throw new UsageException(e.Message, e); }
@@ -74,7 +73,7 @@ public sealed class CouplingCommand : ICliCommand
 
         using var folder = RunFolder.Open("coupling", s.Out, resume: false);
         output.WriteLine($"coupling → {folder.Root}");
-        output.WriteLine($"{modelConfig.NLayers} blocks, d_model {modelConfig.DModel}; {prompts.Count} prompts of {prompts[0].Length} tokens; positions {string.Join(",", options.Positions)}; K {string.Join(",", options.Ks)}");
+        output.WriteLine($"{modelConfig.NLayers} blocks, d_model {modelConfig.DModel}; {prompts.Count} prompts of {prompts[0].Positions} positions; positions {string.Join(",", options.Positions)}; K {string.Join(",", options.Ks)}");
         output.WriteLine("trained:");
         var trained = CouplingMeasurement.Measure(model, prompts, options, output);
         output.WriteLine($"untrained ({initialization.Name}):");

@@ -31,7 +31,11 @@ public sealed record CouplingResult(
 /// </summary>
 public static class CouplingMeasurement
 {
-    public static CouplingResult Measure(Transformer<double> model, IReadOnlyList<int[]> prompts, CouplingOptions options, TextWriter? progress = null)
+    /// <summary>The measurement on token prompts.</summary>
+    public static CouplingResult Measure(Transformer<double> model, IReadOnlyList<int[]> prompts, CouplingOptions options, TextWriter? progress = null) =>
+        Measure(model, prompts.Select(ModelPrompt.OfTokens).ToList(), options, progress);
+
+    public static CouplingResult Measure(Transformer<double> model, IReadOnlyList<ModelPrompt> prompts, CouplingOptions options, TextWriter? progress = null)
     {
         int layers = model.Config.NLayers, d = model.Config.DModel;
         Validate(options, d, layers);
@@ -67,7 +71,7 @@ public static class CouplingMeasurement
         return new CouplingResult(coupling, sumsL1.ToDictionary(e => e.Key, e => Scale(e.Value, 1.0 / prompts.Count)),
             tokenSums.ToDictionary(e => e.Key, e => Scale(e.Value, 1.0 / prompts.Count)),
             coupling.ToDictionary(e => e.Key, e => CouplingMetric.Scalar(e.Value)), singular, trajectories, example,
-            prompts.Count, prompts[0].Length, layers, d, options.Positions, options.TokenLayer);
+            prompts.Count, prompts[0].Positions, layers, d, options.Positions, options.TokenLayer);
     }
 
     /// <summary>

@@ -13,19 +13,34 @@ namespace Forge.Experiments.Coupling;
 /// </summary>
 public static class CouplingPrompts
 {
-    /// <summary>The first <paramref name="count"/> rows of the file's <c>tokens</c>; ids outside the vocabulary and prompts longer than n_ctx are usage errors naming the file.</summary>
-    public static IReadOnlyList<int[]> FromFile(string path, TransformerConfig config, int count)
+    /// <summary>
+    /// The first <paramref name="count"/> prompts of the file: <c>tokens</c> [prompts, positions] for token models,
+    /// <c>inputs</c> [prompts, positions, d_in] for continuous ones. Ids outside the vocabulary, prompts longer than
+    /// n_ctx and a missing tensor are usage errors naming the file.
+    /// </summary>
+    public static IReadOnlyList<ModelPrompt> FromFile(string path, TransformerConfig config, int count)
     {
         try
         {
             var file = SafeTensors.Read(path);
-            if (!file.Contains("tokens")) throw new UsageException($"--tokens '{path}' holds no tensor 'tokens' (it has: {string.Join(", ", file.Names)})");
-            var tokens = file.GetInt32("tokens");
+            string name = config.IsContinuous ? "inputs" : "tokens";
+            if (!file.Contains(name)) throw new UsageException($"--tokens '{path}' holds no tensor '{name}' (it has: {string.Join(", ", file.Names)}); {(config.IsContinuous ? "a continuous-input model reads 'inputs' [prompts, positions, d_in]" : "'tokens' [prompts, positions]")}");
+            if (config.IsContinuous)
+            {
+                var inputs = file.GetFloat(name);
+                int dIn = config.DIn!.Value;
+                if (inputs.Rank != 3 || inputs.Size(2) != dIn) throw new UsageException($"--tokens '{path}': 'inputs' must be [prompts, positions, d_in = {dIn}], got {Shape.Format(inputs.Shape)}");
+                if (inputs.Size(1) > config.NCtx) throw new UsageException($"--tokens '{path}': prompts of {inputs.Size(1)} positions exceed the model's n_ctx = {config.NCtx}");
+                int size = inputs.Size(1) * dIn;
+                var values = inputs.ToArray();
+                return Enumerable.Range(0, Math.Min(count, inputs.Size(0))).Select(r => ModelPrompt.OfValues(values.AsSpan(r * size, size).ToArray(), dIn)).ToList();
+            }
+            var tokens = file.GetInt32(name);
             if (tokens.Rank != 2 || tokens.Size(1) < 1) throw new UsageException($"--tokens '{path}': 'tokens' must be [prompts, positions], got {Shape.Format(tokens.Shape)}");
             int rows = Math.Min(count, tokens.Size(0)), positions = tokens.Size(1);
             if (positions > config.NCtx) throw new UsageException($"--tokens '{path}': prompts of {positions} tokens exceed the model's n_ctx = {config.NCtx}");
             var ids = tokens.ToArray();
-            var prompts = new List<int[]>();
+            var prompts = new List<ModelPrompt>();
             for (int r = 0; r < rows; r++)
             {
                 var prompt = ids.AsSpan(r * positions, positions).ToArray();
@@ -48,7 +63,7 @@ public static class CouplingPrompts
     }
 
     /// <summary>The held-out prompts of the run <paramref name="checkpointPath"/> belongs to; a usage error saying what to pass when there is none.</summary>
-    public static IReadOnlyList<int[]> FromRun(string checkpointPath, int count)
+    public static IReadOnlyList<ModelPrompt> FromRun(string checkpointPath, int count)
     {
         string? runDir = RunFolderOf(checkpointPath)
             ?? throw new UsageException($"--checkpoint '{checkpointPath}' is not in a run folder's checkpoints/, so there is no held-out data to measure on: pass --tokens FILE.safetensors");
@@ -56,8 +71,10 @@ public static class CouplingPrompts
         using (folder)
         {
             var run = experiment.Load(folder);   // the data are a function of the recipe and seed; the weights do not matter here
-            return run.HeldOutPrompts(count)
-                   ?? throw new UsageException($"the '{experiment.Name}' run in '{runDir}' reads no tokens (continuous inputs): pass --tokens FILE.safetensors");
+            if (run.HeldOutPrompts(count) is { } tokens) return tokens.Select(ModelPrompt.OfTokens).ToList();
+            int dIn = run.Model.Config.DIn ?? 1;
+            return run.HeldOutInputs(count)?.Select(v => ModelPrompt.OfValues(v, dIn)).ToList()
+                   ?? throw new UsageException($"the '{experiment.Name}' run in '{runDir}' offers no held-out prompts: pass --tokens FILE.safetensors");
         }
     }
 }

@@ -32,14 +32,14 @@ public sealed record PromptJacobians(int[] Positions, int TokenLayer, double[][]
 public static class ResidualJacobians
 {
     /// <summary>
-    /// The stream of one prompt of <paramref name="tokens"/>, every block's Jacobian at the last of <paramref name="positions"/>
+    /// The stream of one prompt (tokens or continuous inputs), every block's Jacobian at the last of <paramref name="positions"/>
     /// (0-based, ascending), and block <paramref name="tokenLayer"/>'s at each of them. Only these are computed: a
     /// Jacobian at position t costs a batched pass over t + 1 tokens, so all blocks × all positions would cost several
     /// times more for numbers nobody reads.
     /// </summary>
-    public static PromptJacobians Of(Transformer<double> model, ReadOnlySpan<int> tokens, IReadOnlyList<int> positions, int tokenLayer)
+    public static PromptJacobians Of(Transformer<double> model, ModelPrompt prompt, IReadOnlyList<int> positions, int tokenLayer)
     {
-        int t = tokens.Length, d = model.Config.DModel, layers = model.Config.NLayers;
+        int t = prompt.Positions, d = model.Config.DModel, layers = model.Config.NLayers;
         if (t == 0 || t > model.Config.NCtx) throw new ArgumentException($"coupling: a prompt of {t} tokens does not fit the model's n_ctx = {model.Config.NCtx}");
         if (positions.Count == 0) throw new ArgumentException("coupling: no positions");
         for (int i = 0; i < positions.Count; i++)
@@ -48,7 +48,7 @@ public static class ResidualJacobians
             if (i > 0 && positions[i] <= positions[i - 1]) throw new ArgumentException("coupling: positions must be ascending and distinct");
         }
         if (tokenLayer < 0 || tokenLayer >= layers) throw new ArgumentException($"coupling: layer {tokenLayer} is not one of the model's 0…{layers - 1}");
-        var inputs = Residuals(model, tokens);   // inputs[l]: X^l [1, t, d]
+        var inputs = Residuals(model, prompt);   // inputs[l]: X^l [1, t, d]
         var stream = new double[layers + 1][][];
         for (int l = 0; l <= layers; l++)
         {
@@ -62,12 +62,11 @@ public static class ResidualJacobians
     }
 
     /// <summary>X^0 … X^L of one prompt, each [1, t, d], from the model's own forward pass (hooks resid_pre and the last resid_post).</summary>
-    static Tensor<double>[] Residuals(Transformer<double> model, ReadOnlySpan<int> tokens)
+    static Tensor<double>[] Residuals(Transformer<double> model, ModelPrompt prompt)
     {
         int layers = model.Config.NLayers;
-        var ids = Tensor.FromArray(tokens.ToArray(), [1, tokens.Length]);
         var hooks = new HookSet<double> { Cache = new ActivationCache<double>(name => name.EndsWith(".hook_resid_pre", StringComparison.Ordinal) || name == HookNames.ResidPost(layers - 1)) };
-        using (GradMode.NoGrad()) model.Forward(ids, hooks);
+        using (GradMode.NoGrad()) prompt.Forward(model, hooks);
         return [.. Enumerable.Range(0, layers).Select(l => hooks.Cache[HookNames.ResidPre(l)].Contiguous().Clone()), hooks.Cache[HookNames.ResidPost(layers - 1)].Contiguous().Clone()];
     }
 

@@ -59,6 +59,9 @@ public abstract class ExperimentRun
     /// </summary>
     public virtual IReadOnlyList<int[]>? HeldOutPrompts(int count) => null;
 
+    /// <summary>The same for continuous-input models: up to <paramref name="count"/> held-out inputs, each [positions × d_in] row-major; null for token models.</summary>
+    public virtual IReadOnlyList<float[]>? HeldOutInputs(int count) => null;
+
     /// <summary>Copies the weights of a checkpoint into <see cref="Model"/> (on its device); a bad file is a <see cref="CheckpointException"/>.</summary>
     public void LoadWeights(string checkpointPath)
     {

@@ -37,6 +37,20 @@ public class ResidualJacobiansTests
         CheckAgainstDifferences(model, result, 1, positions[0], result.AtTokenLayer[0]);
     }
 
+    [Test]
+    public void JacobiansOfAContinuousInputModelMatchCentralDifferences()
+    {
+        // The affine experiment's kind of model: real inputs [positions, d_in = 1] read in by W_E.
+        var model = new Transformer<double>(new TransformerConfig
+        {
+            NLayers = 2, NHeads = 2, DModel = 8, DHead = 4, DMlp = 16, NCtx = 6, DIn = 1, DVocab = 1, DVocabOut = 1, Normalization = "LN",
+        }, Initialization.PyTorch, new Rng(6));
+        var result = ResidualJacobians.Of(model, ModelPrompt.OfValues([0.5f, -1.2f, 0.3f, 2.0f, -0.7f], 1), [2, 4], tokenLayer: 0);
+        for (int l = 0; l < 2; l++) CheckAgainstDifferences(model, result, l, 4, result.AtLast[l]);
+        CheckAgainstDifferences(model, result, 0, 2, result.AtTokenLayer[0]);
+        Assert.Throws<ArgumentException>(() => ResidualJacobians.Of(model, new[] { 1, 2 }, [1], 0), "token prompts for a continuous model");
+    }
+
     static void CheckAgainstDifferences(Transformer<double> model, PromptJacobians result, int layer, int position, double[,] jacobian)
     {
         int d = model.Config.DModel, t = result.Stream[0].Length;
@@ -78,10 +92,10 @@ public class ResidualJacobiansTests
     [Test]
     public void PositionsOutsideThePromptAreRefused()
     {
-        Assert.Throws<ArgumentException>(() => ResidualJacobians.Of(Model(), [1, 2, 3], [3], 0));
-        Assert.Throws<ArgumentException>(() => ResidualJacobians.Of(Model(), [1, 2, 3, 4, 5, 6, 7], [0], 0));
-        Assert.Throws<ArgumentException>(() => ResidualJacobians.Of(Model(), [1, 2, 3], [2, 1], 0));
-        Assert.Throws<ArgumentException>(() => ResidualJacobians.Of(Model(), [1, 2, 3], [2], 2));
+        Assert.Throws<ArgumentException>(() => ResidualJacobians.Of(Model(), new[] { 1, 2, 3 }, [3], 0));
+        Assert.Throws<ArgumentException>(() => ResidualJacobians.Of(Model(), new[] { 1, 2, 3, 4, 5, 6, 7 }, [0], 0));
+        Assert.Throws<ArgumentException>(() => ResidualJacobians.Of(Model(), new[] { 1, 2, 3 }, [2, 1], 0));
+        Assert.Throws<ArgumentException>(() => ResidualJacobians.Of(Model(), new[] { 1, 2, 3 }, [2], 2));
     }
 
     [Test]
