@@ -77,6 +77,8 @@ public static class RetrievalReport
             ["accuracy_by_hops"] = new JsonArray(byHops.Select(m => (JsonNode?)m.Accuracy).ToArray()),
             ["hop_heads"] = new JsonArray(heads.HopHeads().Select(x => (JsonNode?)new JsonObject
                 { ["head"] = $"L{x.Layer}H{x.Head}", ["hop"] = x.Hop + 1, ["score"] = x.Score }).ToArray()),
+            ["ablations"] = new JsonArray(ablations.Select(a => (JsonNode?)new JsonObject
+                { ["head"] = $"L{a.Layer}H{a.Head}", ["accuracy_by_hops"] = new JsonArray(a.AccuracyByHops.Select(v => (JsonNode?)v).ToArray()) }).ToArray()),
         };
         return new AnalysisOutcome($"depth-{r.Depth} accuracy {F(accuracy, 4)} ({r.Layers} layers, bound {needed}, curriculum {r.Curriculum})", numbers);
     }

@@ -20,6 +20,12 @@ public sealed record RetrievalRunSummary(string Folder, int Layers, int Depth, s
     /// </summary>
     public IReadOnlyList<long?> LearnedAt { get; init; } = [];
 
+    /// <summary>The heads whose zero-ablation costs at least <see cref="EssentialDrop"/> of full-depth accuracy (analysis.json's <c>ablations</c>; empty when absent).</summary>
+    public IReadOnlyList<(string Head, double Accuracy)> Essential { get; init; } = [];
+
+    /// <summary>An ablation that costs this much full-depth accuracy marks an essential head [ours].</summary>
+    public const double EssentialDrop = 0.2;
+
     /// <summary>Seconds of the training loop (summary.json's <c>train_seconds</c>; NaN when absent) and the kernel threads it used.</summary>
     public double TrainSeconds { get; init; } = double.NaN;
     public int Threads { get; init; } = 1;
@@ -52,6 +58,8 @@ public sealed record RetrievalRunSummary(string Folder, int Layers, int Depth, s
                 LearnedAt = Staircase(Path.Combine(folder, RunFolder.MetricsFileName), depth),
                 TrainSeconds = TrainSecondsOf(Path.Combine(folder, RunFolder.SummaryFileName)),
                 Threads = config["threads"]?.GetValue<int>() ?? 1,
+                Essential = (analysis["ablations"] as JsonArray ?? []).Select(a => (a!["head"]!.GetValue<string>(), Number(a["accuracy_by_hops"]?[depth - 1])))
+                    .Where(a => Number(analysis["val_acc"]) - a.Item2 >= EssentialDrop).ToList(),
             };
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or NullReferenceException or IOException or FormatException or IndexOutOfRangeException)
@@ -217,9 +225,11 @@ public static class RetrievalSweepReport
                 runs.Select(r => (IReadOnlyList<object?>)[$"seed {r.Seed}", $"{r.Layers}, {r.Depth}, {r.Curriculum}",
                     string.Join("; ", r.Emergence!.Select(e => $"{e.Hop}: {e.Name} @ {e.Step}")), HopOrder(r), LayerOrder(r), DistinctSteps(r)]));
         // The staircase read from accuracy alone: no head score, so it holds whatever circuit a seed found.
-        report.Paragraph($"The accuracy staircase of the same runs (mechanism-free): the first evaluation at which held-out accuracy with h look-ups reached {RetrievalRunSummary.LearnedAccuracy:P0}.")
-            .Table(["run", .. Enumerable.Range(1, runs.Max(r => r.Depth)).Select(h => $"{h} look-up{(h > 1 ? "s" : "")} learned at"), "final accuracy"],
-                runs.Select(r => (IReadOnlyList<object?>)[$"seed {r.Seed}", .. Enumerable.Range(0, runs.Max(x => x.Depth)).Select(h => (object?)(h < r.LearnedAt.Count ? r.LearnedAt[h]?.ToString(CultureInfo.InvariantCulture) ?? "never" : "–")), F(r.Accuracy, 4)]));
+        report.Paragraph($"The accuracy staircase of the same runs (mechanism-free): the first evaluation at which held-out accuracy with h look-ups reached {RetrievalRunSummary.LearnedAccuracy:P0}; " +
+                         $"and the heads whose zero-ablation costs ≥ {RetrievalRunSummary.EssentialDrop} of the final full-depth accuracy (accuracy with the head ablated), whatever their attention looks like.")
+            .Table(["run", .. Enumerable.Range(1, runs.Max(r => r.Depth)).Select(h => $"{h} look-up{(h > 1 ? "s" : "")} learned at"), "final accuracy", "essential heads"],
+                runs.Select(r => (IReadOnlyList<object?>)[$"seed {r.Seed}", .. Enumerable.Range(0, runs.Max(x => x.Depth)).Select(h => (object?)(h < r.LearnedAt.Count ? r.LearnedAt[h]?.ToString(CultureInfo.InvariantCulture) ?? "never" : "–")), F(r.Accuracy, 4),
+                    r.Essential.Count == 0 ? "–" : string.Join(", ", r.Essential.Select(e => $"{e.Head} ({F(e.Accuracy, 2)})"))]));
         var curves = runs.Where(r => File.Exists(Path.Combine(r.Folder, RunFolder.MetricsFileName))).ToList();
         if (curves.Count > 0)
         {
