@@ -82,7 +82,9 @@ public sealed class CouplingCommand : ICliCommand
         var random = CouplingMeasurement.RandomBaseline(modelConfig.DModel, modelConfig.NLayers, options.Ks, s.BaselineRepeats, new Rng(12345));
         CouplingReport.Write(folder, s, modelConfig, trained, untrained, random, initialization.Name);
         foreach (int k in options.Ks)
-            output.WriteLine($"K = {k}: coupling scalar (mean 1 − m_K off the diagonal) trained {trained.Scalar[k]:F4}, untrained {untrained.Scalar[k]:F4}, random {CouplingMetric.Scalar(random[k]):F4}");
+            output.WriteLine($"K = {k}: coupling scalar (mean 1 − m_K off the diagonal) " +
+                             (modelConfig.NLayers < 2 ? "– (one block: no pairs across depth)" : $"trained {trained.Scalar[k]:F4}, untrained {untrained.Scalar[k]:F4}, random {CouplingMetric.Scalar(random[k]):F4}") +
+                             $"; token-wise at block {trained.TokenLayer}: trained {CouplingMetric.Scalar(trained.TokenCoupling[k]):F4}, untrained {CouplingMetric.Scalar(untrained.TokenCoupling[k]):F4}");
         output.WriteLine($"line shape score: trained {trained.MeanLineShape:F3}, untrained {untrained.MeanLineShape:F3}; report: {folder.ReportPath}");
         return folder.Root;
     }
