@@ -27,7 +27,8 @@ public sealed class AffineRun : ExperimentRun
         AffineRecipe = recipe;
         Task = recipe.Task;
         // Independent streams: model init (0), training batches (derived in FreshSamples), test set (2), LLC batches (3).
-        Model = new Transformer<float>(recipe.ModelConfig, recipe.Initialization, Rng.ForStream(seed, 0), device);
+        ModelInitialization = recipe.Initialization;
+        Model = new Transformer<float>(recipe.ModelConfig, ModelInitialization, Rng.ForStream(seed, 0), device);
         Optimizer = new Adam<float>(Model.Parameters.All, recipe.LearningRate, weightDecay: recipe.WeightDecay, decoupled: true);
         var schedule = new LearningRateSchedule.WarmupCosine(recipe.LearningRate, recipe.WarmupSteps, steps, recipe.FinalLearningRate);
         var batches = new FreshSamples<RegressionBatch<float>>(Rng.ForStream(seed, 1).NextUInt64(), Fill);
@@ -44,6 +45,7 @@ public sealed class AffineRun : ExperimentRun
     public AffineTask Task { get; }
     public AffineTestSet TestSet { get; }
     public override Transformer<float> Model { get; }
+    public override Initialization ModelInitialization { get; }
     public override Optimizer<float> Optimizer { get; }
 
     /// <summary>Writes a batch of fresh sequences (the host side of the batch; the trainer uploads it).</summary>

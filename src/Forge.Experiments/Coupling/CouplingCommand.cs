@@ -63,24 +63,29 @@ public sealed class CouplingCommand : ICliCommand
         }
         catch (CheckpointException e) { throw new UsageException(e.Message, e); }
 
-        var prompts = s.Tokens is not null ? CouplingPrompts.FromFile(s.Tokens, modelConfig, s.Prompts) : CouplingPrompts.FromRun(s.Checkpoint, s.Prompts);
+        var run = s.Tokens is null || s.Init == "run" ? CouplingPrompts.RunOf(s.Checkpoint) : null;
+        var prompts = s.Tokens is not null ? CouplingPrompts.FromFile(s.Tokens, modelConfig, s.Prompts)
+            : run is not null ? CouplingPrompts.FromRun(run, s.Prompts)
+            : throw new UsageException($"--checkpoint '{s.Checkpoint}' is not in a run folder's checkpoints/, so there is no held-out data to measure on: pass --tokens FILE.safetensors");
         if (prompts.Select(p => p.Positions).Distinct().Count() != 1) throw new UsageException("coupling: the prompts differ in length");
         var options = new CouplingOptions(ParseKs(s.Ks, modelConfig.DModel), ParsePositions(s.Positions, prompts[0].Positions),
             s.TokenLayer ?? modelConfig.NLayers / 2);
         try { CouplingMeasurement.Validate(options, modelConfig.DModel, modelConfig.NLayers); }
         catch (ArgumentException e) { throw new UsageException(e.Message, e); }
-        var initialization = UntrainedInit(s);
+        // The untrained reference: the run's own initial weights when the checkpoint has a run (and --init run), else a fresh initialisation.
+        var (untrainedName, untrainedModel) = run is not null && s.Init == "run"
+            ? ($"the run's own initial weights ({run.ModelInitialization})", run.InitialModel().Cast<double>())
+            : Fresh(s.Init == "run" ? "gpt2" : s.Init, modelConfig, seed);
 
         using var folder = RunFolder.Open("coupling", s.Out, resume: false);
         output.WriteLine($"coupling → {folder.Root}");
         output.WriteLine($"{modelConfig.NLayers} blocks, d_model {modelConfig.DModel}; {prompts.Count} prompts of {prompts[0].Positions} positions; positions {string.Join(",", options.Positions)}; K {string.Join(",", options.Ks)}");
         output.WriteLine("trained:");
         var trained = CouplingMeasurement.Measure(model, prompts, options, output);
-        output.WriteLine($"untrained ({initialization.Name}):");
-        var untrainedModel = new Transformer<double>(modelConfig, initialization.Init, Rng.ForStream((ulong)seed, 0));
+        output.WriteLine($"untrained ({untrainedName}):");
         var untrained = CouplingMeasurement.Measure(untrainedModel, prompts, options, output);
         var random = CouplingMeasurement.RandomBaseline(modelConfig.DModel, modelConfig.NLayers, options.Ks, s.BaselineRepeats, new Rng(12345));
-        CouplingReport.Write(folder, s, modelConfig, trained, untrained, random, initialization.Name);
+        CouplingReport.Write(folder, s, modelConfig, trained, untrained, random, untrainedName);
         foreach (int k in options.Ks)
             output.WriteLine($"K = {k}: coupling scalar (mean 1 − m_K off the diagonal) " +
                              (modelConfig.NLayers < 2 ? "– (one block: no pairs across depth)" : $"trained {trained.Scalar[k]:F4}, untrained {untrained.Scalar[k]:F4}, random {CouplingMetric.Scalar(random[k]):F4}") +
@@ -89,18 +94,10 @@ public sealed class CouplingCommand : ICliCommand
         return folder.Root;
     }
 
-    /// <summary>The untrained copy's initialisation: the one the checkpoint's run used (its config.json's <c>init</c>), or the one asked for.</summary>
-    static (string Name, Initialization Init) UntrainedInit(CouplingSettings s)
+    /// <summary>A freshly initialised copy of the architecture (scheme <paramref name="name"/>, seeded from the checkpoint's seed).</summary>
+    static (string Name, Transformer<double> Model) Fresh(string name, TransformerConfig config, int seed)
     {
-        string name = s.Init;
-        if (name == "run")
-        {
-            name = "gpt2";
-            if (CouplingPrompts.RunFolderOf(s.Checkpoint) is { } run
-                && System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(run, RunFolder.ConfigFileName))) is System.Text.Json.Nodes.JsonObject json
-                && json["init"]?.GetValue<string>() is { } recorded) name = recorded;
-        }
-        try { return (name, GptRecipe.InitializationNamed(name)); }
+        try { return ($"{name}, fresh", new Transformer<double>(config, GptRecipe.InitializationNamed(name), Rng.ForStream((ulong)seed, 0))); }
         catch (ArgumentException e) { throw new UsageException(e.Message, e); }
     }
 

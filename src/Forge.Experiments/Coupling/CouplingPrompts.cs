@@ -1,4 +1,5 @@
 using Forge.Experiments.Cli;
+using Forge.Experiments.Framework;
 using Forge.Experiments.Runs;
 using Forge.Models.Checkpoints;
 using Forge.Models.Transformers;
@@ -62,19 +63,20 @@ public static class CouplingPrompts
         return run is not null && File.Exists(Path.Combine(run, RunFolder.ConfigFileName)) ? run : null;
     }
 
-    /// <summary>The held-out prompts of the run <paramref name="checkpointPath"/> belongs to; a usage error saying what to pass when there is none.</summary>
-    public static IReadOnlyList<ModelPrompt> FromRun(string checkpointPath, int count)
+    /// <summary>The run <paramref name="checkpointPath"/> belongs to (rebuilt from its config.json), or null when the checkpoint is not in a run folder.</summary>
+    public static ExperimentRun? RunOf(string checkpointPath)
     {
-        string? runDir = RunFolderOf(checkpointPath)
-            ?? throw new UsageException($"--checkpoint '{checkpointPath}' is not in a run folder's checkpoints/, so there is no held-out data to measure on: pass --tokens FILE.safetensors");
+        if (RunFolderOf(checkpointPath) is not { } runDir) return null;
         var (experiment, folder) = RunFolder.OpenExisting(runDir);
-        using (folder)
-        {
-            var run = experiment.Load(folder);   // the data are a function of the recipe and seed; the weights do not matter here
-            if (run.HeldOutPrompts(count) is { } tokens) return tokens.Select(ModelPrompt.OfTokens).ToList();
-            int dIn = run.Model.Config.DIn ?? 1;
-            return run.HeldOutInputs(count)?.Select(v => ModelPrompt.OfValues(v, dIn)).ToList()
-                   ?? throw new UsageException($"the '{experiment.Name}' run in '{runDir}' offers no held-out prompts: pass --tokens FILE.safetensors");
-        }
+        using (folder) return experiment.Load(folder);   // the data are a function of the recipe and seed; the weights do not matter here
+    }
+
+    /// <summary>Up to <paramref name="count"/> of <paramref name="run"/>'s held-out prompts (tokens or continuous inputs); a usage error when it has none.</summary>
+    public static IReadOnlyList<ModelPrompt> FromRun(ExperimentRun run, int count)
+    {
+        if (run.HeldOutPrompts(count) is { } tokens) return tokens.Select(ModelPrompt.OfTokens).ToList();
+        int dIn = run.Model.Config.DIn ?? 1;
+        return run.HeldOutInputs(count)?.Select(v => ModelPrompt.OfValues(v, dIn)).ToList()
+               ?? throw new UsageException("the checkpoint's run offers no held-out prompts: pass --tokens FILE.safetensors");
     }
 }

@@ -59,6 +59,12 @@ public abstract class ExperimentRun
     /// </summary>
     public virtual IReadOnlyList<int[]>? HeldOutPrompts(int count) => null;
 
+    /// <summary>The scheme the run's model was initialised with (every run draws its model from random stream 0 of its seed).</summary>
+    public abstract Initialization ModelInitialization { get; }
+
+    /// <summary>The run's model at step 0 (the same weights it started from), on the CPU: the untrained reference of analyses.</summary>
+    public Transformer<float> InitialModel() => new(Model.Config, ModelInitialization, Rng.ForStream(Seed, 0));
+
     /// <summary>The same for continuous-input models: up to <paramref name="count"/> held-out inputs, each [positions × d_in] row-major; null for token models.</summary>
     public virtual IReadOnlyList<float[]>? HeldOutInputs(int count) => null;
 

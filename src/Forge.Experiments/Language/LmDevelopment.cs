@@ -33,7 +33,7 @@ public static class LmDevelopment
         var options = new CouplingOptions(CouplingCommand.ParseKs(null, r.DModel), CouplingCommand.ParsePositions("spread:4", r.Context), r.Layers / 2);
         var evaluator = new TokenEvaluator<float>(run.Model, run.Validation, LmRun.EvalBatch);
         var points = new List<LmDevelopmentPoint>();
-        var initial = new Transformer<float>(r.ModelConfig, r.Initialization, Rng.ForStream(run.Seed, 0));
+        var initial = run.InitialModel();
         points.Add(Measure(0, initial, new TokenEvaluator<float>(initial, run.Validation, LmRun.EvalBatch), prompts, options));
         output.WriteLine(Line(points[^1]));
         foreach (long step in folder.CheckpointSteps())

@@ -78,9 +78,7 @@ public static class LmReport
         var prompts = run.HeldOutPrompts(r.CouplingPrompts)!;
         var options = Options(r);
         var trained = CouplingMeasurement.Measure(model.Cast<double>(), prompts, options);
-        // The run's own initial weights: the same scheme and random stream as LmRun's model, in float64.
-        var initial = new Transformer<double>(r.ModelConfig, r.Initialization, Rng.ForStream(run.Seed, 0));
-        var untrained = CouplingMeasurement.Measure(initial, prompts, options);
+        var untrained = CouplingMeasurement.Measure(run.InitialModel().Cast<double>(), prompts, options);
         var random = CouplingMeasurement.RandomBaseline(r.DModel, r.Layers, options.Ks, repeats: 2, new Rng(12345));
         output?.WriteLine($"  coupling scalars (trained / untrained): {string.Join(", ", options.Ks.Select(k => $"K {k}: {F(trained.Scalar[k])} / {F(untrained.Scalar[k])}"))}");
         return (trained, untrained, random);

@@ -27,7 +27,8 @@ public sealed class LmRun : ExperimentRun
         // Independent streams: model init (0), epoch order (3).
         Train = new FixedTokenDataset<float>(LmCorpus.Windows(Corpus.Train, recipe.Context), recipe.Context, mask, recipe.BatchSize, Mix(seed, 3));
         Validation = new FixedTokenDataset<float>(LmCorpus.Windows(Corpus.Validation, recipe.Context, recipe.ValWindows), recipe.Context, mask, EvalBatch, 0);
-        Model = new Transformer<float>(recipe.ModelConfig, recipe.Initialization, Rng.ForStream(seed, 0), device);
+        ModelInitialization = recipe.Initialization;
+        Model = new Transformer<float>(recipe.ModelConfig, ModelInitialization, Rng.ForStream(seed, 0), device);
         Optimizer = new Adam<float>(Model.Parameters.All, recipe.LearningRate, weightDecay: recipe.WeightDecay, decoupled: true);
         var schedule = new LearningRateSchedule.WarmupCosine(recipe.LearningRate, recipe.WarmupSteps, steps, recipe.LearningRate * recipe.FinalLrFraction);
         _trainer = new Trainer<float, TokenBatch<float>>(Optimizer, schedule, Train, new TokenBatch<float>(recipe.BatchSize, recipe.Context, device),
@@ -42,6 +43,7 @@ public sealed class LmRun : ExperimentRun
     public FixedTokenDataset<float> Train { get; }
     public FixedTokenDataset<float> Validation { get; }
     public override Transformer<float> Model { get; }
+    public override Initialization ModelInitialization { get; }
     public override Optimizer<float> Optimizer { get; }
 
     public override double Step(int step) => _trainer.Step(step);

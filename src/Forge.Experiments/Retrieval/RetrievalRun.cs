@@ -26,7 +26,8 @@ public sealed class RetrievalRun : ExperimentRun
         // Independent streams: model init (0), training set (1), epoch order (3), held-out sets (10 + hops).
         Train = Task.TrainingSet(recipe.TrainSize, recipe.BatchSize, Mix(seed, 1), Mix(seed, 3));
         ByHops = Enumerable.Range(1, recipe.Depth).Select(h => Task.EvaluationSet(h, recipe.ValSize, EvalBatch, Mix(seed, 10 + (ulong)h))).ToArray();
-        Model = new Transformer<float>(recipe.ModelConfig, recipe.Initialization, Rng.ForStream(seed, 0), device);
+        ModelInitialization = recipe.Initialization;
+        Model = new Transformer<float>(recipe.ModelConfig, ModelInitialization, Rng.ForStream(seed, 0), device);
         Optimizer = new Adam<float>(Model.Parameters.All, recipe.LearningRate, weightDecay: recipe.WeightDecay, decoupled: true);
         var schedule = new LearningRateSchedule.WarmupCosine(recipe.LearningRate, recipe.WarmupSteps, steps, recipe.LearningRate);
         _trainer = new Trainer<float, TokenBatch<float>>(Optimizer, schedule, Train, new TokenBatch<float>(recipe.BatchSize, Task.Context, device),
@@ -43,6 +44,7 @@ public sealed class RetrievalRun : ExperimentRun
     /// <summary>Held-out sets: [h − 1] holds examples that take h look-ups.</summary>
     public FixedTokenDataset<float>[] ByHops { get; }
     public override Transformer<float> Model { get; }
+    public override Initialization ModelInitialization { get; }
     public override Optimizer<float> Optimizer { get; }
 
     public override double Step(int step) => _trainer.Step(step);

@@ -23,7 +23,8 @@ public sealed class SortingRun : ExperimentRun
         // Independent streams: model init, training lists, validation lists, epoch order.
         Train = task.Dataset(recipe.TrainSize, recipe.BatchSize, Mix(seed, 1), Mix(seed, 3));
         Validation = task.Dataset(recipe.ValSize, recipe.BatchSize, Mix(seed, 2), Mix(seed, 4));
-        Model = new Transformer<float>(recipe.ModelConfig, Initialization.Sorting, Rng.ForStream(seed, 0), device);
+        ModelInitialization = Initialization.Sorting;
+        Model = new Transformer<float>(recipe.ModelConfig, ModelInitialization, Rng.ForStream(seed, 0), device);
         Optimizer = new Adam<float>(Model.Parameters.All, recipe.LearningRate, weightDecay: recipe.WeightDecay);
         var schedule = new LearningRateSchedule.PerEpochLinear(recipe.LearningRate, recipe.FinalLearningRate, recipe.Epochs, recipe.StepsPerEpoch);
         _trainer = new Trainer<float, TokenBatch<float>>(Optimizer, schedule, Train, new TokenBatch<float>(recipe.BatchSize, task.Context, device),
@@ -40,6 +41,7 @@ public sealed class SortingRun : ExperimentRun
     public FixedTokenDataset<float> Train { get; }
     public FixedTokenDataset<float> Validation { get; }
     public override Transformer<float> Model { get; }
+    public override Initialization ModelInitialization { get; }
     public override Optimizer<float> Optimizer { get; }
 
     public override double Step(int step) => _trainer.Step(step);

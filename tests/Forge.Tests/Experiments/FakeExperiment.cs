@@ -40,6 +40,8 @@ public sealed record FakeRecipe : Recipe
 /// <summary>A run that trains nothing: each step returns a fixed loss (or NaN from <see cref="DivergeAt"/>) on a tiny model.</summary>
 public sealed class FakeRun : ExperimentRun
 {
+    public override Initialization ModelInitialization => Initialization.Gpt2;
+
     public FakeRun(FakeRecipe recipe, ulong seed, int steps, Device device) : base(recipe, seed, steps)
     {
         Model = new Transformer<float>(new TransformerConfig { NLayers = 1, NHeads = 1, DModel = 4, DHead = 4, NCtx = 3, DVocab = 5, DVocabOut = 5 },
