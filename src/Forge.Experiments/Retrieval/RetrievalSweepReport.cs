@@ -261,19 +261,34 @@ public static class RetrievalSweepReport
                 r.Emergence!.GroupBy(e => e.Hop).OrderBy(g => g.Key).Select(g => LlcJump(r, g.Key, g.Min(e => e.Step)))))) + ".");
         }
         // Only runs with a head for every hop of their depth have a complete order to compare.
-        var complete = runs.Where(r => Enumerable.Range(1, r.Depth).All(h => r.Emergence!.Any(e => e.Hop == h))).ToList();
-        int n = complete.Count;
-        string incomplete = runs.Count == n ? "" : $"; {runs.Count - n} of {runs.Count} runs lack a head for some hop (the model did not learn every look-up, or its heads stay below the threshold) and are left out of the comparison";
-        if (n == 0) return new(claim, Verdict.Inconclusive, $"no run has a head for every hop{incomplete}");
-        var orders = complete.Select(HopOrder).ToList();
+        // The claim is about one setting: orders are compared among the seeds of each (layers, depth, curriculum);
+        // the verdict rests on the setting with the most seeds that have a head for every hop.
+        var groups = runs.GroupBy(r => (r.Layers, r.Depth, r.Curriculum))
+            .Select(g => (Setting: g.Key, Runs: g.ToList(), Complete: g.Where(r => Enumerable.Range(1, r.Depth).All(h => r.Emergence!.Any(e => e.Hop == h))).ToList()))
+            .OrderByDescending(g => g.Complete.Count).ThenByDescending(g => g.Runs.Count).ToList();
+        var parts = groups.Select(g => $"{g.Setting.Layers} layers × depth {g.Setting.Depth}, {g.Setting.Curriculum}: {Describe(g.Complete, g.Runs.Count)}").ToList();
+        var best = groups[0];
+        int n = best.Complete.Count;
+        if (n == 0) return new(claim, Verdict.Inconclusive, $"no run has a head for every hop ({string.Join("; ", parts)})");
+        var orders = best.Complete.Select(HopOrder).ToList();
         bool sameOrder = orders.Distinct().Count() == 1;
-        int oneAtATime = complete.Count(r => DistinctSteps(r) == "yes");
+        int oneAtATime = best.Complete.Count(r => DistinctSteps(r) == "yes");
         var verdict = n < 3 ? Verdict.Inconclusive
             : sameOrder && oneAtATime >= SupportedShare * n ? Verdict.Supported
             : sameOrder || oneAtATime > 0 ? Verdict.PartlySupported : Verdict.NotSupported;
-        return new(claim, verdict,
-            $"{n} seed{(n == 1 ? "" : "s")} with every hop's head: the hop order is {(sameOrder ? $"the same in every seed ({orders[0]})" : "not the same in every seed (" + string.Join(" | ", orders.Distinct()) + ")")}; " +
-            $"the hops arrive at distinct checkpoints in {oneAtATime} of {n}{incomplete} [ours: supported if the order is the same in all of ≥ 3 such seeds and the hops arrive one at a time in ≥ {SupportedShare:P0} of them]");
+        return new(claim, verdict, string.Join("; ", parts) +
+            $" [ours: judged on the setting with the most seeds that have a head for every hop; supported if the order is the same in all of ≥ 3 such seeds and the hops arrive one at a time in ≥ {SupportedShare:P0} of them]");
+    }
+
+    /// <summary>"n of m seeds have a head for every hop: the hop order … ; distinct arrival in k".</summary>
+    static string Describe(IReadOnlyList<RetrievalRunSummary> complete, int total)
+    {
+        if (complete.Count == 0) return $"0 of {total} seeds have a head for every hop";
+        var orders = complete.Select(HopOrder).ToList();
+        bool same = orders.Distinct().Count() == 1;
+        return $"{complete.Count} of {total} seeds have a head for every hop; the hop order is " +
+               (same ? $"the same in every one ({orders[0]})" : $"not the same ({string.Join(" | ", orders.GroupBy(o => o).Select(g => $"{g.Key} ×{g.Count()}"))})") +
+               $"; the hops arrive at distinct checkpoints in {complete.Count(r => DistinctSteps(r) == "yes")} of {complete.Count}";
     }
 
     static string HopOrder(RetrievalRunSummary r) =>
