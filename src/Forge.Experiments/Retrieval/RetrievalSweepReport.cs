@@ -227,8 +227,8 @@ public static class RetrievalSweepReport
         // The staircase read from accuracy alone: no head score, so it holds whatever circuit a seed found.
         report.Paragraph($"The accuracy staircase of the same runs (mechanism-free): the first evaluation at which held-out accuracy with h look-ups reached {RetrievalRunSummary.LearnedAccuracy:P0}; " +
                          $"and the heads whose zero-ablation costs ≥ {RetrievalRunSummary.EssentialDrop} of the final full-depth accuracy (accuracy with the head ablated), whatever their attention looks like.")
-            .Table(["run", .. Enumerable.Range(1, runs.Max(r => r.Depth)).Select(h => $"{h} look-up{(h > 1 ? "s" : "")} learned at"), "final accuracy", "essential heads"],
-                runs.Select(r => (IReadOnlyList<object?>)[$"seed {r.Seed}", .. Enumerable.Range(0, runs.Max(x => x.Depth)).Select(h => (object?)(h < r.LearnedAt.Count ? r.LearnedAt[h]?.ToString(CultureInfo.InvariantCulture) ?? "never" : "–")), F(r.Accuracy, 4),
+            .Table(["run", "curriculum", .. Enumerable.Range(1, runs.Max(r => r.Depth)).Select(h => $"{h} look-up{(h > 1 ? "s" : "")} learned at"), "final accuracy", "essential heads"],
+                runs.Select(r => (IReadOnlyList<object?>)[$"seed {r.Seed}", r.Curriculum, .. Enumerable.Range(0, runs.Max(x => x.Depth)).Select(h => (object?)(h < r.LearnedAt.Count ? r.LearnedAt[h]?.ToString(CultureInfo.InvariantCulture) ?? "never" : "–")), F(r.Accuracy, 4),
                     r.Essential.Count == 0 ? "–" : string.Join(", ", r.Essential.Select(e => $"{e.Head} ({F(e.Accuracy, 2)})"))]));
         var curves = runs.Where(r => File.Exists(Path.Combine(r.Folder, RunFolder.MetricsFileName))).ToList();
         if (curves.Count > 0)
@@ -237,7 +237,7 @@ public static class RetrievalSweepReport
             Figures.Lines(path, curves.Select(r =>
             {
                 var table = MetricsTable.Read(Path.Combine(r.Folder, RunFolder.MetricsFileName));
-                return new Series($"seed {r.Seed}", table.Column("step"), table.Column($"acc_hops_{r.Depth}"));
+                return new Series($"seed {r.Seed}, {r.Curriculum}", table.Column("step"), table.Column($"acc_hops_{r.Depth}"));
             }).ToList(), $"Held-out accuracy at full depth over training, every emergence run", "step", "accuracy", logX: true);
             report.Figure(path, "The staircase of every seed: accuracy at full depth over training");
         }
@@ -300,7 +300,7 @@ public static class RetrievalSweepReport
     static string DistinctSteps(RetrievalRunSummary r)
     {
         var first = r.Emergence!.GroupBy(e => e.Hop).Select(g => g.Min(e => e.Step)).ToList();
-        return first.Count > 1 && first.Distinct().Count() == first.Count ? "yes" : first.Count <= 1 ? "one hop" : "no";
+        return first.Count == 0 ? "no heads" : first.Count > 1 && first.Distinct().Count() == first.Count ? "yes" : first.Count == 1 ? "one hop" : "no";
     }
 
     static string LlcJump(RetrievalRunSummary r, int hop, long step)
