@@ -270,14 +270,13 @@ public static class RetrievalSweepReport
         var best = groups[0];
         int n = best.Complete.Count;
         if (n == 0) return new(claim, Verdict.Inconclusive, $"no run has a head for every hop ({string.Join("; ", parts)})");
-        var orders = best.Complete.Select(HopOrder).ToList();
-        bool sameOrder = orders.Distinct().Count() == 1;
+        bool sameOrder = ConsistentOrders(best.Complete);
         int oneAtATime = best.Complete.Count(r => DistinctSteps(r) == "yes");
         var verdict = n < 3 ? Verdict.Inconclusive
             : sameOrder && oneAtATime >= SupportedShare * n ? Verdict.Supported
             : sameOrder || oneAtATime > 0 ? Verdict.PartlySupported : Verdict.NotSupported;
         return new(claim, verdict, string.Join("; ", parts) +
-            $" [ours: judged on the setting with the most seeds that have a head for every hop; supported if the order is the same in all of ≥ 3 such seeds and the hops arrive one at a time in ≥ {SupportedShare:P0} of them]");
+            $" [ours: judged on the setting with the most seeds that have a head for every hop; hops arriving at one checkpoint are a tie (\"=\"), which contradicts no order; supported if no two of ≥ 3 such seeds order a pair of hops oppositely and the hops arrive one at a time in ≥ {SupportedShare:P0} of them]");
     }
 
     /// <summary>"n of m seeds have a head for every hop: the hop order … ; distinct arrival in k".</summary>
@@ -285,14 +284,33 @@ public static class RetrievalSweepReport
     {
         if (complete.Count == 0) return $"0 of {total} seeds have a head for every hop";
         var orders = complete.Select(HopOrder).ToList();
-        bool same = orders.Distinct().Count() == 1;
+        bool same = ConsistentOrders(complete);
+        string listed = string.Join(" | ", orders.GroupBy(o => o).Select(g => $"{g.Key} ×{g.Count()}"));
         return $"{complete.Count} of {total} seeds have a head for every hop; the hop order is " +
-               (same ? $"the same in every one ({orders[0]})" : $"not the same ({string.Join(" | ", orders.GroupBy(o => o).Select(g => $"{g.Key} ×{g.Count()}"))})") +
+               (same ? (orders.Distinct().Count() == 1 ? $"the same in every one ({orders[0]})" : $"consistent across them, ties aside ({listed})") : $"not the same ({listed})") +
                $"; the hops arrive at distinct checkpoints in {complete.Count(r => DistinctSteps(r) == "yes")} of {complete.Count}";
     }
 
+    /// <summary>The hops in order of their first head's arrival; hops arriving at the same checkpoint are joined by "=" (their order is not resolved).</summary>
     static string HopOrder(RetrievalRunSummary r) =>
-        string.Join(" → ", r.Emergence!.GroupBy(e => e.Hop).OrderBy(g => g.Min(e => e.Step)).ThenBy(g => g.Key).Select(g => g.Key.ToString(CultureInfo.InvariantCulture)));
+        string.Join(" → ", FirstArrivals(r).GroupBy(a => a.Step).OrderBy(g => g.Key)
+            .Select(g => string.Join(" = ", g.Select(a => a.Hop).Order().Select(h => h.ToString(CultureInfo.InvariantCulture)))));
+
+    static IEnumerable<(int Hop, long Step)> FirstArrivals(RetrievalRunSummary r) => r.Emergence!.GroupBy(e => e.Hop).Select(g => (g.Key, g.Min(e => e.Step)));
+
+    /// <summary>True when no two runs order a pair of hops oppositely (a tie contradicts neither order).</summary>
+    static bool ConsistentOrders(IReadOnlyList<RetrievalRunSummary> runs)
+    {
+        var seen = new HashSet<(int Before, int After)>();
+        foreach (var r in runs)
+        {
+            var first = FirstArrivals(r).ToList();
+            foreach (var a in first)
+                foreach (var b in first)
+                    if (a.Step < b.Step) seen.Add((a.Hop, b.Hop));
+        }
+        return !seen.Any(p => seen.Contains((p.After, p.Before)));
+    }
 
     static string LayerOrder(RetrievalRunSummary r) => string.Join(" → ", r.Emergence!.Select(e => $"({e.Hop}, L{e.Layer})"));
 
