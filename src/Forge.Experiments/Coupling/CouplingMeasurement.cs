@@ -22,7 +22,10 @@ public sealed record CouplingResult(
     IReadOnlyDictionary<int, double> Scalar, double[][] SingularValues, IReadOnlyList<TrajectoryShape> Trajectories, IReadOnlyList<JacobianSvd> Example,
     int Prompts, int PromptLength, int Layers, int DModel, IReadOnlyList<int> Positions, int TokenLayer)
 {
-    public double MeanLineShape => Trajectories.Select(t => t.LineShapeScore).Where(double.IsFinite).DefaultIfEmpty(double.NaN).Average();
+    /// <summary>The mean of one trajectory statistic over every prompt and position where it is defined (NaN when nowhere).</summary>
+    public double Mean(Func<TrajectoryShape, double> pick) => Trajectories.Select(pick).Where(double.IsFinite).DefaultIfEmpty(double.NaN).Average();
+
+    public double MeanLineShape => Mean(t => t.LineShapeScore);
 }
 
 /// <summary>

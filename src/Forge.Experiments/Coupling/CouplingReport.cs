@@ -98,10 +98,8 @@ public static class CouplingReport
 
     static IReadOnlyList<object?> Shape(string name, CouplingResult r) =>
     [
-        name, F(r.MeanLineShape), F(Mean(r, t => t.NormSlope)), F(Mean(r, t => t.NormR2)), F(Mean(r, t => t.StepSlope)), F(Mean(r, t => t.StepR2)), F(Mean(r, t => t.StepRatioCv)),
+        name, F(r.MeanLineShape), F(r.Mean(t => t.NormSlope)), F(r.Mean(t => t.NormR2)), F(r.Mean(t => t.StepSlope)), F(r.Mean(t => t.StepR2)), F(r.Mean(t => t.StepRatioCv)),
     ];
-
-    static double Mean(CouplingResult r, Func<TrajectoryShape, double> pick) => r.Trajectories.Select(pick).Where(double.IsFinite).DefaultIfEmpty(double.NaN).Average();
 
     /// <summary>The numbers of one model.</summary>
     public static JsonObject Numbers(CouplingResult r) => new()
@@ -114,9 +112,9 @@ public static class CouplingReport
         ["line_shape_score"] = Number(r.MeanLineShape),
         ["growth"] = new JsonObject
         {
-            ["norm_slope"] = Number(Mean(r, t => t.NormSlope)), ["norm_r2"] = Number(Mean(r, t => t.NormR2)),
-            ["step_slope"] = Number(Mean(r, t => t.StepSlope)), ["step_r2"] = Number(Mean(r, t => t.StepR2)),
-            ["step_ratio_cv"] = Number(Mean(r, t => t.StepRatioCv)),
+            ["norm_slope"] = Number(r.Mean(t => t.NormSlope)), ["norm_r2"] = Number(r.Mean(t => t.NormR2)),
+            ["step_slope"] = Number(r.Mean(t => t.StepSlope)), ["step_r2"] = Number(r.Mean(t => t.StepR2)),
+            ["step_ratio_cv"] = Number(r.Mean(t => t.StepRatioCv)),
         },
     };
 

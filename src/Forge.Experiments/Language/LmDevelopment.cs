@@ -50,8 +50,7 @@ public static class LmDevelopment
     {
         var loss = evaluator.Evaluate(ValWindows).Loss;
         var c = CouplingMeasurement.Measure(model.Cast<double>(), prompts, options);
-        double Mean(Func<TrajectoryShape, double> pick) => c.Trajectories.Select(pick).Where(double.IsFinite).DefaultIfEmpty(double.NaN).Average();
-        return new LmDevelopmentPoint(step, loss, c.Scalar, c.MeanLineShape, Mean(t => t.NormSlope), Mean(t => t.NormR2), Mean(t => t.StepR2));
+        return new LmDevelopmentPoint(step, loss, c.Scalar, c.MeanLineShape, c.Mean(t => t.NormSlope), c.Mean(t => t.NormR2), c.Mean(t => t.StepR2));
     }
 
     static string Line(LmDevelopmentPoint p) =>
