@@ -6,7 +6,7 @@
 * fast_torch.FastTransformer computes the same function, loss and gradients as the reference
   forge_torch.ForgeTransformer (float64, same weights), for attention-only, MLP and continuous models;
 * both have the parameter count of Forge's model (training_cases.parameter_count, which matches the
-  n_params Forge's `steps` prints: 49,684 / 151,233 / 827,492 / 933,120);
+  n_params Forge's `steps` prints: 49,684 / 151,169 / 59,779 / 1,328,129);
 * torch_steps.py runs each case and prints the JSON fields step_race.py reads.
 """
 
@@ -79,7 +79,7 @@ class FastMatchesReference(unittest.TestCase):
 class SameWorkAsForge(unittest.TestCase):
     def test_parameter_counts(self):
         # Forge's `steps` prints these n_params (TrainingCases.cs).
-        forge = {"sorting": 49684, "affine": 151233, "retrieval": 827492, "lm": 933120}
+        forge = {"sorting": 49684, "affine": 151169, "retrieval": 59779, "lm": 1328129}
         for name, case in training_cases.CASES.items():
             self.assertEqual(training_cases.parameter_count(case["config"]), forge[name], name)
             for model in (fast_torch.FastTransformer(case["config"]), forge_torch.ForgeTransformer(case["config"])):
@@ -88,7 +88,7 @@ class SameWorkAsForge(unittest.TestCase):
     def test_masks(self):
         sorting = [p for p in range(21) if training_cases.counts("sorting", p, 21)]
         self.assertEqual(sorting, list(range(10, 20)))
-        self.assertEqual([p for p in range(66) if training_cases.counts("last", p, 66)], [65])
+        self.assertEqual([p for p in range(11) if training_cases.counts("answer", p, 11)], [9])
         self.assertEqual(sum(training_cases.counts("all_but_last", p, 64) for p in range(64)), 63)
 
     def test_cli_prints_the_json(self):
@@ -101,6 +101,13 @@ class SameWorkAsForge(unittest.TestCase):
             self.assertEqual(record["n_params"], training_cases.parameter_count(training_cases.CASES[name]["config"]))
             self.assertEqual(len(record["step_ms"]), 2)
             self.assertGreater(record["loss_initial"], 0)
+
+    def test_blas_core_choice(self):
+        import torch_steps
+        self.assertEqual(torch_steps.best_openblas_core({"avx512f", "avx512bw", "avx512vl", "avx512dq", "avx2", "fma"}), "SkylakeX")
+        self.assertEqual(torch_steps.best_openblas_core({"avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512_bf16"}), "Cooperlake")
+        self.assertEqual(torch_steps.best_openblas_core({"avx2", "fma"}), "Haswell")
+        self.assertIsNone(torch_steps.best_openblas_core({"sse2"}))
 
 
 if __name__ == "__main__":

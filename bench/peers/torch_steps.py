@@ -11,11 +11,19 @@ JSON line in the format of Forge's `steps` (alloc_bytes is null: PyTorch's alloc
 Threads: --threads sets torch.set_num_threads *and* the OpenMP/OpenBLAS thread counts through the
 environment before torch is imported (this torch build calls OpenBLAS for GEMMs, and
 torch.set_num_threads alone does not limit OpenBLAS's own threads).
-GEMM kernels: --blas-core auto (default) unsets OPENBLAS_CORETYPE so that OpenBLAS picks the kernels for
-this CPU itself (Cooperlake, AVX-512, on the Zen 5 machine); the machine's environment sets
-OPENBLAS_CORETYPE=Haswell, which holds OpenBLAS to AVX2 kernels at about half the GEMM speed. --blas-core
-inherit keeps the environment's value; any other value is used as OPENBLAS_CORETYPE. The JSON's
-blas_core is the core OpenBLAS reports it is using.
+GEMM kernels: Debian's torch calls whatever libblas.so.3 the system selects. Netlib's reference BLAS (what
+python3-torch pulls in alone) is ~20× slower than OpenBLAS, so this timer refuses to run on it (install
+libopenblas0-pthread). --blas-core auto (default) picks OpenBLAS's strongest kernels from the CPU's flags
+(AVX-512 → SkylakeX, or Cooperlake with AVX-512 BF16; AVX2 → Haswell): OpenBLAS 0.3.21 does not recognise
+newer CPUs (an Emerald Rapids Xeon under KVM is detected as "Prescott", SSE3 only: 2× slower) and some
+environments pin OPENBLAS_CORETYPE=Haswell. --blas-core inherit keeps the environment's value, unset lets
+OpenBLAS detect the CPU; any other value is used as OPENBLAS_CORETYPE. The JSON's blas_core is the core
+OpenBLAS reports it is using.
+
+The step is the idiomatic PyTorch training step: zero_grad() → forward → loss → backward →
+clip_grad_norm_ (where the experiment clips) → optimizer.step() → loss.item() (the experiments read the
+loss every step, as Forge's trainer does). The optimizer runs at PyTorch's defaults (foreach=None) unless
+--foreach says otherwise.
 """
 
 import argparse
@@ -43,12 +51,33 @@ def parse_args(argv=None):
     parser.add_argument("--blas-core", default="auto",
                         help="OPENBLAS_CORETYPE: auto (unset: OpenBLAS detects the CPU; default), inherit (keep the "
                              "environment's), or a core name such as SkylakeX or Haswell")
-    parser.add_argument("--foreach", choices=("on", "off"), default="on",
-                        help="the optimizer's multi-tensor (foreach) implementation; default on")
+    parser.add_argument("--foreach", choices=("default", "on", "off"), default="default",
+                        help="the optimizer's multi-tensor (foreach) implementation; default: PyTorch's own choice")
     args = parser.parse_args(argv)
     if args.threads < 1 or args.warmup < 0 or args.steps < 1 or args.warmup_seconds < 0:
         parser.error("--threads and --steps must be ≥ 1, --warmup and --warmup-seconds ≥ 0")
     return args
+
+
+def cpu_flags():
+    """The CPU's feature flags from /proc/cpuinfo (empty where there is none)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
+def best_openblas_core(flags):
+    """OpenBLAS's strongest kernel set for a CPU with these flags, or None to let OpenBLAS detect it."""
+    if {"avx512f", "avx512bw", "avx512vl", "avx512dq"} <= flags:
+        return "Cooperlake" if "avx512_bf16" in flags else "SkylakeX"
+    if {"avx2", "fma"} <= flags:
+        return "Haswell"
+    return None
 
 
 def configure_environment(threads, blas_core):
@@ -58,9 +87,22 @@ def configure_environment(threads, blas_core):
     for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[variable] = str(threads)
     if blas_core == "auto":
+        core = best_openblas_core(cpu_flags())
+        if core is None:
+            os.environ.pop("OPENBLAS_CORETYPE", None)
+        else:
+            os.environ["OPENBLAS_CORETYPE"] = core
+    elif blas_core == "unset":
         os.environ.pop("OPENBLAS_CORETYPE", None)
     elif blas_core != "inherit":
         os.environ["OPENBLAS_CORETYPE"] = blas_core
+
+
+def check_blas(torch):
+    """Exits when this torch's GEMMs would run in netlib's reference BLAS (a crippled peer)."""
+    if "BLAS_INFO=generic" in torch.__config__.show() and openblas_core() == "unknown":
+        sys.exit("torch_steps: this torch calls the system's libblas.so.3, which is not OpenBLAS (netlib's reference "
+                 "BLAS, ~20x slower) — install OpenBLAS (Debian: apt-get install libopenblas0-pthread)")
 
 
 def openblas_core():
@@ -83,8 +125,12 @@ def build_step(case, impl, seed, foreach, device=None):
 
     cfg, batch = case["config"], case["batch"]
     torch.manual_seed(seed)
-    model = fast_torch.FastTransformer(cfg) if impl == "fast" else forge_torch.ForgeTransformer(cfg)
-    fast_torch.init_weights(model, case["init_std"], seed)
+    if impl == "fast":
+        model = fast_torch.FastTransformer(cfg)
+        fast_torch.init_weights(model, case["init_std"], seed)
+    else:
+        model = forge_torch.ForgeTransformer(cfg)
+        reference_init(model, case["init_std"], seed)
     device = device or torch.device("cpu")
     model = model.to(device)
     generator = torch.Generator().manual_seed(seed + 1)
@@ -112,15 +158,32 @@ def build_step(case, impl, seed, foreach, device=None):
     return model, inputs, loss_fn, optimizer
 
 
+def reference_init(model, std, seed):
+    """forge_torch.ForgeTransformer: every weight matrix (names starting W_) ~ N(0, std²) ("pytorch": std 0.02 —
+    only the timing matters here); biases 0, LayerNorm weights 1."""
+    import torch
+    std = 0.02 if std == "pytorch" else std
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, parameter in model.named_parameters():
+            if name.rsplit(".", 1)[-1].startswith("W_"):
+                parameter.copy_(torch.randn(parameter.shape, generator=generator, dtype=parameter.dtype) * std)
+
+
 def run(args):
     configure_environment(args.threads, args.blas_core)
     import torch
     torch.set_num_threads(args.threads)
+    if args.device == "cpu":
+        check_blas(torch)
     case = training_cases.CASES[args.case]
     if args.device == "cuda" and not torch.cuda.is_available():
         raise SystemExit("torch_steps: --device cuda but torch.cuda.is_available() is False")
     device = torch.device(args.device)
-    model, inputs, loss_fn, optimizer = build_step(case, args.impl, args.seed, args.foreach == "on", device)
+    foreach = {"default": None, "on": True, "off": False}[args.foreach]
+    model, inputs, loss_fn, optimizer = build_step(case, args.impl, args.seed, foreach, device)
+    parameters = list(model.parameters())
+    clip = case.get("clip")
     n_params = sum(p.numel() for p in model.parameters())
     with torch.no_grad():
         loss_initial = loss_fn(model(inputs)).item()
@@ -131,9 +194,12 @@ def run(args):
         optimizer.zero_grad(set_to_none=True)
         loss = loss_fn(model(inputs))
         loss.backward()
+        if clip is not None:
+            torch.nn.utils.clip_grad_norm_(parameters, clip)
         optimizer.step()
+        value = loss.item()                                 # read every step, as the training loops do (synchronises a GPU)
         synchronize()                                       # a timed GPU step is a finished one
-        return loss
+        return value
 
     warmup_end = time.perf_counter() + args.warmup_seconds
     done = 0
@@ -152,9 +218,9 @@ def run(args):
         "engine": "torch", "case": args.case, "threads": args.threads, "device": args.device, "n_params": n_params,
         "warmup": args.warmup, "steps": args.steps, "median_ms": round(median, 4), "min_ms": round(ordered[0], 4),
         "step_ms": [round(ms, 4) for ms in step_ms], "alloc_bytes": None,
-        "loss_initial": loss_initial, "loss_last": loss.item(),
+        "loss_initial": loss_initial, "loss_last": loss,
         "runtime": f"torch {torch.__version__}", "impl": args.impl, "blas_core": openblas_core(),
-        "foreach": args.foreach == "on",
+        "foreach": args.foreach, "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE"),
     }
 
 

@@ -13,20 +13,24 @@ def _config(n_layers, n_heads, d_model, d_head, d_mlp, n_ctx, d_vocab, d_vocab_o
             "normalization": "LN", "act_fn": "gelu_new"}
 
 
+# The four cases are the default models of Forge's four experiments (TrainingCases.cs builds them from the
+# experiments' recipes), with the experiments' batch sizes, inits, loss masks, optimizers and clipping.
 # loss: "ce" = masked cross-entropy, Σ mask·CE / Σ mask; "mse" = mean squared error over all outputs.
 # mask: which prediction positions count — "sorting" (10..19: the predictions at SEP and b_1..b_9),
-#       "last" (the last position only), "all_but_last" (every prediction with a next token).
+#       "answer" (retrieval: the query's name, position n_ctx − 2), "all_but_last" (every prediction with a
+#       next token in the window).
 # optimizer: "adam" = torch.optim.Adam (coupled L2 weight decay), "adamw" = torch.optim.AdamW (decoupled).
-# init_std: every weight matrix ~ N(0, init_std²); biases 0, LayerNorm weights 1.
+# init_std: every weight matrix ~ N(0, init_std²), biases 0, LayerNorm weights 1; "pytorch": the modules' defaults.
+# clip: global gradient-norm clipping before the update (None: none).
 CASES = {
     "sorting": dict(config=_config(1, 2, 96, 48, None, 21, 52, 52), batch=512, init_std=0.8 / math.sqrt(96),
-                    loss="ce", mask="sorting", optimizer="adam", lr=1e-3, weight_decay=0.005),
-    "affine": dict(config=_config(3, 4, 64, 16, 256, 16, 1, 1, d_in=1), batch=512, init_std=0.02,
-                   loss="mse", mask=None, optimizer="adamw", lr=1e-3, weight_decay=0.01),
-    "retrieval": dict(config=_config(4, 4, 128, 32, 512, 66, 100, 100), batch=128, init_std=0.02,
-                      loss="ce", mask="last", optimizer="adamw", lr=1e-3, weight_decay=0.01),
-    "lm": dict(config=_config(4, 4, 128, 32, 512, 64, 512, 512), batch=32, init_std=0.02,
-               loss="ce", mask="all_but_last", optimizer="adamw", lr=3e-4, weight_decay=0.01),
+                    loss="ce", mask="sorting", optimizer="adam", lr=1e-3, weight_decay=0.005, clip=None),
+    "affine": dict(config=_config(3, 4, 64, 16, 256, 15, 1, 1, d_in=1), batch=256, init_std=0.02,
+                   loss="mse", mask=None, optimizer="adamw", lr=1e-3, weight_decay=0.01, clip=1.0),
+    "retrieval": dict(config=_config(3, 4, 64, 16, None, 11, 67, 67), batch=128, init_std="pytorch",
+                      loss="ce", mask="answer", optimizer="adamw", lr=1e-3, weight_decay=0.01, clip=None),
+    "lm": dict(config=_config(4, 4, 128, 32, 512, 64, 2049, 2049), batch=32, init_std=0.02,
+               loss="ce", mask="all_but_last", optimizer="adamw", lr=1e-3, weight_decay=0.1, clip=None),
 }
 
 
@@ -34,8 +38,8 @@ def counts(mask, position, positions):
     """Whether the prediction made at `position` counts in the loss."""
     if mask == "sorting":
         return 10 <= position < 20
-    if mask == "last":
-        return position == positions - 1
+    if mask == "answer":
+        return position == positions - 2
     if mask == "all_but_last":
         return position < positions - 1
     raise ValueError(f"unknown mask {mask!r}")

@@ -34,11 +34,35 @@ public abstract class Op<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>Recomputes <see cref="Output"/>'s data from the inputs' current data.</summary>
     public abstract void Forward();
 
-    /// <summary>Accumulates (+=) into the gradients of the inputs that require grad, from <c>Output.Grad</c>.</summary>
+    /// <summary>
+    /// Adds this op's contribution to the gradients of the inputs that require grad, from <c>Output.Grad</c>:
+    /// through <see cref="GradToAccumulate"/>, or overwriting where <see cref="GradBeta"/>/<see cref="OverwritesGrad"/> say it is the first.
+    /// </summary>
     public abstract void Backward();
 
     /// <summary>True when input <paramref name="index"/> needs a gradient.</summary>
     protected bool NeedsGrad(int index) => Inputs[index].RequiresGrad;
+
+    /// <summary>
+    /// Input <paramref name="index"/>'s gradient, ready for a kernel that adds (+=) into it: an intermediate's
+    /// gradient that has received nothing yet in this backward pass is zeroed first (<see cref="GradientState"/>).
+    /// </summary>
+    protected Tensor<T> GradToAccumulate(int index)
+    {
+        var input = Inputs[index];
+        var grad = input.Grad;
+        if (input.TakeFresh()) Backend.Fill(grad, T.Zero);
+        return grad;
+    }
+
+    /// <summary>
+    /// For a kernel that writes grad = β·grad + contribution: β = 0 when this is the first contribution to an
+    /// intermediate's gradient in this backward pass (its stale contents are overwritten, never read), else 1.
+    /// </summary>
+    protected T GradBeta(int index) => Inputs[index].TakeFresh() ? T.Zero : T.One;
+
+    /// <summary>True when this op is the first writer of input <paramref name="index"/>'s gradient in this pass: it must overwrite, not add.</summary>
+    protected bool OverwritesGrad(int index) => Inputs[index].TakeFresh();
 
     /// <summary>Runs the op with a new output of <paramref name="shape"/> on the op's device.</summary>
     protected internal Var<T> Run(int[] shape) => Run(new Tensor<T>(shape, Device));

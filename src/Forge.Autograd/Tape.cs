@@ -45,20 +45,39 @@ public sealed class Tape<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     /// <summary>
     /// Reverse-mode pass from <paramref name="output"/>: seeds its gradient with <paramref name="seed"/>
-    /// (default: 1 for a one-element output — the usual scalar loss), zeroes the gradients of every
-    /// recorded intermediate, and runs each op's backward in reverse order. Parameters (leaves)
-    /// accumulate. A seed other than ones gives a vector–Jacobian product seedᵀ·∂output/∂inputs.
+    /// (default: 1 for a one-element output — the usual scalar loss) and runs each op's backward in
+    /// reverse order. Parameters (leaves) accumulate. Every recorded intermediate ends with its gradient
+    /// of this pass (zero where nothing reached it): the first contribution overwrites its buffer instead
+    /// of zeroing it all beforehand (<see cref="GradientState"/>). A seed other than ones gives a
+    /// vector–Jacobian product seedᵀ·∂output/∂inputs.
     /// </summary>
     public void Backward(Var<T> output, Tensor<T>? seed = null)
     {
         int last = PrepareBackward(output, seed);
-        for (int i = last; i >= 0; i--)
-            if (_ops[i].Output.RequiresGrad) _ops[i].Backward();
+        for (int i = last; i >= 0; i--) BackwardOf(_ops[i]);
+        FinishBackward(last);
+    }
+
+    /// <summary>Runs one op's backward, unless nothing reached its output's gradient in this pass (it would add zeros).</summary>
+    internal static void BackwardOf(Op<T> op)
+    {
+        if (op.Output.RequiresGrad && !op.Output.GradIsFresh) op.Backward();
+    }
+
+    /// <summary>The last part of <see cref="Backward"/>: intermediates that nothing reached get a zero gradient, as if zeroed first.</summary>
+    internal void FinishBackward(int last)
+    {
+        for (int i = 0; i <= last; i++)
+        {
+            var value = _ops[i].Output;
+            if (value.RequiresGrad && value.TakeFresh()) value.ZeroGrad();
+        }
     }
 
     /// <summary>
-    /// The first half of <see cref="Backward"/>: zeroes the intermediate gradients up to
-    /// <paramref name="output"/>'s op and seeds its gradient; returns that op's index on the tape.
+    /// The first part of <see cref="Backward"/>: marks the intermediate gradients up to
+    /// <paramref name="output"/>'s op as holding nothing of this pass (allocating them the first time)
+    /// and seeds <paramref name="output"/>'s gradient; returns that op's index on the tape.
     /// </summary>
     internal int PrepareBackward(Var<T> output, Tensor<T>? seed)
     {
@@ -68,8 +87,9 @@ public sealed class Tape<T> where T : unmanaged, IFloatingPointIeee754<T>
         if (last < 0) throw new InvalidOperationException($"Backward: {output} was not recorded on this tape");
 
         for (int i = 0; i <= last; i++)
-            if (_ops[i].Output.RequiresGrad) _ops[i].Output.ZeroGradOrAllocate();
+            if (_ops[i].Output.RequiresGrad) _ops[i].Output.MarkGradFresh();
         SeedGradient(output, seed);
+        output.TakeFresh();
         return last;
     }
 

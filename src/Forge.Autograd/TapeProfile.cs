@@ -47,11 +47,15 @@ public static class TapeProfile
             foreach (var op in ops) Add(op.Name, "forward", Time(op.Forward));
             synchronize?.Invoke();
             long zero = Stopwatch.GetTimestamp();
-            int last = tape.PrepareBackward(loss, seed: null);   // zeroes intermediate gradients, seeds the loss's
+            int last = tape.PrepareBackward(loss, seed: null);   // marks intermediate gradients stale, seeds the loss's
             synchronize?.Invoke();
-            Add("(zero gradients)", "backward", Stopwatch.GetTimestamp() - zero);
+            Add("(prepare gradients)", "backward", Stopwatch.GetTimestamp() - zero);
             for (int i = last; i >= 0; i--)
-                if (ops[i].Output.RequiresGrad) Add(ops[i].Name, "backward", Time(ops[i].Backward));
+            {
+                var op = ops[i];
+                if (op.Output.RequiresGrad) Add(op.Name, "backward", Time(() => Tape<T>.BackwardOf(op)));
+            }
+            Add("(finish gradients)", "backward", Time(() => tape.FinishBackward(last)));
             if (update is not null) Add("(optimizer)", "update", Time(update));
         }
         double msPerTick = 1000.0 / Stopwatch.Frequency;

@@ -11,6 +11,7 @@ namespace Forge.Autograd;
 public sealed partial class Var<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     Tensor<T>? _grad;
+    GradientState? _gradState;   // intermediates only; shared with the vars whose gradient is a view of this buffer
 
     public Var(Tensor<T> data, bool requiresGrad = false, string? name = null)
     {
@@ -45,15 +46,38 @@ public sealed partial class Var<T> where T : unmanaged, IFloatingPointIeee754<T>
         if (_grad is not null) Clear(_grad);
     }
 
-    internal void ZeroGradOrAllocate() => Clear(Grad);
+    internal GradientState GradState => _gradState ??= new GradientState();
+
+    /// <summary>Backward is starting: allocates the gradient if needed and marks its contents stale (see <see cref="GradientState"/>).</summary>
+    internal void MarkGradFresh()
+    {
+        _ = Grad;
+        GradState.Fresh = true;
+    }
+
+    /// <summary>True if nothing has been written to this gradient in the current backward pass.</summary>
+    internal bool GradIsFresh => _gradState is { Fresh: true };
+
+    /// <summary>
+    /// Called by the op about to write this gradient: true if it is the first writer in this pass (the
+    /// buffer is stale and must be overwritten, not added to); the buffer counts as written afterwards.
+    /// Always false for leaves, whose gradients accumulate across passes.
+    /// </summary>
+    internal bool TakeFresh()
+    {
+        if (_gradState is not { Fresh: true }) return false;
+        _gradState.Fresh = false;
+        return true;
+    }
 
     static void Clear(Tensor<T> gradient) => Forge.Kernels.Backends.For<T>(gradient.Device).Fill(gradient, T.Zero);
 
     /// <summary>Makes this value's gradient a view of another buffer (a reshape shares its input's gradient).</summary>
-    internal void ShareGrad(Tensor<T> gradient)
+    internal void ShareGrad(Tensor<T> gradient, GradientState state)
     {
         if (_grad is not null) throw new InvalidOperationException($"{this}: gradient already allocated");
         _grad = gradient;
+        _gradState = state;
     }
 
     /// <summary>Creates a parameter (a leaf that requires grad).</summary>
@@ -62,11 +86,11 @@ public sealed partial class Var<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>Creates a constant input (a leaf without grad).</summary>
     public static Var<T> Constant(Tensor<T> data, string? name = null) => new(data, requiresGrad: false, name);
 
-    /// <summary>The value of a one-element tensor.</summary>
+    /// <summary>The value of a one-element tensor (read from any device without allocating).</summary>
     public T Item()
     {
         if (Data.Length != 1) throw new ShapeException($"Item: tensor of shape {Forge.Shape.Format(Data.Shape)} has {Data.Length} elements, not 1");
-        return Data.ToArray()[0];
+        return Data.First();
     }
 
     public override string ToString() => $"Var{(Name is null ? "" : " " + Name)} {Forge.Shape.Format(Data.Shape)}{(Creator is null ? "" : " ← " + Creator.Name)}";

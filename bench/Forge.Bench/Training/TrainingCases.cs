@@ -1,6 +1,11 @@
 using Forge.Autograd;
 using Forge.Autograd.Optim;
 using Forge.Models.Training;
+using Forge.Experiments.Affine;
+using Forge.Experiments.Framework;
+using Forge.Experiments.Language;
+using Forge.Experiments.Retrieval;
+using Forge.Experiments.Sorting;
 using Forge.Models.Transformers;
 
 namespace Forge.Bench.Training;
@@ -37,54 +42,61 @@ public static class TrainingCases
         throw new ArgumentException($"unknown case \"{name}\" (expected one of: {string.Join(", ", All.Select(CliName))})");
     }
 
-    /// <summary>
-    /// Sorting base (sorting.md): 1 layer, attention only, 2 heads, d_model 96, d_head 48, context 21,
-    /// vocabulary 52, LayerNorm. Batch 512, cross-entropy on the 10 positions predicting the sorted
-    /// list, Adam with coupled L2 weight decay 0.005, init N(0, (0.8/√96)²).
-    /// </summary>
-    public static readonly TransformerConfig Sorting = new() { NLayers = 1, NHeads = 2, DModel = 96, DHead = 48, NCtx = 21, DVocab = 52, DVocabOut = 52 };
+    /// <summary>Sorting (sorting.md): the <c>sorting</c> experiment's defaults — 1 attention-only layer, 2 heads, d_model 96, context 21, batch 512, Adam with coupled L2 weight decay.</summary>
+    public static readonly SortingRecipe SortingRecipe = new();
 
-    /// <summary>Affine recurrence (affine.md): 3 layers, d_model 64, 4 heads, d_mlp 256, 16 positions, scalar in and out. Batch 512, MSE, AdamW.</summary>
-    public static readonly TransformerConfig Affine = new() { NLayers = 3, NHeads = 4, DModel = 64, DHead = 16, DMlp = 256, NCtx = 16, DVocab = 1, DVocabOut = 1, DIn = 1 };
+    /// <summary>Affine recurrence (affine.md): the <c>affine</c> experiment's defaults — 3 layers, d_model 64, 4 heads, d_mlp 256, 15 positions, scalar in and out, batch 256, MSE, AdamW, global-norm clipping at 1.</summary>
+    public static readonly AffineRecipe AffineRecipe = new();
 
-    /// <summary>
-    /// Retrieval (retrieval.md): GPT with MLP, 4 layers, d_model 128, 4 heads, d_mlp 512; context
-    /// 4 chains × depth 8 × 2 tokens + QUERY + name = 66, vocabulary 100. Batch 128, cross-entropy on
-    /// the last position only (it predicts the answer), AdamW lr 1e-3 wd 0.01.
-    /// </summary>
-    public static readonly TransformerConfig Retrieval = new() { NLayers = 4, NHeads = 4, DModel = 128, DHead = 32, DMlp = 512, NCtx = 66, DVocab = 100, DVocabOut = 100 };
+    /// <summary>Retrieval (retrieval.md): the <c>retrieval</c> experiment's defaults — 3 attention-only layers, d_model 64, 4 heads, context 11, vocabulary 67, batch 128, cross-entropy at the answer position, AdamW, PyTorch-style init.</summary>
+    public static readonly RetrievalRecipe RetrievalRecipe = new();
 
-    /// <summary>A small language model: 4 layers, d_model 128, 4 heads, d_mlp 512, context 64, vocabulary 512. Batch 32, next-token cross-entropy everywhere, AdamW.</summary>
-    public static readonly TransformerConfig Lm = new() { NLayers = 4, NHeads = 4, DModel = 128, DHead = 32, DMlp = 512, NCtx = 64, DVocab = 512, DVocabOut = 512 };
+    /// <summary>Language model (coupling.md): the <c>lm</c> experiment's defaults — 4 layers, d_model 128, 4 heads, d_mlp 512, context 64, vocabulary 2,049, batch 32, next-token cross-entropy, AdamW wd 0.1.</summary>
+    public static readonly LmRecipe LmRecipe = new();
+
+    /// <summary>The model of each case: exactly the one its experiment trains by default.</summary>
+    public static TransformerConfig Config(TrainingCase model) => model switch
+    {
+        TrainingCase.SortingBase => SortingRecipe.ModelConfig,
+        TrainingCase.Affine3Layer => AffineRecipe.ModelConfig,
+        TrainingCase.Retrieval => RetrievalRecipe.ModelConfig,
+        TrainingCase.Lm4Layer => LmRecipe.ModelConfig,
+        _ => throw new ArgumentOutOfRangeException(nameof(model), model, null),
+    };
 
     /// <summary>Builds the model, fills a random batch and records the step once, ready to replay.</summary>
     public static TrainingStep Build(TrainingCase model, ulong seed = 0, Device? device = null)
     {
         var rng = new Rng(seed);
         device ??= CpuDevice.Instance;
+        var config = Config(model);
         return model switch
         {
-            TrainingCase.SortingBase => TokenStep(Sorting, Initialization.Sorting, 512, rng, device, SortingMask,
-                p => new Adam<float>(p, 1e-3, weightDecay: 0.005)),
-            TrainingCase.Affine3Layer => RegressionStep(Affine, 512, rng, device),
-            TrainingCase.Retrieval => TokenStep(Retrieval, Initialization.Gpt2, 128, rng, device, LastPositionMask,
-                p => new Adam<float>(p, 1e-3, weightDecay: 0.01, decoupled: true)),
-            TrainingCase.Lm4Layer => TokenStep(Lm, Initialization.Gpt2, 32, rng, device, EveryPositionMask,
-                p => new Adam<float>(p, 3e-4, weightDecay: 0.01, decoupled: true)),
+            TrainingCase.SortingBase => TokenStep(config, Initialization.Sorting, SortingRecipe.BatchSize, rng, device,
+                SortingRecipe.Task.PositionMask(),
+                p => new Adam<float>(p, SortingRecipe.LearningRate, weightDecay: SortingRecipe.WeightDecay)),
+            TrainingCase.Affine3Layer => RegressionStep(config, AffineRecipe, rng, device),
+            TrainingCase.Retrieval => TokenStep(config, RetrievalRecipe.Initialization, RetrievalRecipe.BatchSize, rng, device,
+                RetrievalRecipe.Task.PositionMask(), p => AdamW(p, RetrievalRecipe)),
+            TrainingCase.Lm4Layer => TokenStep(config, LmRecipe.Initialization, LmRecipe.BatchSize, rng, device,
+                NextTokenMask(config.NCtx), p => AdamW(p, LmRecipe)),
             _ => throw new ArgumentOutOfRangeException(nameof(model), model, null),
         };
     }
 
-    // Loss masks, (pos): 1 where the prediction made at that position counts.
-    // Sorting: [a_1..a_10, SEP, b_1..b_10]; the predictions at SEP (10) and at b_1..b_9 (11..19) give the sorted list.
-    static bool SortingMask(int position, int positions) => position >= 10 && position < 20;
-    // Retrieval: only the prediction at the last position (the queried name) is the answer.
-    static bool LastPositionMask(int position, int positions) => position == positions - 1;
-    // Language model: every prediction that has a next token.
-    static bool EveryPositionMask(int position, int positions) => position < positions - 1;
+    static Adam<float> AdamW(IEnumerable<Var<float>> parameters, GptRecipe recipe) =>
+        new(parameters, recipe.LearningRate, weightDecay: recipe.WeightDecay, decoupled: true);
+
+    // The language model's windows: every prediction that has a next token in the window counts.
+    static float[] NextTokenMask(int positions)
+    {
+        var mask = new float[positions];
+        for (int p = 0; p < positions - 1; p++) mask[p] = 1;
+        return mask;
+    }
 
     static TrainingStep TokenStep(TransformerConfig config, Initialization init, int batchSize, Rng rng, Device device,
-        Func<int, int, bool> counts, Func<IEnumerable<Var<float>>, Optimizer<float>> optimizer)
+        float[] positionMask, Func<IEnumerable<Var<float>>, Optimizer<float>> optimizer)
     {
         var model = new Transformer<float>(config, init, rng, device);
         var batch = new TokenBatch<float>(batchSize, config.NCtx, device);
@@ -95,7 +107,7 @@ public static class TrainingCases
         {
             tokens[i] = rng.NextInt(config.DVocab);
             targets[i] = rng.NextInt(config.DVocabOut);
-            mask[i] = counts(i % config.NCtx, config.NCtx) ? 1f : 0f;
+            mask[i] = positionMask[i % config.NCtx];
         }
         batch.Upload();
         var tape = new Tape<float>();
@@ -104,24 +116,30 @@ public static class TrainingCases
         return new TrainingStep(tape, loss, optimizer(model.Parameters.All), model.Parameters.ElementCount);
     }
 
-    static TrainingStep RegressionStep(TransformerConfig config, int batchSize, Rng rng, Device device)
+    static TrainingStep RegressionStep(TransformerConfig config, AffineRecipe recipe, Rng rng, Device device)
     {
-        var model = new Transformer<float>(config, Initialization.Gpt2, rng, device);
-        var batch = new RegressionBatch<float>(batchSize, config.NCtx, config.DIn!.Value, config.DVocabOut, device);
+        var model = new Transformer<float>(config, recipe.Initialization, rng, device);
+        var batch = new RegressionBatch<float>(recipe.BatchSize, config.NCtx, config.DIn!.Value, config.DVocabOut, device);
         Tensor.Uniform(rng, -1f, 1f, batch.HostInputs.Shape).AsSpan().CopyTo(batch.HostInputs.AsSpan());
         Tensor.Uniform(rng, -1f, 1f, batch.HostTargets.Shape).AsSpan().CopyTo(batch.HostTargets.AsSpan());
         batch.Upload();
         var tape = new Tape<float>();
         Var<float> loss;
         using (tape.Record()) loss = Functional.MseLoss(model.Forward(batch.Inputs), Var<float>.Constant(batch.Targets));
-        var optimizer = new Adam<float>(model.Parameters.All, 1e-3, weightDecay: 0.01, decoupled: true);
-        return new TrainingStep(tape, loss, optimizer, model.Parameters.ElementCount);
+        return new TrainingStep(tape, loss, AdamW(model.Parameters.All, recipe), model.Parameters.ElementCount) { ClipNorm = recipe.ClipNorm };
     }
 }
 
-/// <summary>One recorded training step: replayed forward, zeroed gradients, backward, optimizer update.</summary>
+/// <summary>
+/// One recorded training step, as the experiments' <see cref="Trainer{T, TBatch}"/> runs it: replayed forward,
+/// the loss read back (the trainer checks it is finite), zeroed gradients, backward, optional global-norm
+/// clipping, optimizer update.
+/// </summary>
 public sealed class TrainingStep(Tape<float> tape, Var<float> loss, Optimizer<float> optimizer, long parameterCount)
 {
+    /// <summary>Clip the global gradient norm to this before the update (0: no clipping), as the trainer does.</summary>
+    public double ClipNorm { get; init; }
+
     /// <summary>Number of trainable scalars.</summary>
     public long ParameterCount { get; } = parameterCount;
 
@@ -135,7 +153,12 @@ public sealed class TrainingStep(Tape<float> tape, Var<float> loss, Optimizer<fl
     public IReadOnlyList<TapeProfile.Row> Profile(int steps)
     {
         var device = loss.Data.Device as Forge.Kernels.Devices.IlgpuDevice;
-        return TapeProfile.Measure(tape, loss, () => { optimizer.Step(); optimizer.ZeroGrad(); }, steps,
+        return TapeProfile.Measure(tape, loss, () =>
+            {
+                if (ClipNorm > 0) GradientClipping.ClipGlobalNorm(optimizer.Parameters, ClipNorm);
+                optimizer.Step();
+                optimizer.ZeroGrad();
+            }, steps,
             synchronize: device is null ? null : device.Synchronize);
     }
 
@@ -143,8 +166,10 @@ public sealed class TrainingStep(Tape<float> tape, Var<float> loss, Optimizer<fl
     public void Run()
     {
         tape.Replay();
+        if (!float.IsFinite(loss.Item())) throw new InvalidOperationException("the training step's loss is not finite");
         optimizer.ZeroGrad();
         tape.Backward(loss);
+        if (ClipNorm > 0) GradientClipping.ClipGlobalNorm(optimizer.Parameters, ClipNorm);
         optimizer.Step();
         (loss.Data.Device as Forge.Kernels.Devices.IlgpuDevice)?.Synchronize();
     }

@@ -46,6 +46,6 @@ internal sealed class AttentionOp<T> : Op<T> where T : unmanaged, IFloatingPoint
     {
         Backend.AttentionBackward(Output.Grad, Inputs[0].Data, Inputs[1].Data, Inputs[2].Data,
             Pattern, Scratch(ref _dPattern, _squares, Device), Scratch(ref _dScores, _squares, Device),
-            Inputs[0].Grad, Inputs[1].Grad, Inputs[2].Grad, _batch, _t, _heads, _dHead, _scale);
+            GradToAccumulate(0), GradToAccumulate(1), GradToAccumulate(2), _batch, _t, _heads, _dHead, _scale);
     }
 }

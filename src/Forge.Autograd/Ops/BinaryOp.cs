@@ -47,16 +47,24 @@ internal sealed class BinaryOp<T> : Op<T> where T : unmanaged, IFloatingPointIee
     }
 
     // out = a + b, a − b:  da += dOut.   out = a·b: da += dOut·b.   out = a/b: da += dOut/b.
+    // The first contribution to a gradient of the full shape is written directly (no zeroing, no scratch).
     void AccumulateA(Tensor<T> dOut)
     {
+        bool direct = Shape.SameShape(A.ShapeSpan, _shape) && OverwritesGrad(0);
         if (_kind is BinaryOp.Add or BinaryOp.Sub)
         {
-            Backend.ReduceBroadcast(_shape, dOut, A.ShapeSpan, A.Grad);
+            if (direct) Backend.Copy(_shape, dOut, _outStrides, A.Grad);
+            else Backend.ReduceBroadcast(_shape, dOut, A.ShapeSpan, GradToAccumulate(0));
+            return;
+        }
+        if (direct)
+        {
+            Backend.Binary(_kind, _shape, dOut, _outStrides, B.Data, _bStrides, A.Grad);
             return;
         }
         var scratch = Scratch(ref _scratch, _shape, Device);
         Backend.Binary(_kind, _shape, dOut, _outStrides, B.Data, _bStrides, scratch);
-        Backend.ReduceBroadcast(_shape, scratch, A.ShapeSpan, A.Grad);
+        Backend.ReduceBroadcast(_shape, scratch, A.ShapeSpan, GradToAccumulate(0));
     }
 
     // out = a + b: db += dOut.   a − b: db −= dOut.   a·b: db += dOut·a.   a/b: db −= dOut·out/b.
@@ -64,7 +72,8 @@ internal sealed class BinaryOp<T> : Op<T> where T : unmanaged, IFloatingPointIee
     {
         if (_kind == BinaryOp.Add)
         {
-            Backend.ReduceBroadcast(_shape, dOut, B.ShapeSpan, B.Grad);
+            if (Shape.SameShape(B.ShapeSpan, _shape) && OverwritesGrad(1)) Backend.Copy(_shape, dOut, _outStrides, B.Grad);
+            else Backend.ReduceBroadcast(_shape, dOut, B.ShapeSpan, GradToAccumulate(1));
             return;
         }
         var scratch = Scratch(ref _scratch, _shape, Device);
@@ -82,6 +91,6 @@ internal sealed class BinaryOp<T> : Op<T> where T : unmanaged, IFloatingPointIee
                 Backend.Scale(scratch, -T.One, scratch);
                 break;
         }
-        Backend.ReduceBroadcast(_shape, scratch, B.ShapeSpan, B.Grad);
+        Backend.ReduceBroadcast(_shape, scratch, B.ShapeSpan, GradToAccumulate(1));
     }
 }

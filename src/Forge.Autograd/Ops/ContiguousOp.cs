@@ -25,6 +25,9 @@ internal sealed class ContiguousOp<T> : Op<T> where T : unmanaged, IFloatingPoin
 
     public override void Backward()
     {
-        if (NeedsGrad(0)) Backend.Axpy(T.One, Output.Grad, Inputs[0].Grad);
+        if (!NeedsGrad(0)) return;
+        var dy = Output.Grad;   // contiguous, like the input's gradient
+        if (OverwritesGrad(0)) Backend.Copy(dy.ShapeSpan, dy, dy.StridesSpan, Inputs[0].Grad);   // first contribution: dx = dy
+        else Backend.Axpy(T.One, dy, Inputs[0].Grad);
     }
 }

@@ -29,6 +29,6 @@ internal sealed class EmbeddingOp<T> : Op<T> where T : unmanaged, IFloatingPoint
 
     public override void Backward()
     {
-        if (NeedsGrad(0)) Backend.EmbeddingScatterAdd(_ids, Output.Grad, Inputs[0].Grad, _vocab, _d);
+        if (NeedsGrad(0)) Backend.EmbeddingScatterAdd(_ids, Output.Grad, GradToAccumulate(0), _vocab, _d);
     }
 }

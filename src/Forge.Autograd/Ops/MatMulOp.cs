@@ -13,7 +13,8 @@ namespace Forge.Autograd.Ops;
 /// scores and mixing).</item>
 /// </list>
 /// Transposed views (e.g. <c>k.Transpose(-1, -2)</c>) are passed to GEMM as transposed operands, not
-/// copied. Backward: dA += dC·Bᵀ and dB += Aᵀ·dC, with β = 1 so GEMM accumulates in place.
+/// copied. Backward: dA += dC·Bᵀ and dB += Aᵀ·dC, with β = 1 so GEMM accumulates in place — or β = 0 when
+/// it is the first contribution to an intermediate's gradient in this pass (<see cref="GradientState"/>).
 /// </summary>
 internal sealed class MatMulOp<T> : Op<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -98,10 +99,10 @@ internal sealed class MatMulOp<T> : Op<T> where T : unmanaged, IFloatingPointIee
         if (NeedsGrad(0))
             Backend.Gemm(false, !_b.Transposed, _m, _k, _n, T.One,
                 dC, _n, (long)_m * _n, B.Data, _b.LeadingDimension, _b.BatchStride,
-                T.One, A.Grad, _k, (long)_m * _k, _batch);
+                GradBeta(0), A.Grad, _k, (long)_m * _k, _batch);
         if (NeedsGrad(1)) AccumulateB(dC);
         // bias (n) was added to every row: dbias += Σ_rows dC
-        if (_biasShape is not null && NeedsGrad(2)) Backend.ReduceBroadcast(_biasShape, dC, Inputs[2].ShapeSpan, Inputs[2].Grad);
+        if (_biasShape is not null && NeedsGrad(2)) Backend.ReduceBroadcast(_biasShape, dC, Inputs[2].ShapeSpan, GradToAccumulate(2));
     }
 
     void AccumulateB(Tensor<T> dC)
@@ -109,12 +110,12 @@ internal sealed class MatMulOp<T> : Op<T> where T : unmanaged, IFloatingPointIee
         if (B.Rank == 2)
         {
             // A weight is shared by every row: dW (k, n) += Aᵀ (k, M) · dC (M, n), one GEMM over all M rows.
-            Backend.Gemm(true, false, _k, _n, _m, T.One, A.Data, _a.LeadingDimension, 0, dC, _n, 0, T.One, B.Grad, _n, 0, 1);
+            Backend.Gemm(true, false, _k, _n, _m, T.One, A.Data, _a.LeadingDimension, 0, dC, _n, 0, GradBeta(1), B.Grad, _n, 0, 1);
             return;
         }
         // dB (batch, k, n) += Aᵀ (batch, k, m) · dC (batch, m, n)
         Backend.Gemm(!_a.Transposed, false, _k, _n, _m, T.One,
             A.Data, _a.LeadingDimension, _a.BatchStride, dC, _n, (long)_m * _n,
-            T.One, B.Grad, _n, (long)_k * _n, _batch);
+            GradBeta(1), B.Grad, _n, (long)_k * _n, _batch);
     }
 }

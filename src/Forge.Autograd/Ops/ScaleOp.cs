@@ -28,6 +28,8 @@ internal sealed class ScaleOp<T> : Op<T> where T : unmanaged, IFloatingPointIeee
     // y = α·x + β  ⇒  dx += α·dy
     public override void Backward()
     {
-        if (NeedsGrad(0)) Backend.Axpy(_alpha, Output.Grad, Inputs[0].Grad);
+        if (!NeedsGrad(0)) return;
+        if (OverwritesGrad(0)) Backend.Scale(Output.Grad, _alpha, Inputs[0].Grad);   // first contribution: dx = α·dy
+        else Backend.Axpy(_alpha, Output.Grad, Inputs[0].Grad);
     }
 }

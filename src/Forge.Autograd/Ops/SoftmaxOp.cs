@@ -34,6 +34,6 @@ internal sealed class SoftmaxOp<T> : Op<T> where T : unmanaged, IFloatingPointIe
 
     public override void Backward()
     {
-        if (NeedsGrad(0)) Backend.SoftmaxBackward(Output.Data, Output.Grad, Inputs[0].Grad, _rows, _cols);
+        if (NeedsGrad(0)) Backend.SoftmaxBackward(Output.Data, Output.Grad, GradToAccumulate(0), _rows, _cols);
     }
 }

@@ -52,7 +52,7 @@ internal sealed class SumOp<T> : Op<T> where T : unmanaged, IFloatingPointIeee75
         var expanded = Scratch(ref _expanded, _expandedShape, Device);
         Backend.Copy(_expandedShape, Output.Grad, _broadcastStrides, expanded);
         T scale = _mean ? T.One / T.CreateChecked(_axis) : T.One;
-        Backend.Axpy(scale, expanded, Inputs[0].Grad);
+        Backend.Axpy(scale, expanded, GradToAccumulate(0));
     }
 }
 
@@ -85,6 +85,6 @@ internal sealed class MaxOp<T> : Op<T> where T : unmanaged, IFloatingPointIeee75
 
     public override void Backward()
     {
-        if (NeedsGrad(0)) Backend.MaxBackward(Output.Grad, _argmax, _outer, _axis, _inner, Inputs[0].Grad);
+        if (NeedsGrad(0)) Backend.MaxBackward(Output.Grad, _argmax, _outer, _axis, _inner, GradToAccumulate(0));
     }
 }

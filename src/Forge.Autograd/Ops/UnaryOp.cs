@@ -26,6 +26,6 @@ internal sealed class UnaryOp<T> : Op<T> where T : unmanaged, IFloatingPointIeee
     public override void Backward()
     {
         if (NeedsGrad(0))
-            Backend.UnaryBackward(_kind, X.Data, Output.Data, Output.Grad, X.Grad);
+            Backend.UnaryBackward(_kind, X.Data, Output.Data, Output.Grad, GradToAccumulate(0));
     }
 }

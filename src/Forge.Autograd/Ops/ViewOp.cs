@@ -37,7 +37,7 @@ internal sealed class ViewOp<T> : Op<T> where T : unmanaged, IFloatingPointIeee7
         var output = Apply("Reshape", x, data => data.Reshape(shape));
         if (output.RequiresGrad && !x.IsLeaf && x.RequiresGrad)
         {
-            output.ShareGrad(x.Grad.Reshape(output.Shape));
+            output.ShareGrad(x.Grad.Reshape(output.Shape), x.GradState);
             ((ViewOp<T>)output.Creator!)._sharesGrad = true;
         }
         return output;
@@ -49,6 +49,7 @@ internal sealed class ViewOp<T> : Op<T> where T : unmanaged, IFloatingPointIeee7
     {
         if (!NeedsGrad(0) || _sharesGrad) return;
         _gradView ??= _view(Inputs[0].Grad);
+        GradToAccumulate(0);   // a view may cover only part of the input (narrow, select): the rest must be 0
         Backend.AddStrided(_gradView.ShapeSpan, Output.Grad, _gradView, _gradView.StridesSpan);
     }
 }
@@ -67,6 +68,6 @@ internal sealed class ExpandOp<T> : Op<T> where T : unmanaged, IFloatingPointIee
 
     public override void Backward()
     {
-        if (NeedsGrad(0)) Backend.ReduceBroadcast(Output.ShapeSpan, Output.Grad, Inputs[0].ShapeSpan, Inputs[0].Grad);
+        if (NeedsGrad(0)) Backend.ReduceBroadcast(Output.ShapeSpan, Output.Grad, Inputs[0].ShapeSpan, GradToAccumulate(0));
     }
 }
