@@ -103,7 +103,10 @@ public static unsafe class Gemm
         }
         if (GemmSimd.IsSupported && (typeof(T) == typeof(float) || typeof(T) == typeof(double)))
         {
-            if (split) GemmParallel.Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            // Small C, long k (weight gradients): split along k. Decided by the shape alone — not by the
+            // thread count or split — so every thread count gives the same bits.
+            if (GemmSplitK.Applies(m, n, k)) GemmSplitK.Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            else if (split) GemmParallel.Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
             else GemmBlocked.Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
             return;
         }

@@ -14,12 +14,16 @@ static unsafe class GemmBuffers<T> where T : unmanaged
 
     [ThreadStatic] static T[]? t_packedB;
     [ThreadStatic] static T[]? t_packedA;
+    [ThreadStatic] static T[]? t_partials;
 
     /// <summary>This thread's buffer for a packed panel of B: at least <paramref name="length"/> elements.</summary>
     public static T* PackedB(int length) => Get(ref t_packedB, length);
 
     /// <summary>This thread's buffer for packed slivers of A: at least <paramref name="length"/> elements.</summary>
     public static T* PackedA(int length) => Get(ref t_packedA, length);
+
+    /// <summary>This thread's buffer for the partial products of a split-k GEMM (<see cref="GemmSplitK"/>): at least <paramref name="length"/> elements.</summary>
+    public static T* Partials(int length) => Get(ref t_partials, length);
 
     static T* Get(ref T[]? buffer, int length)
     {

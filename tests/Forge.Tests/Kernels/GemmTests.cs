@@ -97,6 +97,19 @@ public class GemmTests
         Assert.That(c[0], Is.EqualTo(7f));
     }
 
+    // Split along k (GemmSplitK: C of at most 2^16 elements, k of at least two chunks of 1024): every
+    // transpose, a ragged last chunk, beta 0 over a NaN-filled C and beta ≠ 0, padded operands.
+    [TestCase(true, false, 96, 96, 10752, 0.0)]
+    [TestCase(false, false, 17, 45, 2 * 1024 + 37, 0.5)]
+    [TestCase(false, true, 30, 31, 3 * 1024, 0.0)]
+    [TestCase(true, true, 14, 64, 2 * 1024 + 1, -1.0)]
+    public void SplitAlongKMatchesTheReference(bool transA, bool transB, int m, int n, int k, double beta)
+    {
+        Assert.That(GemmSplitK.Applies(m, n, k), Is.True, "the shape must take the split-k path");
+        GemmCheck.AgainstReference(transA, transB, m, n, k, 1.5f, (float)beta, seed: 31, padA: 3, padB: 2, padC: 5);
+        GemmCheck.AgainstReference(transA, transB, m, n, k, 1.5, beta, seed: 32, padA: 1, padB: 0, padC: 2);
+    }
+
     [Test]
     public void SmallKnownProduct()
     {

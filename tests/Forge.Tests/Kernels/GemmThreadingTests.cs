@@ -20,6 +20,9 @@ public class GemmThreadingTests
     [TestCase(true, true, 257, 129, 300)]
     [TestCase(false, true, 40, 2100, 30)]
     [TestCase(true, false, 10752 / 8, 96, 96)]
+    // Split along k (GemmSplitK): small C, long k with a ragged last chunk — a weight gradient's shape.
+    [TestCase(true, false, 96, 96, 10752)]
+    [TestCase(true, true, 33, 50, 2 * GemmSplitK.ChunkDepth + 37)]
     public void OneAndTwoThreadsGiveIdenticalBits(bool transA, bool transB, int m, int n, int k)
     {
         float[] single = Multiply(transA, transB, m, n, k, threads: 1);
