@@ -125,8 +125,8 @@ public static class LmSweepReport
             "Line shape score over training (1 = straight trajectories)", "step", "line shape score", logX: true);
         report.Heading("Coupling over training")
             .Paragraph("Step 0 is each run's own initial weights; the figures start at the first checkpoint (log axis). The rise is tested against log(step) over the checkpoints.")
-            .Table(["model", "coupling at init", "final", "R² of coupling on log step", "line shape at init", "final", "log-norm R² at init", "final"],
-                runs.Select(r => (IReadOnlyList<object?>)[r.Name, F(r.Development![0].Coupling), F(r.Development[^1].Coupling), F(LogLinear(r).RSquared),
+            .Table(["model", "coupling at init", "peak (step)", "final", "R² of coupling on log step", "line shape at init", "final", "log-norm R² at init", "final"],
+                runs.Select(r => (IReadOnlyList<object?>)[r.Name, F(r.Development![0].Coupling), Peak(r), F(r.Development[^1].Coupling), F(LogLinear(r).RSquared),
                     F(r.Development[0].LineShape), F(r.Development[^1].LineShape), F(r.Development[0].NormR2), F(r.Development[^1].NormR2)]))
             .Figure(coupling, "Coupling over training").Figure(shape, "Line shape over training");
         int rose = runs.Count(r => r.Development![^1].Coupling > r.Development[0].Coupling && LogLinear(r).Slope > 0);
@@ -136,6 +136,13 @@ public static class LmSweepReport
         return new(claim, verdict,
             $"coupling rose from initialisation with a positive slope on log step in {rose} of {runs.Count} runs; trajectories straighter (lower line shape score) at the end in {straighter}; " +
             $"log-norm growth closer to a line (higher R²) in {exponential} [ours: supported if coupling rises and trajectories straighten in every run]");
+    }
+
+    // The highest coupling over training and its step: coupling need not rise monotonically to the end.
+    static string Peak(LmRunSummary r)
+    {
+        var peak = r.Development!.Where(p => double.IsFinite(p.Coupling)).MaxBy(p => p.Coupling);
+        return peak is null ? "–" : $"{F(peak.Coupling)} ({peak.Step})";
     }
 
     static double[] Steps(LmRunSummary r) => r.Development!.Skip(1).Select(p => (double)p.Step).ToArray();
