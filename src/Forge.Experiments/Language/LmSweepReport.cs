@@ -132,10 +132,13 @@ public static class LmSweepReport
         int rose = runs.Count(r => r.Development![^1].Coupling > r.Development[0].Coupling && LogLinear(r).Slope > 0);
         int straighter = runs.Count(r => r.Development![^1].LineShape < r.Development[0].LineShape);
         int exponential = runs.Count(r => r.Development![^1].NormR2 > r.Development[0].NormR2);
-        var verdict = rose == runs.Count && straighter == runs.Count ? Verdict.Supported : rose > 0 ? Verdict.PartlySupported : Verdict.NotSupported;
+        // The claim has three parts; all three must hold in every run for "supported".
+        bool all = rose == runs.Count && straighter == runs.Count && exponential == runs.Count;
+        var verdict = all ? Verdict.Supported : rose + straighter + exponential > 0 ? Verdict.PartlySupported : Verdict.NotSupported;
         return new(claim, verdict,
             $"coupling rose from initialisation with a positive slope on log step in {rose} of {runs.Count} runs; trajectories straighter (lower line shape score) at the end in {straighter}; " +
-            $"log-norm growth closer to a line (higher R²) in {exponential} [ours: supported if coupling rises and trajectories straighten in every run]");
+            $"log-norm growth closer to a line (higher R²) at the end than at initialisation in {exponential} " +
+            "[ours: supported if, in every run, coupling rises, trajectories straighten and the growth becomes more exponential; partly if any of the three holds in some run]");
     }
 
     // The highest coupling over training and its step: coupling need not rise monotonically to the end.
