@@ -59,7 +59,7 @@ public abstract class Op<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// For a kernel that writes grad = β·grad + contribution: β = 0 when this is the first contribution to an
     /// intermediate's gradient in this backward pass (its stale contents are overwritten, never read), else 1.
     /// </summary>
-    protected T GradBeta(int index) => Inputs[index].TakeFresh() ? T.Zero : T.One;
+    protected T GradBeta(int index) => OverwritesGrad(index) ? T.Zero : T.One;
 
     /// <summary>True when this op is the first writer of input <paramref name="index"/>'s gradient in this pass: it must overwrite, not add.</summary>
     protected bool OverwritesGrad(int index) => Inputs[index].TakeFresh();

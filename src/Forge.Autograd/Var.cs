@@ -65,8 +65,8 @@ public sealed partial class Var<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// </summary>
     internal bool TakeFresh()
     {
-        if (_gradState is not { Fresh: true }) return false;
-        _gradState.Fresh = false;
+        if (!GradIsFresh) return false;
+        _gradState!.Fresh = false;
         return true;
     }
 

@@ -54,32 +54,21 @@ public static class TrainingCases
     /// <summary>Language model (coupling.md): the <c>lm</c> experiment's defaults — 4 layers, d_model 128, 4 heads, d_mlp 512, context 64, vocabulary 2,049, batch 32, next-token cross-entropy, AdamW wd 0.1.</summary>
     public static readonly LmRecipe LmRecipe = new();
 
-    /// <summary>The model of each case: exactly the one its experiment trains by default.</summary>
-    public static TransformerConfig Config(TrainingCase model) => model switch
-    {
-        TrainingCase.SortingBase => SortingRecipe.ModelConfig,
-        TrainingCase.Affine3Layer => AffineRecipe.ModelConfig,
-        TrainingCase.Retrieval => RetrievalRecipe.ModelConfig,
-        TrainingCase.Lm4Layer => LmRecipe.ModelConfig,
-        _ => throw new ArgumentOutOfRangeException(nameof(model), model, null),
-    };
-
-    /// <summary>Builds the model, fills a random batch and records the step once, ready to replay.</summary>
+    /// <summary>Builds the model its experiment trains by default, fills a random batch and records the step once, ready to replay.</summary>
     public static TrainingStep Build(TrainingCase model, ulong seed = 0, Device? device = null)
     {
         var rng = new Rng(seed);
         device ??= CpuDevice.Instance;
-        var config = Config(model);
         return model switch
         {
-            TrainingCase.SortingBase => TokenStep(config, Initialization.Sorting, SortingRecipe.BatchSize, rng, device,
+            TrainingCase.SortingBase => TokenStep(SortingRecipe.ModelConfig, Initialization.Sorting, SortingRecipe.BatchSize, rng, device,
                 SortingRecipe.Task.PositionMask(),
                 p => new Adam<float>(p, SortingRecipe.LearningRate, weightDecay: SortingRecipe.WeightDecay)),
-            TrainingCase.Affine3Layer => RegressionStep(config, AffineRecipe, rng, device),
-            TrainingCase.Retrieval => TokenStep(config, RetrievalRecipe.Initialization, RetrievalRecipe.BatchSize, rng, device,
+            TrainingCase.Affine3Layer => RegressionStep(AffineRecipe, rng, device),
+            TrainingCase.Retrieval => TokenStep(RetrievalRecipe.ModelConfig, RetrievalRecipe.Initialization, RetrievalRecipe.BatchSize, rng, device,
                 RetrievalRecipe.Task.PositionMask(), p => AdamW(p, RetrievalRecipe)),
-            TrainingCase.Lm4Layer => TokenStep(config, LmRecipe.Initialization, LmRecipe.BatchSize, rng, device,
-                NextTokenMask(config.NCtx), p => AdamW(p, LmRecipe)),
+            TrainingCase.Lm4Layer => TokenStep(LmRecipe.ModelConfig, LmRecipe.Initialization, LmRecipe.BatchSize, rng, device,
+                NextTokenMask(LmRecipe.Context), p => AdamW(p, LmRecipe)),
             _ => throw new ArgumentOutOfRangeException(nameof(model), model, null),
         };
     }
@@ -116,8 +105,9 @@ public static class TrainingCases
         return new TrainingStep(tape, loss, optimizer(model.Parameters.All), model.Parameters.ElementCount);
     }
 
-    static TrainingStep RegressionStep(TransformerConfig config, AffineRecipe recipe, Rng rng, Device device)
+    static TrainingStep RegressionStep(AffineRecipe recipe, Rng rng, Device device)
     {
+        var config = recipe.ModelConfig;
         var model = new Transformer<float>(config, recipe.Initialization, rng, device);
         var batch = new RegressionBatch<float>(recipe.BatchSize, config.NCtx, config.DIn!.Value, config.DVocabOut, device);
         Tensor.Uniform(rng, -1f, 1f, batch.HostInputs.Shape).AsSpan().CopyTo(batch.HostInputs.AsSpan());
