@@ -44,8 +44,12 @@ internal sealed class AttentionOp<T> : Op<T> where T : unmanaged, IFloatingPoint
 
     public override void Backward()
     {
+        // The kernel writes dv, then dq, then dk (per (batch, head) pair): ask in that order, so that if one
+        // Var is passed twice (q = v, say), the first write overwrites and the second adds.
+        bool overwriteDv = OverwritesGrad(2), overwriteDq = OverwritesGrad(0), overwriteDk = OverwritesGrad(1);
         Backend.AttentionBackward(Output.Grad, Inputs[0].Data, Inputs[1].Data, Inputs[2].Data,
             Pattern, Scratch(ref _dPattern, _squares, Device), Scratch(ref _dScores, _squares, Device),
-            GradToAccumulate(0), GradToAccumulate(1), GradToAccumulate(2), _batch, _t, _heads, _dHead, _scale);
+            Inputs[0].Grad, Inputs[1].Grad, Inputs[2].Grad, _batch, _t, _heads, _dHead, _scale,
+            accumulateDq: !overwriteDq, accumulateDk: !overwriteDk, accumulateDv: !overwriteDv);
     }
 }

@@ -47,6 +47,6 @@ internal sealed class CrossEntropyOp<T> : Op<T> where T : unmanaged, IFloatingPo
 
     public override void Backward()
     {
-        if (NeedsGrad(0)) Backend.CrossEntropyBackward(_probs, _targets, _mask, Output.Grad, GradToAccumulate(0), _rows, _vocab);
+        if (NeedsGrad(0)) Backend.CrossEntropyBackward(_probs, _targets, _mask, Output.Grad, Inputs[0].Grad, _rows, _vocab, accumulate: !OverwritesGrad(0));
     }
 }

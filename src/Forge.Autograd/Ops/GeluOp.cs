@@ -15,6 +15,6 @@ internal sealed class GeluOp<T> : Op<T> where T : unmanaged, IFloatingPointIeee7
 
     public override void Backward()
     {
-        if (NeedsGrad(0)) Backend.GeluBackward(Inputs[0].Data, Output.Grad, GradToAccumulate(0));
+        if (NeedsGrad(0)) Backend.GeluBackward(Inputs[0].Data, Output.Grad, Inputs[0].Grad, accumulate: !OverwritesGrad(0));
     }
 }

@@ -38,5 +38,6 @@ internal sealed class LayerNormOp<T> : Op<T> where T : unmanaged, IFloatingPoint
 
     // The kernel accumulates into all three gradients; buffers of inputs that need none are simply unused.
     public override void Backward() =>
-        Backend.LayerNormBackward(Output.Grad, X.Data, W.Data, _mean, _rstd, GradToAccumulate(0), GradToAccumulate(1), GradToAccumulate(2), _rows, _d);
+        Backend.LayerNormBackward(Output.Grad, X.Data, W.Data, _mean, _rstd, X.Grad, GradToAccumulate(1), GradToAccumulate(2), _rows, _d,
+            accumulateDx: !OverwritesGrad(0));
 }

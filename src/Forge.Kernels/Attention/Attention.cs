@@ -57,7 +57,8 @@ public static unsafe class Attention
     }
 
     /// <summary>
-    /// Backward pass: given dz and the saved q, k, v and pattern, ADDS the gradients to dq, dk, dv.
+    /// Backward pass: given dz and the saved q, k, v and pattern, ADDS the gradients to dq, dk, dv — or
+    /// writes them, for each whose accumulate flag is false (its old contents, even NaN, are never read).
     /// </summary>
     /// <param name="dz">∂L/∂z, (batch, t, heads, dHead).</param>
     /// <param name="q">Saved queries, (batch, t, heads, dHead).</param>
@@ -71,9 +72,11 @@ public static unsafe class Attention
     /// <param name="dk">Accumulates ∂L/∂k, (batch, t, heads, dHead).</param>
     /// <param name="dv">Accumulates ∂L/∂v, (batch, t, heads, dHead).</param>
     /// <param name="scale">The scale the forward pass used.</param>
+    /// <param name="accumulateDq">False: overwrite dq instead of adding to it (likewise for dk and dv).</param>
     public static void Backward<T>(ReadOnlySpan<T> dz, ReadOnlySpan<T> q, ReadOnlySpan<T> k, ReadOnlySpan<T> v,
         ReadOnlySpan<T> pattern, Span<T> dPatternScratch, Span<T> dScoresScratch,
-        Span<T> dq, Span<T> dk, Span<T> dv, int batch, int t, int heads, int dHead, T scale)
+        Span<T> dq, Span<T> dk, Span<T> dv, int batch, int t, int heads, int dHead, T scale,
+        bool accumulateDq = true, bool accumulateDk = true, bool accumulateDv = true)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var shape = AttentionShape.Checked(BackwardName, batch, t, heads, dHead);
@@ -97,6 +100,7 @@ public static unsafe class Attention
                 Shape = shape, Scale = scale,
                 Q = qPtr, K = kPtr, V = vPtr, Pattern = patternPtr, DZ = dzPtr,
                 DPattern = dPatternPtr, DScores = dScoresPtr, DQ = dqPtr, DK = dkPtr, DV = dvPtr,
+                AccumulateDq = accumulateDq, AccumulateDk = accumulateDk, AccumulateDv = accumulateDv,
             };
             ForkJoin.For(batch * heads, &job, &BackwardPairs<T>, shape.MinPairsPerBlock);
         }
@@ -133,8 +137,9 @@ public static unsafe class Attention
         //   dPattern = dz·vᵀ        (t, t): dPattern[i, j] = dz_i·v_j, how L moves per unit of attention from i to j
         //   dv      += patternᵀ·dz  (t, dHead): value j went into every later z_i with weight pattern[i, j],
         //                           so it collects that share of each dz_i
+        // (Each "+=" is "=" when that gradient's accumulate flag is off: the first contribution in a pass.)
         CausalProducts.RowDots(dz, v, dPattern, t, dHead, rowStride, T.One, T.Zero);
-        CausalProducts.LowerTransposedTimesRows(pattern, dz, dv, t, dHead, rowStride, T.One);
+        CausalProducts.LowerTransposedTimesRows(pattern, dz, dv, t, dHead, rowStride, T.One, job.AccumulateDv);
 
         // Step 2 — forward: pattern[i, :] = softmax(scores[i, :])   (both (t, t))
         //   dScores[i, j] = pattern[i, j]·(dPattern[i, j] − Σ_j' pattern[i, j']·dPattern[i, j'])
@@ -145,8 +150,8 @@ public static unsafe class Attention
         // Step 3 — forward: scores = scale·q·kᵀ   (q, k: (t, dHead); scores: (t, t))
         //   dq += scale·dScores·k    (t, dHead): query i's gradient is a dScores-weighted sum of the keys it saw
         //   dk += scale·dScoresᵀ·q   (t, dHead): key j's gradient is a dScores-weighted sum of the queries that saw it
-        CausalProducts.LowerTimesRows(dScores, k, dq, t, dHead, rowStride, job.Scale, accumulate: true);
-        CausalProducts.LowerTransposedTimesRows(dScores, q, dk, t, dHead, rowStride, job.Scale);
+        CausalProducts.LowerTimesRows(dScores, k, dq, t, dHead, rowStride, job.Scale, job.AccumulateDq);
+        CausalProducts.LowerTransposedTimesRows(dScores, q, dk, t, dHead, rowStride, job.Scale, job.AccumulateDk);
     }
 
     /// <summary>pattern[i, :] = softmax(scores[i, :]) for every row of one (t, t) square.</summary>
@@ -206,5 +211,6 @@ public static unsafe class Attention
         public T Scale;
         public T* Q, K, V, Scores, Pattern, Z;               // forward inputs and outputs
         public T* DZ, DPattern, DScores, DQ, DK, DV;         // backward
+        public bool AccumulateDq, AccumulateDk, AccumulateDv; // backward: add to dq/dk/dv, or overwrite
     }
 }

@@ -12,7 +12,7 @@ namespace Forge.Kernels;
 /// <list type="bullet">
 /// <item><see cref="RowDots{T}"/>: (t, t) = a · bᵀ — scores = q·kᵀ, dPattern = dz·vᵀ.</item>
 /// <item><see cref="LowerTimesRows{T}"/>: (t, n) = lower · rows — z = pattern·v, dq = dScores·k.</item>
-/// <item><see cref="LowerTransposedTimesRows{T}"/>: (t, n) += lowerᵀ · rows — dv = patternᵀ·dz, dk = dScoresᵀ·q.</item>
+/// <item><see cref="LowerTransposedTimesRows{T}"/>: (t, n) (+)= lowerᵀ · rows — dv = patternᵀ·dz, dk = dScoresᵀ·q.</item>
 /// </list>
 /// "Rows" are the t positions of one head inside a (batch, t, heads, dHead) buffer: n = dHead values
 /// each, <c>rowStride</c> = heads·dHead apart. The (t, t) matrices are contiguous.
@@ -58,17 +58,17 @@ internal static unsafe class CausalProducts
     }
 
     /// <summary>
-    /// output_j += factor · Σ_{i ≥ j} lower[i, j] · rows_i (always accumulates).
+    /// output_j = factor · Σ_{i ≥ j} lower[i, j] · rows_i, or output_j += … when <paramref name="accumulate"/>.
     /// lower is (t, t) (only i ≥ j is read); rows and output are t rows of n values, rowStride apart.
     /// </summary>
-    public static void LowerTransposedTimesRows<T>(T* lower, T* rows, T* output, int t, int n, int rowStride, T factor)
+    public static void LowerTransposedTimesRows<T>(T* lower, T* rows, T* output, int t, int n, int rowStride, T factor, bool accumulate)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         for (int j = 0; j < t; j++)
         {
             // Column j of lower, entries j..t-1 (t apart), weights rows j..t-1.
             WeightedSum(lower + (long)j * t + j, t, rows + (long)j * rowStride, rowStride, t - j,
-                output + (long)j * rowStride, n, factor, accumulate: true);
+                output + (long)j * rowStride, n, factor, accumulate);
         }
     }
 

@@ -76,13 +76,13 @@ public abstract class Backend<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     /// <summary>LayerNorm over rows of x (n, d); saves mean and 1/σ per row (n).</summary>
     public abstract void LayerNormForward(Tensor<T> x, Tensor<T> w, Tensor<T> b, Tensor<T> y, Tensor<T> mean, Tensor<T> rstd, int n, int d, T eps);
-    /// <summary>Accumulates dx, dw, db of <see cref="LayerNormForward"/>.</summary>
-    public abstract void LayerNormBackward(Tensor<T> dy, Tensor<T> x, Tensor<T> w, Tensor<T> mean, Tensor<T> rstd, Tensor<T> dx, Tensor<T> dw, Tensor<T> db, int n, int d);
+    /// <summary>Accumulates dx, dw, db of <see cref="LayerNormForward"/>; dx is overwritten instead when !<paramref name="accumulateDx"/>.</summary>
+    public abstract void LayerNormBackward(Tensor<T> dy, Tensor<T> x, Tensor<T> w, Tensor<T> mean, Tensor<T> rstd, Tensor<T> dx, Tensor<T> dw, Tensor<T> db, int n, int d, bool accumulateDx);
 
     /// <summary>y = GELU (tanh form) of x.</summary>
     public abstract void GeluForward(Tensor<T> x, Tensor<T> y);
-    /// <summary>dx += GELU'(x)·dy.</summary>
-    public abstract void GeluBackward(Tensor<T> x, Tensor<T> dy, Tensor<T> dx);
+    /// <summary>dx += GELU'(x)·dy, or dx = GELU'(x)·dy when !<paramref name="accumulate"/>.</summary>
+    public abstract void GeluBackward(Tensor<T> x, Tensor<T> dy, Tensor<T> dx, bool accumulate);
 
     /// <summary>y[i, :] = table[ids[i], :] for table (vocab, d).</summary>
     public abstract void EmbeddingGather(Tensor<int> ids, Tensor<T> table, Tensor<T> y, int vocab, int d);
@@ -95,15 +95,16 @@ public abstract class Backend<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// A null mask counts every row.
     /// </summary>
     public abstract void CrossEntropyForward(Tensor<T> logits, Tensor<int> targets, Tensor<T>? mask, Tensor<T> probs, Tensor<T> rowLoss, Tensor<T> loss, int n, int vocab);
-    /// <summary>dLogits += dLoss·mask/Σmask·(probs − onehot(targets)), dLoss read from <paramref name="dLoss"/>'s first element.</summary>
-    public abstract void CrossEntropyBackward(Tensor<T> probs, Tensor<int> targets, Tensor<T>? mask, Tensor<T> dLoss, Tensor<T> dLogits, int n, int vocab);
+    /// <summary>dLogits += dLoss·mask/Σmask·(probs − onehot(targets)) (= when !<paramref name="accumulate"/>), dLoss read from <paramref name="dLoss"/>'s first element.</summary>
+    public abstract void CrossEntropyBackward(Tensor<T> probs, Tensor<int> targets, Tensor<T>? mask, Tensor<T> dLoss, Tensor<T> dLogits, int n, int vocab, bool accumulate);
 
     /// <summary>Fused causal attention forward, as <see cref="Attention.Forward{T}"/>.</summary>
     public abstract void AttentionForward(Tensor<T> q, Tensor<T> k, Tensor<T> v, Tensor<T> scores, Tensor<T> pattern, Tensor<T> z,
         int batch, int t, int heads, int dHead, T scale);
-    /// <summary>Fused causal attention backward, as <see cref="Attention.Backward{T}"/> (accumulates dq, dk, dv).</summary>
+    /// <summary>Fused causal attention backward, as <see cref="Attention.Backward{T}"/>: adds to dq, dk, dv, or overwrites each whose flag is false.</summary>
     public abstract void AttentionBackward(Tensor<T> dz, Tensor<T> q, Tensor<T> k, Tensor<T> v, Tensor<T> pattern,
-        Tensor<T> dPatternScratch, Tensor<T> dScoresScratch, Tensor<T> dq, Tensor<T> dk, Tensor<T> dv, int batch, int t, int heads, int dHead, T scale);
+        Tensor<T> dPatternScratch, Tensor<T> dScoresScratch, Tensor<T> dq, Tensor<T> dk, Tensor<T> dv, int batch, int t, int heads, int dHead, T scale,
+        bool accumulateDq, bool accumulateDk, bool accumulateDv);
 
     // ---- optimizers ----------------------------------------------------------------------------
 

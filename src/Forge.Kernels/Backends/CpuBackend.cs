@@ -63,26 +63,28 @@ public sealed class CpuBackend<T> : Backend<T> where T : unmanaged, IFloatingPoi
 
     public override void LayerNormForward(Tensor<T> x, Tensor<T> w, Tensor<T> b, Tensor<T> y, Tensor<T> mean, Tensor<T> rstd, int n, int d, T eps) =>
         LayerNorm.Forward<T>(E(x), E(w), E(b), E(y), E(mean), E(rstd), n, d, eps);
-    public override void LayerNormBackward(Tensor<T> dy, Tensor<T> x, Tensor<T> w, Tensor<T> mean, Tensor<T> rstd, Tensor<T> dx, Tensor<T> dw, Tensor<T> db, int n, int d) =>
-        LayerNorm.Backward<T>(E(dy), E(x), E(w), E(mean), E(rstd), E(dx), E(dw), E(db), n, d);
+    public override void LayerNormBackward(Tensor<T> dy, Tensor<T> x, Tensor<T> w, Tensor<T> mean, Tensor<T> rstd, Tensor<T> dx, Tensor<T> dw, Tensor<T> db, int n, int d, bool accumulateDx) =>
+        LayerNorm.Backward<T>(E(dy), E(x), E(w), E(mean), E(rstd), E(dx), E(dw), E(db), n, d, accumulateDx);
 
     public override void GeluForward(Tensor<T> x, Tensor<T> y) => Gelu.Forward<T>(E(x), E(y));
-    public override void GeluBackward(Tensor<T> x, Tensor<T> dy, Tensor<T> dx) => Gelu.Backward<T>(E(x), E(dy), E(dx));
+    public override void GeluBackward(Tensor<T> x, Tensor<T> dy, Tensor<T> dx, bool accumulate) => Gelu.Backward<T>(E(x), E(dy), E(dx), accumulate);
 
     public override void EmbeddingGather(Tensor<int> ids, Tensor<T> table, Tensor<T> y, int vocab, int d) => Embedding.Gather<T>(E(ids), E(table), E(y), vocab, d);
     public override void EmbeddingScatterAdd(Tensor<int> ids, Tensor<T> dy, Tensor<T> dTable, int vocab, int d) => Embedding.ScatterAdd<T>(E(ids), E(dy), E(dTable), vocab, d);
 
     public override void CrossEntropyForward(Tensor<T> logits, Tensor<int> targets, Tensor<T>? mask, Tensor<T> probs, Tensor<T> rowLoss, Tensor<T> loss, int n, int vocab) =>
         From(loss)[0] = CrossEntropy.Forward<T>(E(logits), E(targets), Optional(mask), E(probs), E(rowLoss), n, vocab);
-    public override void CrossEntropyBackward(Tensor<T> probs, Tensor<int> targets, Tensor<T>? mask, Tensor<T> dLoss, Tensor<T> dLogits, int n, int vocab) =>
-        CrossEntropy.Backward<T>(E(probs), E(targets), Optional(mask), From(dLoss)[0], E(dLogits), n, vocab);
+    public override void CrossEntropyBackward(Tensor<T> probs, Tensor<int> targets, Tensor<T>? mask, Tensor<T> dLoss, Tensor<T> dLogits, int n, int vocab, bool accumulate) =>
+        CrossEntropy.Backward<T>(E(probs), E(targets), Optional(mask), From(dLoss)[0], E(dLogits), n, vocab, accumulate);
 
     public override void AttentionForward(Tensor<T> q, Tensor<T> k, Tensor<T> v, Tensor<T> scores, Tensor<T> pattern, Tensor<T> z,
         int batch, int t, int heads, int dHead, T scale) =>
         Attention.Forward<T>(E(q), E(k), E(v), E(scores), E(pattern), E(z), batch, t, heads, dHead, scale);
     public override void AttentionBackward(Tensor<T> dz, Tensor<T> q, Tensor<T> k, Tensor<T> v, Tensor<T> pattern,
-        Tensor<T> dPatternScratch, Tensor<T> dScoresScratch, Tensor<T> dq, Tensor<T> dk, Tensor<T> dv, int batch, int t, int heads, int dHead, T scale) =>
-        Attention.Backward<T>(E(dz), E(q), E(k), E(v), E(pattern), E(dPatternScratch), E(dScoresScratch), E(dq), E(dk), E(dv), batch, t, heads, dHead, scale);
+        Tensor<T> dPatternScratch, Tensor<T> dScoresScratch, Tensor<T> dq, Tensor<T> dk, Tensor<T> dv, int batch, int t, int heads, int dHead, T scale,
+        bool accumulateDq, bool accumulateDk, bool accumulateDv) =>
+        Attention.Backward<T>(E(dz), E(q), E(k), E(v), E(pattern), E(dPatternScratch), E(dScoresScratch), E(dq), E(dk), E(dv), batch, t, heads, dHead, scale,
+            accumulateDq, accumulateDk, accumulateDv);
 
     public override void Sgd(Tensor<T> param, Tensor<T> grad, Tensor<T>? momentumBuf, T lr, T momentum, T weightDecay) =>
         Optimizers.Sgd(E(param), E(grad), Optional(momentumBuf), lr, momentum, weightDecay);

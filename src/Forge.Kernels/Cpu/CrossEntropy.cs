@@ -58,23 +58,31 @@ public static unsafe class CrossEntropy
     /// <summary>
     /// dLogits[i, j] += dLoss · mask_i / Σ mask · (probs[i, j] − [j = targets[i]]), the gradient of
     /// <see cref="Forward{T}"/>'s mean loss scaled by dLoss. probs is the softmax saved by Forward.
+    /// With <paramref name="accumulate"/> false, dLogits = that gradient (masked rows get zeros; the old
+    /// contents, even NaN, are never read).
     /// </summary>
     public static void Backward<T>(ReadOnlySpan<T> probs, ReadOnlySpan<int> targets, ReadOnlySpan<T> mask, T dLoss,
-        Span<T> dLogits, int n, int vocab)
+        Span<T> dLogits, int n, int vocab, bool accumulate = true)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         const string kernel = "CrossEntropy.Backward";
         CheckArguments(kernel, probs.Length, nameof(probs), targets, mask, n, vocab);
         Check.AtLeast(kernel, nameof(dLogits), dLogits.Length, (long)n * vocab, "n·vocab");
         T weight = TotalWeight(mask, n);
-        if (n == 0 || vocab == 0 || weight == T.Zero) return;
+        if (n == 0 || vocab == 0) return;
+        if (weight == T.Zero)
+        {
+            // No counted row: the gradient is zero everywhere.
+            if (!accumulate) dLogits[..(n * vocab)].Clear();
+            return;
+        }
         fixed (T* pProbs = probs, pMask = mask, pDLogits = dLogits)
         fixed (int* pTargets = targets)
         {
             var state = new RowState<T>
             {
                 Probs = pProbs, Targets = pTargets, Mask = pMask, DLogits = pDLogits, Vocab = vocab,
-                GradientScale = dLoss / weight,
+                GradientScale = dLoss / weight, Accumulate = accumulate,
             };
             ForkJoin.For(n, &state, &BackwardRows<T>, ParallelWork.MinBlock(n, vocab));
         }
@@ -112,6 +120,7 @@ public static unsafe class CrossEntropy
         public int* Targets;
         public int Vocab;
         public T GradientScale;
+        public bool Accumulate;
     }
 
     static void ForwardRows<T>(void* statePointer, int begin, int end) where T : unmanaged, IFloatingPointIeee754<T>
@@ -137,13 +146,25 @@ public static unsafe class CrossEntropy
         for (int i = begin; i < end; i++)
         {
             T scale = s->Mask == null ? s->GradientScale : s->GradientScale * s->Mask[i];
-            if (scale == T.Zero) continue;
-            var probs = new ReadOnlySpan<T>(s->Probs + (long)i * vocab, vocab);
             var dLogits = new Span<T>(s->DLogits + (long)i * vocab, vocab);
+            if (scale == T.Zero)
+            {
+                if (!s->Accumulate) dLogits.Clear();   // a masked row: zero gradient
+                continue;
+            }
+            var probs = new ReadOnlySpan<T>(s->Probs + (long)i * vocab, vocab);
             int target = s->Targets[i];
-            T dTarget = dLogits[target];
-            TensorPrimitives.MultiplyAdd(probs, scale, dLogits, dLogits);
-            dLogits[target] = dTarget + scale * (probs[target] - T.One);
+            if (s->Accumulate)
+            {
+                T dTarget = dLogits[target];
+                TensorPrimitives.MultiplyAdd(probs, scale, dLogits, dLogits);
+                dLogits[target] = dTarget + scale * (probs[target] - T.One);
+            }
+            else
+            {
+                TensorPrimitives.Multiply(probs, scale, dLogits);
+                dLogits[target] = scale * (probs[target] - T.One);
+            }
         }
     }
 }

@@ -31,29 +31,31 @@ public static unsafe class Gelu
     }
 
     /// <summary>
-    /// dx += dy · gelu′(x), gelu′(x) = ½(1 + tanh u) + ½·x·(1 − tanh² u)·√(2/π)·(1 + 3·0.044715·x²).
+    /// dx += dy · gelu′(x), gelu′(x) = ½(1 + tanh u) + ½·x·(1 − tanh² u)·√(2/π)·(1 + 3·0.044715·x²);
+    /// with <paramref name="accumulate"/> false, dx = dy · gelu′(x) (dx's old contents, even NaN, are never read).
     /// x, dy and dx are (n).
     /// </summary>
-    public static void Backward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> dy, Span<T> dx) where T : unmanaged, IFloatingPointIeee754<T>
+    public static void Backward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> dy, Span<T> dx, bool accumulate = true) where T : unmanaged, IFloatingPointIeee754<T>
     {
         Check.AtLeast("Gelu.Backward", nameof(dy), dy.Length, x.Length, "x.Length");
         Check.AtLeast("Gelu.Backward", nameof(dx), dx.Length, x.Length, "x.Length");
-        Run(x, dy, dx, x.Length, &BackwardChunks<T>);
+        Run(x, dy, dx, x.Length, &BackwardChunks<T>, accumulate);
     }
 
     struct State<T> where T : unmanaged
     {
         public T* X, DY, Out;
         public int Length;
+        public bool Accumulate;
     }
 
-    static void Run<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> dy, Span<T> output, int length, delegate*<void*, int, int, void> body)
-        where T : unmanaged
+    static void Run<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> dy, Span<T> output, int length, delegate*<void*, int, int, void> body,
+        bool accumulate = false) where T : unmanaged
     {
         if (length == 0) return;
         fixed (T* px = x, pdy = dy, pOut = output)
         {
-            var state = new State<T> { X = px, DY = pdy, Out = pOut, Length = length };
+            var state = new State<T> { X = px, DY = pdy, Out = pOut, Length = length, Accumulate = accumulate };
             int chunks = ParallelWork.ChunkCount(length);
             ForkJoin.For(chunks, &state, body, ParallelWork.MinBlock(chunks, ParallelWork.ChunkLength));
         }
@@ -81,7 +83,7 @@ public static unsafe class Gelu
         {
             int n = Math.Min(Block, stop - start);
             TanhOfU(s->X + start, tanh, n);
-            CombineBackward(s->X + start, s->DY + start, tanh, s->Out + start, n);
+            CombineBackward(s->X + start, s->DY + start, tanh, s->Out + start, n, s->Accumulate);
         }
     }
 
@@ -117,8 +119,8 @@ public static unsafe class Gelu
         for (; i < n; i++) y[i] = half * x[i] * (T.One + tanh[i]);
     }
 
-    /// <summary>dx += dy·(½(1 + t) + ½·x·(1 − t²)·√(2/π)·(1 + 3·0.044715·x²)).</summary>
-    static void CombineBackward<T>(T* x, T* dy, T* tanh, T* dx, int n) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>dx (+)= dy·(½(1 + t) + ½·x·(1 − t²)·√(2/π)·(1 + 3·0.044715·x²)): adds when <paramref name="accumulate"/>, else overwrites.</summary>
+    static void CombineBackward<T>(T* x, T* dy, T* tanh, T* dx, int n, bool accumulate) where T : unmanaged, IFloatingPointIeee754<T>
     {
         T half = T.CreateChecked(0.5), k = T.CreateChecked(SqrtTwoOverPi), c3 = T.CreateChecked(3 * Coefficient);
         int i = 0;
@@ -129,14 +131,15 @@ public static unsafe class Gelu
             {
                 Vector256<T> xV = Vector256.Load(x + i), t = Vector256.Load(tanh + i);
                 var local = halfV * (oneV + t) + halfV * xV * (oneV - t * t) * kV * (oneV + c3V * xV * xV);
-                (Vector256.Load(dx + i) + Vector256.Load(dy + i) * local).Store(dx + i);
+                var contribution = Vector256.Load(dy + i) * local;
+                (accumulate ? Vector256.Load(dx + i) + contribution : contribution).Store(dx + i);
             }
         }
         for (; i < n; i++)
         {
             T t = tanh[i];
             T local = half * (T.One + t) + half * x[i] * (T.One - t * t) * k * (T.One + c3 * x[i] * x[i]);
-            dx[i] += dy[i] * local;
+            dx[i] = accumulate ? dx[i] + dy[i] * local : dy[i] * local;
         }
     }
 }

@@ -48,10 +48,11 @@ public static unsafe class LayerNorm
     /// x̂ = (x − mean)·rstd and dnorm = dy ⊙ w:
     /// dx += (dnorm − mean(dnorm) − x̂·mean(dnorm ⊙ x̂))·rstd,  dw += Σ_rows dy ⊙ x̂,  db += Σ_rows dy.
     /// dy, x, dx are (n, d); w is (d) or empty (scale 1); mean, rstd are (n) from Forward;
-    /// dw and db are (d), each skipped when empty.
+    /// dw and db are (d), each skipped when empty. With <paramref name="accumulateDx"/> false, dx is
+    /// overwritten instead (its old contents, even NaN, are never read); dw and db always accumulate.
     /// </summary>
     public static void Backward<T>(ReadOnlySpan<T> dy, ReadOnlySpan<T> x, ReadOnlySpan<T> w,
-        ReadOnlySpan<T> mean, ReadOnlySpan<T> rstd, Span<T> dx, Span<T> dw, Span<T> db, int n, int d)
+        ReadOnlySpan<T> mean, ReadOnlySpan<T> rstd, Span<T> dx, Span<T> dw, Span<T> db, int n, int d, bool accumulateDx = true)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         const string kernel = "LayerNorm.Backward";
@@ -68,6 +69,7 @@ public static unsafe class LayerNorm
             var state = new State<T>
             {
                 DY = pdy, X = px, W = pw, Mean = pMean, Rstd = pRstd, DX = pdx, DW = pdw, DB = pdb, N = n, D = d,
+                AccumulateDx = accumulateDx,
             };
             ForkJoin.For(n, &state, &BackwardRows<T>, ParallelWork.MinBlock(n, d));
             if (pdw != null || pdb != null)
@@ -91,6 +93,7 @@ public static unsafe class LayerNorm
         public T* X, W, B, Y, Mean, Rstd, DY, DX, DW, DB;
         public int N, D;
         public T Eps;
+        public bool AccumulateDx;
     }
 
     static void ForwardRows<T>(void* statePointer, int begin, int end) where T : unmanaged, IFloatingPointIeee754<T>
@@ -125,7 +128,7 @@ public static unsafe class LayerNorm
             T mean = s->Mean[row], rstd = s->Rstd[row];
             RowSums(s->DY + start, s->X + start, s->W, mean, rstd, d, out T dnormSum, out T dnormXhatSum);
             AccumulateRowGradient(s->DY + start, s->X + start, s->W, mean, rstd,
-                dnormSum / count, dnormXhatSum / count, s->DX + start, d);
+                dnormSum / count, dnormXhatSum / count, s->DX + start, d, s->AccumulateDx);
         }
     }
 
@@ -157,8 +160,8 @@ public static unsafe class LayerNorm
         }
     }
 
-    /// <summary>dx += (dnorm − dnormMean − x̂·dnormXhatMean)·rstd over one row.</summary>
-    static void AccumulateRowGradient<T>(T* dy, T* x, T* w, T mean, T rstd, T dnormMean, T dnormXhatMean, T* dx, int d)
+    /// <summary>dx (+)= (dnorm − dnormMean − x̂·dnormXhatMean)·rstd over one row: adds when <paramref name="accumulate"/>, else overwrites.</summary>
+    static void AccumulateRowGradient<T>(T* dy, T* x, T* w, T mean, T rstd, T dnormMean, T dnormXhatMean, T* dx, int d, bool accumulate)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int i = 0;
@@ -170,14 +173,16 @@ public static unsafe class LayerNorm
             {
                 var dnorm = w == null ? Vector256.Load(dy + i) : Vector256.Load(dy + i) * Vector256.Load(w + i);
                 var xhat = (Vector256.Load(x + i) - meanV) * rstdV;
-                (Vector256.Load(dx + i) + (dnorm - dnormMeanV - xhat * dnormXhatMeanV) * rstdV).Store(dx + i);
+                var contribution = (dnorm - dnormMeanV - xhat * dnormXhatMeanV) * rstdV;
+                (accumulate ? Vector256.Load(dx + i) + contribution : contribution).Store(dx + i);
             }
         }
         for (; i < d; i++)
         {
             T dnorm = w == null ? dy[i] : dy[i] * w[i];
             T xhat = (x[i] - mean) * rstd;
-            dx[i] += (dnorm - dnormMean - xhat * dnormXhatMean) * rstd;
+            T contribution = (dnorm - dnormMean - xhat * dnormXhatMean) * rstd;
+            dx[i] = accumulate ? dx[i] + contribution : contribution;
         }
     }
 

@@ -99,4 +99,64 @@ public class GradientFreshnessTests
                 Assert.That(grad[r * 4 + c], Is.EqualTo(0.5 * rowSum + h[r * 4 + c]).Within(1e-12));
             }
     }
+
+    // x → Linear → GELU → LayerNorm → attention with q = v (one Var passed twice) → Linear → cross-entropy:
+    // each of GELU, LayerNorm, attention and cross-entropy is the first writer of its input's gradient. The
+    // attention kernel writes dv before dq, so with q = v the dv write must be the overwriting one. The
+    // reference (aliased: false) passes v as a separate Var (q·1), so its dq and dv land in separate buffers.
+    static Graph BuildOverwriting(Tensor<double> w1, Tensor<double> b1, Tensor<double> gamma, Tensor<double> w2, Tensor<double> input,
+        Tensor<int> targets, Tensor<double> mask, bool aliased)
+    {
+        var p1 = Var<double>.Parameter(w1.Clone());
+        var pb = Var<double>.Parameter(b1.Clone());
+        var pg = Var<double>.Parameter(gamma.Clone());
+        var p2 = Var<double>.Parameter(w2.Clone());
+        var x = Var<double>.Constant(input);                                   // [2, 5, 3]
+        var h = x.Linear(p1, pb).Gelu();                                       // [2, 5, 8]
+        var normed = h.LayerNorm(pg, pb);                                      // [2, 5, 8]
+        var qv = normed.Reshape(2, 5, 2, 4);
+        var k = h.Reshape(2, 5, 2, 4);                                         // h: read by LayerNorm and as k
+        var (z, _, _) = Functional.CausalAttention(qv, k, aliased ? qv : qv * 1.0);
+        var logits = z.Reshape(2, 5, 8).MatMul(p2);                            // [2, 5, 6]
+        var loss = logits.Reshape(10, 6).CrossEntropy(targets, mask);
+        return new Graph([p1, pb, pg, p2], loss, h);
+    }
+
+    [Test]
+    public void OverwritingBackwardKernelsNeverReadStaleGradients()
+    {
+        var rng = new Rng(13);
+        var w1 = Tensor.Normal(rng, 0.0, 1.0, [3, 8]);
+        var b1 = Tensor.Normal(rng, 0.0, 1.0, [8]);
+        var gamma = Tensor.Normal(rng, 1.0, 0.2, [8]);
+        var w2 = Tensor.Normal(rng, 0.0, 1.0, [8, 6]);
+        var input = Tensor.Normal(rng, 0.0, 1.0, [2, 5, 3]);
+        var targets = new Tensor<int>([10]);
+        for (int i = 0; i < 10; i++) targets.AsSpan()[i] = (3 * i + 1) % 6;
+        var mask = new Tensor<double>([10]);
+        for (int i = 0; i < 10; i++) mask.AsSpan()[i] = i % 4 == 2 ? 0 : 1;   // masked rows get a zero gradient
+
+        var tape = new Tape<double>();
+        Graph graph;
+        using (tape.Record()) graph = BuildOverwriting(w1, b1, gamma, w2, input, targets, mask, aliased: true);
+
+        for (int pass = 0; pass < 2; pass++)
+        {
+            foreach (var op in tape.Ops)
+                if (op.Output.RequiresGrad) op.Output.Grad.AsSpan().Fill(double.NaN);
+            foreach (var p in graph.Parameters) p.ZeroGrad();
+            tape.Replay();
+            tape.Backward(graph.Loss);
+
+            var reference = new Tape<double>();
+            Graph expected;
+            using (reference.Record()) expected = BuildOverwriting(w1, b1, gamma, w2, input, targets, mask, aliased: false);
+            reference.Backward(expected.Loss);
+
+            for (int i = 0; i < graph.Parameters.Length; i++)
+                Assert.That(graph.Parameters[i].Grad.ToArray(), Is.EqualTo(expected.Parameters[i].Grad.ToArray()), $"pass {pass}, parameter {i}");
+            Assert.That(graph.Unreached.Grad.ToArray(), Is.EqualTo(expected.Unreached.Grad.ToArray()), $"pass {pass}, GELU output");
+        }
+        Assert.That(graph.Parameters[0].Grad.ToArray(), Is.All.Not.NaN);
+    }
 }
