@@ -20,9 +20,10 @@ public static class TapeProfile
     /// optimizer step, timed as one row), and returns the rows, largest first. On a device that queues
     /// its work (a GPU), pass <paramref name="synchronize"/> (wait for the queue): it runs inside every
     /// timed call, so each row is the op's own device time plus its launch, not just the launch.
+    /// With <paramref name="byOp"/>, every recorded op gets its own row, named "#index Name [output shape]".
     /// </summary>
     public static IReadOnlyList<Row> Measure<T>(Tape<T> tape, Var<T> loss, Action? update = null, int steps = 20, int warmup = 3,
-        Action? synchronize = null)
+        Action? synchronize = null, bool byOp = false)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(tape);
@@ -42,9 +43,10 @@ public static class TapeProfile
         }
 
         var ops = tape.Ops;
+        var names = ops.Select((op, i) => byOp ? $"#{i} {op.Name} [{string.Join(", ", op.Output.Shape)}]" : op.Name).ToArray();
         for (int s = 0; s < steps; s++)
         {
-            foreach (var op in ops) Add(op.Name, "forward", Time(op.Forward));
+            for (int i = 0; i < ops.Count; i++) Add(names[i], "forward", Time(ops[i].Forward));
             synchronize?.Invoke();
             long zero = Stopwatch.GetTimestamp();
             int last = tape.PrepareBackward(loss, seed: null);   // marks intermediate gradients stale, seeds the loss's
@@ -53,7 +55,7 @@ public static class TapeProfile
             for (int i = last; i >= 0; i--)
             {
                 var op = ops[i];
-                if (op.Output.RequiresGrad) Add(op.Name, "backward", Time(() => Tape<T>.BackwardOf(op)));
+                if (op.Output.RequiresGrad) Add(names[i], "backward", Time(() => Tape<T>.BackwardOf(op)));
             }
             Add("(finish gradients)", "backward", Time(() => tape.FinishBackward(last)));
             if (update is not null) Add("(optimizer)", "update", Time(update));

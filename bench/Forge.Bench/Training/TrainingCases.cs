@@ -140,7 +140,7 @@ public sealed class TrainingStep(Tape<float> tape, Var<float> loss, Optimizer<fl
     /// Where one step's time goes, per op and direction (<see cref="TapeProfile"/>), largest first; on an
     /// ILGPU device every op is waited for, so its row is its own kernel time.
     /// </summary>
-    public IReadOnlyList<TapeProfile.Row> Profile(int steps)
+    public IReadOnlyList<TapeProfile.Row> Profile(int steps, bool byOp = false)
     {
         var device = loss.Data.Device as Forge.Kernels.Devices.IlgpuDevice;
         return TapeProfile.Measure(tape, loss, () =>
@@ -149,7 +149,7 @@ public sealed class TrainingStep(Tape<float> tape, Var<float> loss, Optimizer<fl
                 optimizer.Step();
                 optimizer.ZeroGrad();
             }, steps,
-            synchronize: device is null ? null : device.Synchronize);
+            synchronize: device is null ? null : device.Synchronize, byOp: byOp);
     }
 
     /// <summary>One step; allocates nothing. On an ILGPU device it waits for the queued kernels, so a timed step is a finished one.</summary>

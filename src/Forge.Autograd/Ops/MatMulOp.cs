@@ -21,14 +21,13 @@ internal sealed class MatMulOp<T> : Op<T> where T : unmanaged, IFloatingPointIee
     readonly MatrixLayout _a, _b;
     readonly int _m, _n, _k, _batch;
 
-    readonly int[]? _biasShape, _biasStrides;   // [m, n] and [0, 1]: the bias row repeated down C
-
     MatMulOp(Var<T>[] inputs, MatrixLayout la, MatrixLayout lb, int m, int n, int k, int batch)
         : base(inputs.Length == 3 ? "Linear" : "MatMul", inputs)
     {
         (_a, _b, _m, _n, _k, _batch) = (la, lb, m, n, k, batch);
-        if (inputs.Length == 3) (_biasShape, _biasStrides) = ([m, n], [0, 1]);
     }
+
+    bool HasBias => Inputs.Length == 3;
 
     public static Var<T> Apply(Var<T> a, Var<T> b)
     {
@@ -37,7 +36,7 @@ internal sealed class MatMulOp<T> : Op<T> where T : unmanaged, IFloatingPointIee
         return b.Rank == 2 ? ApplyToWeight(a, b, null) : ApplyBatched(a, b);
     }
 
-    /// <summary>x [..., k] · W [k, n] + bias [n] in one op: the bias is written into C before the GEMM accumulates onto it.</summary>
+    /// <summary>x [..., k] · W [k, n] + bias [n] in one op: the GEMM adds the bias as it stores C (no pass of its own).</summary>
     public static Var<T> Linear(Var<T> x, Var<T> w, Var<T> bias)
     {
         if (x.Rank < 2 || w.Rank != 2 || x.Size(-1) != w.Size(0)) throw new ShapeException("Linear", "needs x [..., k] and W [k, n]", x.Shape, w.Shape);
@@ -81,15 +80,13 @@ internal sealed class MatMulOp<T> : Op<T> where T : unmanaged, IFloatingPointIee
     // C (batch, m, n) = A (batch, m, k) · B (batch, k, n)  [+ bias (n) on every row]
     public override void Forward()
     {
-        T beta = T.Zero;
-        if (_biasShape is not null)
-        {
-            Backend.Copy(_biasShape, Inputs[2].Data, _biasStrides, Output.Data);
-            beta = T.One;
-        }
-        Backend.Gemm(_a.Transposed, _b.Transposed, _m, _n, _k, T.One,
-            A.Data, _a.LeadingDimension, _a.BatchStride, B.Data, _b.LeadingDimension, _b.BatchStride,
-            beta, Output.Data, _n, (long)_m * _n, _batch);
+        if (HasBias)
+            Backend.GemmWithBias(_a.Transposed, _b.Transposed, _m, _n, _k, T.One,
+                A.Data, _a.LeadingDimension, B.Data, _b.LeadingDimension, Inputs[2].Data, Output.Data, _n);
+        else
+            Backend.Gemm(_a.Transposed, _b.Transposed, _m, _n, _k, T.One,
+                A.Data, _a.LeadingDimension, _a.BatchStride, B.Data, _b.LeadingDimension, _b.BatchStride,
+                T.Zero, Output.Data, _n, (long)_m * _n, _batch);
     }
 
     public override void Backward()
@@ -102,7 +99,7 @@ internal sealed class MatMulOp<T> : Op<T> where T : unmanaged, IFloatingPointIee
                 GradBeta(0), A.Grad, _k, (long)_m * _k, _batch);
         if (NeedsGrad(1)) AccumulateB(dC);
         // bias (n) was added to every row: dbias += Σ_rows dC
-        if (_biasShape is not null && NeedsGrad(2)) Backend.ReduceBroadcast(_biasShape, dC, Inputs[2].ShapeSpan, GradToAccumulate(2));
+        if (HasBias && NeedsGrad(2)) Backend.ReduceBroadcast([_m, _n], dC, Inputs[2].ShapeSpan, GradToAccumulate(2));
     }
 
     void AccumulateB(Tensor<T> dC)

@@ -63,6 +63,13 @@ public abstract class Backend<T> where T : unmanaged, IFloatingPointIeee754<T>
     public abstract void Gemm(bool transA, bool transB, int m, int n, int k, T alpha,
         Tensor<T> a, int lda, long strideA, Tensor<T> b, int ldb, long strideB, T beta, Tensor<T> c, int ldc, long strideC, int batch);
 
+    /// <summary>
+    /// C (m, n) = alpha·op(A)·op(B) + bias, the bias (n) added to every row — a linear layer's forward,
+    /// as <see cref="Gemm.RunWithBias{T}"/> (C's old contents are never read).
+    /// </summary>
+    public abstract void GemmWithBias(bool transA, bool transB, int m, int n, int k, T alpha,
+        Tensor<T> a, int lda, Tensor<T> b, int ldb, Tensor<T> bias, Tensor<T> c, int ldc);
+
     // ---- fused layers --------------------------------------------------------------------------
 
     /// <summary>Row softmax of x (rows, cols).</summary>

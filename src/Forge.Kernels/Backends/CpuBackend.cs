@@ -55,6 +55,9 @@ public sealed class CpuBackend<T> : Backend<T> where T : unmanaged, IFloatingPoi
     public override void Gemm(bool transA, bool transB, int m, int n, int k, T alpha,
         Tensor<T> a, int lda, long strideA, Tensor<T> b, int ldb, long strideB, T beta, Tensor<T> c, int ldc, long strideC, int batch) =>
         Kernels.Gemm.RunBatched(transA, transB, m, n, k, alpha, From(a), lda, strideA, From(b), ldb, strideB, beta, From(c), ldc, strideC, batch);
+    public override void GemmWithBias(bool transA, bool transB, int m, int n, int k, T alpha,
+        Tensor<T> a, int lda, Tensor<T> b, int ldb, Tensor<T> bias, Tensor<T> c, int ldc) =>
+        Kernels.Gemm.RunWithBias(transA, transB, m, n, k, alpha, From(a), lda, From(b), ldb, From(bias), From(c), ldc);
 
     public override void SoftmaxForward(Tensor<T> x, Tensor<T> y, int rows, int cols) => Softmax.Forward<T>(E(x), E(y), rows, cols);
     public override void SoftmaxForwardCausal(Tensor<T> x, Tensor<T> y, int batch, int t) => Softmax.ForwardCausal<T>(E(x), E(y), batch, t);

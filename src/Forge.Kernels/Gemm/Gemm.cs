@@ -33,6 +33,24 @@ public static unsafe class Gemm
     }
 
     /// <summary>
+    /// C = alpha · op(A)·op(B) + bias, the bias row (n values) added to every row of C: a linear layer's
+    /// forward pass. The bias goes in as C is stored, not in a pass of its own; the result is bit-identical
+    /// to writing the bias rows into C and calling <see cref="Run{T}"/> with beta = 1 (C's old contents are never read).
+    /// </summary>
+    /// <exception cref="ArgumentException">As <see cref="Run{T}"/>, or the bias is shorter than n.</exception>
+    public static void RunWithBias<T>(bool transA, bool transB, int m, int n, int k, T alpha,
+        ReadOnlySpan<T> a, int lda, ReadOnlySpan<T> b, int ldb, ReadOnlySpan<T> bias, Span<T> c, int ldc)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        GemmArguments.Check(transA, transB, m, n, k, a.Length, lda, b.Length, ldb, c.Length, ldc);
+        if (bias.Length < n) throw new ArgumentException($"Gemm.RunWithBias: bias has {bias.Length} values, n = {n}.", nameof(bias));
+        fixed (T* aPtr = a, bPtr = b, cPtr = c, biasPtr = bias)
+        {
+            RunChecked(transA, transB, m, n, k, alpha, aPtr, lda, bPtr, ldb, T.Zero, cPtr, ldc, split: true, biasPtr);
+        }
+    }
+
+    /// <summary>
     /// <paramref name="batch"/> independent GEMMs with the shapes of <see cref="Run{T}"/>: matrix i of
     /// A, B and C starts at i·strideA, i·strideB, i·strideC (a stride of 0 reuses one matrix for all).
     /// Many or small matrices are spread over threads one whole matrix each; a few large ones are each
@@ -89,13 +107,23 @@ public static unsafe class Gemm
 
     /// <summary>
     /// Dispatch after argument checks: trivial cases, then the AVX-512 kernel (split over threads when
-    /// <paramref name="split"/>, else on this thread alone) or the portable fallback.
+    /// <paramref name="split"/>, else on this thread alone) or the portable fallback. A non-null
+    /// <paramref name="bias"/> (with beta = 0) goes into the microkernel's store where it can; elsewhere
+    /// its rows are written into C first and the product added with beta = 1 — the same bits.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void RunChecked<T>(bool transA, bool transB, int m, int n, int k, T alpha,
-        T* a, int lda, T* b, int ldb, T beta, T* c, int ldc, bool split) where T : unmanaged, IFloatingPointIeee754<T>
+        T* a, int lda, T* b, int ldb, T beta, T* c, int ldc, bool split, T* bias = null) where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (m == 0 || n == 0) return;
+        bool fusedBias = bias != null && GemmSimd.IsSupported && (typeof(T) == typeof(float) || typeof(T) == typeof(double))
+            && k > 0 && alpha != T.Zero && !GemmSplitK.Applies(m, n, k);
+        if (bias != null && !fusedBias)
+        {
+            FillRows(m, n, bias, c, ldc);
+            beta = T.One;
+            bias = null;
+        }
         if (k == 0 || alpha == T.Zero)
         {
             ScaleC(m, n, beta, c, ldc);
@@ -106,8 +134,8 @@ public static unsafe class Gemm
             // Small C, long k (weight gradients): split along k. Decided by the shape alone — not by the
             // thread count or split — so every thread count gives the same bits.
             if (GemmSplitK.Applies(m, n, k)) GemmSplitK.Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-            else if (split) GemmParallel.Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-            else GemmBlocked.Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            else if (split) GemmParallel.Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias);
+            else GemmBlocked.Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias);
             return;
         }
         // No AVX-512 (or an unusual T): correct but slow.
@@ -115,6 +143,13 @@ public static unsafe class Gemm
         var bSpan = new ReadOnlySpan<T>(b, (int)GemmArguments.Extent(transB, k, n, ldb));
         var cSpan = new Span<T>(c, (int)GemmArguments.Extent(false, m, n, ldc));
         GemmReference.Run(transA, transB, m, n, k, alpha, aSpan, lda, bSpan, ldb, beta, cSpan, ldc);
+    }
+
+    /// <summary>Every row of C (m, n) = the bias row.</summary>
+    static void FillRows<T>(int m, int n, T* bias, T* c, int ldc) where T : unmanaged
+    {
+        var row = new ReadOnlySpan<T>(bias, n);
+        for (int i = 0; i < m; i++) row.CopyTo(new Span<T>(c + (nint)i * ldc, n));
     }
 
     /// <summary>C = beta · C, with beta == 0 writing zeros without reading C.</summary>

@@ -39,10 +39,13 @@ static unsafe class GemmBlocked
         return (k + blocks - 1) / blocks;
     }
 
-    /// <summary>C = alpha·op(A)·op(B) + beta·C on the calling thread, for alpha ≠ 0, k ≥ 1. Arguments are already checked.</summary>
+    /// <summary>
+    /// C = alpha·op(A)·op(B) + beta·C on the calling thread, for alpha ≠ 0, k ≥ 1. Arguments are already checked.
+    /// A non-null <paramref name="bias"/> (n values; beta must be 0) is added to every row as the first k block is stored.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run<T>(bool transA, bool transB, int m, int n, int k, T alpha,
-        T* a, nint lda, T* b, nint ldb, T beta, T* c, nint ldc)
+        T* a, nint lda, T* b, nint ldb, T beta, T* c, nint ldc, T* bias = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int kcMax = KBlock(k);
@@ -60,6 +63,7 @@ static unsafe class GemmBlocked
             {
                 block.Kc = Math.Min(kcMax, k - pc);
                 block.Beta = pc == 0 ? beta : T.One; // later k blocks accumulate onto the first
+                block.Bias = pc == 0 && bias != null ? bias + jc : null;   // the bias goes in with the first
                 T* bPanel = transB ? b + jc * ldb + pc : b + pc * ldb + jc;
                 GemmPacking.PackB(transB, bPanel, ldb, block.Kc, block.Nc, packedB);
                 for (int ic = 0; ic < m; ic += MC)
@@ -84,6 +88,7 @@ static unsafe class GemmBlocked
         public nint Ldc;
         public int Mc, Nc, Kc;
         public T Alpha, Beta;
+        public T* Bias;       // bias[jc] for the first k block (beta = 0), else null
     }
 
     /// <summary>C block (mc, nc) (+)= A block (mc, kc) · packed B panel, sliver by sliver.</summary>
@@ -100,15 +105,16 @@ static unsafe class GemmBlocked
         {
             T* bSliver = block.PackedB + (nint)jr * kc;
             int cols = Math.Min(nr, nc - jr);
+            T* bias = block.Bias == null ? null : block.Bias + jr;
             for (int s = 0; s < fullSlivers; s++)
             {
                 GemmMicrokernel.Run(kc, block.A + s * mr * rowStride, rowStride, stepStride, bSliver,
-                    block.C + s * mr * ldc + jr, ldc, 0, mr, cols, block.Alpha, block.Beta);
+                    block.C + s * mr * ldc + jr, ldc, 0, mr, cols, block.Alpha, block.Beta, bias);
             }
             if (edge.Rows > 0)
             {
                 GemmMicrokernel.Run(kc, edge.A, edge.RowStride, edge.StepStride, bSliver,
-                    block.C + edge.FirstCRow * ldc + jr, ldc, edge.FirstRow, edge.Rows, cols, block.Alpha, block.Beta);
+                    block.C + edge.FirstCRow * ldc + jr, ldc, edge.FirstRow, edge.Rows, cols, block.Alpha, block.Beta, bias);
             }
         }
     }

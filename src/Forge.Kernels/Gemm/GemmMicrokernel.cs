@@ -32,11 +32,13 @@ static unsafe class GemmMicrokernel
     /// of the tile at <paramref name="c"/>) is row-major with stride ldc. The kernel computes 7 or 14
     /// rows (whichever covers <paramref name="rows"/>), so that many rows of A must exist. Rows before
     /// <paramref name="firstRow"/> are computed but not stored: an edge tile can overlap the tile above
-    /// it instead of packing a zero-padded copy of A. beta == 0 writes C without reading it.
+    /// it instead of packing a zero-padded copy of A. beta == 0 writes C without reading it. A non-null
+    /// <paramref name="bias"/> (the tile's first column of a bias row; only with beta == 0) makes it
+    /// C = fma(alpha, A·B, bias): a linear layer's bias added as C is stored, not in a pass of its own.
     /// </summary>
     [SkipLocalsInit, MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run<T>(int kc, T* a, nint aRowStride, nint aStepStride, T* b,
-        T* c, nint ldc, int firstRow, int rows, int cols, T alpha, T beta)
+        T* c, nint ldc, int firstRow, int rows, int cols, T alpha, T beta, T* bias = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         // The tile goes through L1 (28 stores, 28 loads: noise next to 14·kc FMAs) so that the k loop
@@ -45,7 +47,8 @@ static unsafe class GemmMicrokernel
         Vector512<T>* tile = stackalloc Vector512<T>[2 * Rows];
         if (rows <= HalfRows) Accumulate<T, Half>(kc, a, aRowStride, aStepStride, b, tile);
         else Accumulate<T, Full>(kc, a, aRowStride, aStepStride, b, tile);
-        new Epilogue<T>(alpha, beta).Store(tile, c, ldc, firstRow, rows, cols);
+        if (bias != null) new Epilogue<T>(alpha, beta).StoreWithBias(tile, bias, c, ldc, firstRow, rows, cols);
+        else new Epilogue<T>(alpha, beta).Store(tile, c, ldc, firstRow, rows, cols);
     }
 
     /// <summary>Height of the smaller kernel, for edge tiles: half the FMAs of a full tile.</summary>
@@ -151,6 +154,34 @@ static unsafe class GemmMicrokernel
             {
                 StoreMasked(c, tile[2 * i], leftMask);
                 if (cols > width) StoreMasked(c + width, tile[2 * i + 1], rightMask);
+            }
+        }
+
+        /// <summary>As <see cref="Store"/> with beta = 0, plus the bias row: C = fma(alpha, acc, bias[column]).</summary>
+        public void StoreWithBias(Vector512<T>* tile, T* bias, T* c, nint ldc, int firstRow, int rows, int cols)
+        {
+            int width = Vector512<T>.Count;
+            tile += 2 * firstRow;
+            c += firstRow * ldc;
+            rows -= firstRow;
+            var leftMask = GemmSimd.FirstLanes<T>(cols);
+            var rightMask = GemmSimd.FirstLanes<T>(cols - width);
+            // Masked loads of the bias: a ragged tile's bias row ends where C's row does.
+            Vector512<T> left = GemmSimd.LoadMasked(bias, leftMask);
+            Vector512<T> right = cols > width ? GemmSimd.LoadMasked(bias + width, rightMask) : default;
+            if (cols == 2 * width)
+            {
+                for (int i = 0; i < rows; i++, c += ldc)
+                {
+                    Fma(_alpha, tile[2 * i], left).Store(c);
+                    Fma(_alpha, tile[2 * i + 1], right).Store(c + width);
+                }
+                return;
+            }
+            for (int i = 0; i < rows; i++, c += ldc)
+            {
+                GemmSimd.StoreMasked(c, leftMask, Fma(_alpha, tile[2 * i], left));
+                if (cols > width) GemmSimd.StoreMasked(c + width, rightMask, Fma(_alpha, tile[2 * i + 1], right));
             }
         }
 

@@ -32,21 +32,24 @@ static unsafe class GemmParallel
         public bool TransA, TransB;
         public int M, N, K, RowsPerTask, ColumnsPerTask, ColumnTasks;
         public T Alpha, Beta;
-        public T* A, B, C;
+        public T* A, B, C, Bias;
         public nint Lda, Ldb, Ldc;
     }
 
-    /// <summary>C = alpha·op(A)·op(B) + beta·C for alpha ≠ 0, k ≥ 1, split over <see cref="ForkJoin.Threads"/>.</summary>
+    /// <summary>
+    /// C = alpha·op(A)·op(B) + beta·C for alpha ≠ 0, k ≥ 1, split over <see cref="ForkJoin.Threads"/>
+    /// (plus a bias row, when not null, as <see cref="GemmBlocked.Run{T}"/>).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run<T>(bool transA, bool transB, int m, int n, int k, T alpha,
-        T* a, nint lda, T* b, nint ldb, T beta, T* c, nint ldc)
+        T* a, nint lda, T* b, nint ldb, T beta, T* c, nint ldc, T* bias = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int threads = ForkJoin.Threads;
         long tasks = Math.Min((long)m * n * k / MinFmasPerTask, (long)TasksPerThread * threads);
         if (threads == 1 || tasks < 2)
         {
-            GemmBlocked.Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            GemmBlocked.Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias);
             return;
         }
 
@@ -56,13 +59,13 @@ static unsafe class GemmParallel
         var (rowBlocks, columnBlocks) = ChooseGrid(m, n, rowSlivers, columnSlivers, (int)tasks);
         if (rowBlocks * columnBlocks < 2)
         {
-            GemmBlocked.Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            GemmBlocked.Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias);
             return;
         }
         var grid = new Grid<T>
         {
             TransA = transA, TransB = transB, M = m, N = n, K = k, Alpha = alpha, Beta = beta,
-            A = a, B = b, C = c, Lda = lda, Ldb = ldb, Ldc = ldc,
+            A = a, B = b, C = c, Bias = bias, Lda = lda, Ldb = ldb, Ldc = ldc,
             RowsPerTask = (rowSlivers + rowBlocks - 1) / rowBlocks * mr,
             ColumnsPerTask = (columnSlivers + columnBlocks - 1) / columnBlocks * nr,
         };
@@ -105,7 +108,8 @@ static unsafe class GemmParallel
             T* a = g->TransA ? g->A + row : g->A + row * g->Lda;            // op(A)[row, 0]
             T* b = g->TransB ? g->B + column * g->Ldb : g->B + column;     // op(B)[0, column]
             GemmBlocked.Run(g->TransA, g->TransB, Math.Min(g->RowsPerTask, g->M - row), Math.Min(g->ColumnsPerTask, g->N - column),
-                g->K, g->Alpha, a, g->Lda, b, g->Ldb, g->Beta, g->C + row * g->Ldc + column, g->Ldc);
+                g->K, g->Alpha, a, g->Lda, b, g->Ldb, g->Beta, g->C + row * g->Ldc + column, g->Ldc,
+                g->Bias == null ? null : g->Bias + column);
         }
     }
 }
