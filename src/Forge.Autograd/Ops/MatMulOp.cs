@@ -14,7 +14,8 @@ namespace Forge.Autograd.Ops;
 /// </list>
 /// Transposed views (e.g. <c>k.Transpose(-1, -2)</c>) are passed to GEMM as transposed operands, not
 /// copied. Backward: dA += dC·Bᵀ and dB += Aᵀ·dC, with β = 1 so GEMM accumulates in place — or β = 0 when
-/// it is the first contribution to an intermediate's gradient in this pass (<see cref="GradientState"/>).
+/// it is the first contribution to an intermediate's gradient in this pass (<see cref="GradientState"/>);
+/// for a weight the two go to the backend together (<c>LinearBackward</c>), which can do both in one pass.
 /// </summary>
 internal sealed class MatMulOp<T> : Op<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -92,24 +93,32 @@ internal sealed class MatMulOp<T> : Op<T> where T : unmanaged, IFloatingPointIee
     public override void Backward()
     {
         var dC = Output.Grad;
-        // dA (batch, m, k) += dC (batch, m, n) · Bᵀ (batch, n, k)
-        if (NeedsGrad(0))
-            Backend.Gemm(false, !_b.Transposed, _m, _k, _n, T.One,
-                dC, _n, (long)_m * _n, B.Data, _b.LeadingDimension, _b.BatchStride,
-                GradBeta(0), A.Grad, _k, (long)_m * _k, _batch);
-        if (NeedsGrad(1)) AccumulateB(dC);
+        if (B.Rank == 2)
+        {
+            // A weight: dA (M, k) += dC · Wᵀ and dW (k, n) += Aᵀ · dC over all M rows — one call, which the
+            // CPU backend runs as one pass over the rows of dC (Gemm.LinearBackward). dA's flag is asked
+            // first: it is written first.
+            bool needA = NeedsGrad(0), needW = NeedsGrad(1);
+            T betaA = needA ? GradBeta(0) : T.Zero, betaW = needW ? GradBeta(1) : T.Zero;
+            if (needA || needW)
+                Backend.LinearBackward(_m, _k, _n, dC, A.Data, B.Data, _b.Transposed, _b.LeadingDimension,
+                    needA ? A.Grad : null, betaA, needW ? B.Grad : null, betaW);
+        }
+        else
+        {
+            // dA (batch, m, k) += dC (batch, m, n) · Bᵀ (batch, n, k)
+            if (NeedsGrad(0))
+                Backend.Gemm(false, !_b.Transposed, _m, _k, _n, T.One,
+                    dC, _n, (long)_m * _n, B.Data, _b.LeadingDimension, _b.BatchStride,
+                    GradBeta(0), A.Grad, _k, (long)_m * _k, _batch);
+            if (NeedsGrad(1)) AccumulateB(dC);
+        }
         // bias (n) was added to every row: dbias += Σ_rows dC
         if (HasBias && NeedsGrad(2)) Backend.ReduceBroadcast([_m, _n], dC, Inputs[2].ShapeSpan, GradToAccumulate(2));
     }
 
     void AccumulateB(Tensor<T> dC)
     {
-        if (B.Rank == 2)
-        {
-            // A weight is shared by every row: dW (k, n) += Aᵀ (k, M) · dC (M, n), one GEMM over all M rows.
-            Backend.Gemm(true, false, _k, _n, _m, T.One, A.Data, _a.LeadingDimension, 0, dC, _n, 0, GradBeta(1), B.Grad, _n, 0, 1);
-            return;
-        }
         // dB (batch, k, n) += Aᵀ (batch, k, m) · dC (batch, m, n)
         Backend.Gemm(!_a.Transposed, false, _k, _n, _m, T.One,
             A.Data, _a.LeadingDimension, _a.BatchStride, dC, _n, (long)_m * _n,

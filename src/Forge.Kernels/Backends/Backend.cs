@@ -70,6 +70,19 @@ public abstract class Backend<T> where T : unmanaged, IFloatingPointIeee754<T>
     public abstract void GemmWithBias(bool transA, bool transB, int m, int n, int k, T alpha,
         Tensor<T> a, int lda, Tensor<T> b, int ldb, Tensor<T> bias, Tensor<T> c, int ldc);
 
+    /// <summary>
+    /// A linear layer's input and weight gradients, as <see cref="Gemm.LinearBackward{T}"/>: dX (m, k) =
+    /// dY·op(W)ᵀ + betaX·dX and dW (k, n) = Xᵀ·dY + betaW·dW, each skipped when null. X, dY, dX and dW are
+    /// contiguous; W is stored (k, n), or (n, k) when <paramref name="transW"/>, with leading dimension ldw.
+    /// This default runs the two GEMMs; a backend may fuse them.
+    /// </summary>
+    public virtual void LinearBackward(int m, int k, int n, Tensor<T> dy, Tensor<T> x, Tensor<T> w, bool transW, int ldw,
+        Tensor<T>? dx, T betaX, Tensor<T>? dw, T betaW)
+    {
+        if (dx is not null) Gemm(false, !transW, m, k, n, T.One, dy, n, 0, w, ldw, 0, betaX, dx, k, 0, 1);
+        if (dw is not null) Gemm(true, false, k, n, m, T.One, x, k, 0, dy, n, 0, betaW, dw, n, 0, 1);
+    }
+
     // ---- fused layers --------------------------------------------------------------------------
 
     /// <summary>Row softmax of x (rows, cols).</summary>

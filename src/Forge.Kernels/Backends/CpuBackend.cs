@@ -58,6 +58,10 @@ public sealed class CpuBackend<T> : Backend<T> where T : unmanaged, IFloatingPoi
     public override void GemmWithBias(bool transA, bool transB, int m, int n, int k, T alpha,
         Tensor<T> a, int lda, Tensor<T> b, int ldb, Tensor<T> bias, Tensor<T> c, int ldc) =>
         Kernels.Gemm.RunWithBias(transA, transB, m, n, k, alpha, From(a), lda, From(b), ldb, From(bias), From(c), ldc);
+    public override void LinearBackward(int m, int k, int n, Tensor<T> dy, Tensor<T> x, Tensor<T> w, bool transW, int ldw,
+        Tensor<T>? dx, T betaX, Tensor<T>? dw, T betaW) =>
+        Kernels.Gemm.LinearBackward(m, k, n, From(dy), From(x), From(w), transW, ldw,
+            dx is null ? default : From(dx), betaX, dw is null ? default : From(dw), betaW);
 
     public override void SoftmaxForward(Tensor<T> x, Tensor<T> y, int rows, int cols) => Softmax.Forward<T>(E(x), E(y), rows, cols);
     public override void SoftmaxForwardCausal(Tensor<T> x, Tensor<T> y, int batch, int t) => Softmax.ForwardCausal<T>(E(x), E(y), batch, t);

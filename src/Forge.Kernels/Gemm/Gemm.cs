@@ -51,6 +51,32 @@ public static unsafe class Gemm
     }
 
     /// <summary>
+    /// The two gradients of a linear layer Y = X·op(W) (X (m, k), op(W) (k, n), dY (m, n)):
+    /// dX = dY·op(W)ᵀ + betaX·dX (m, k) and dW = Xᵀ·dY + betaW·dW (k, n), either skipped when its span is
+    /// empty. W is stored (k, n), or (n, k) when <paramref name="transW"/>, with leading dimension ldw.
+    /// Where the weight gradient is split along k (many rows, a small W) both run in one pass over the rows
+    /// (<see cref="GemmLinearBackward"/>); the bits are those of the two separate GEMMs either way.
+    /// </summary>
+    /// <exception cref="ArgumentException">A size is negative, a leading dimension is short, or a span is too short.</exception>
+    public static void LinearBackward<T>(int m, int k, int n, ReadOnlySpan<T> dy, ReadOnlySpan<T> x,
+        ReadOnlySpan<T> w, bool transW, int ldw, Span<T> dx, T betaX, Span<T> dw, T betaW)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (!dx.IsEmpty) GemmArguments.Check(false, !transW, m, k, n, dy.Length, n, w.Length, ldw, dx.Length, k);
+        if (!dw.IsEmpty) GemmArguments.Check(true, false, k, n, m, x.Length, k, dy.Length, n, dw.Length, n);
+        if (!dx.IsEmpty && !dw.IsEmpty && m > 0 && k > 0 && n > 0 && GemmLinearBackward.Applies<T>(m, k, n))
+        {
+            fixed (T* dyPtr = dy, xPtr = x, wPtr = w, dxPtr = dx, dwPtr = dw)
+            {
+                GemmLinearBackward.Run(m, k, n, dyPtr, xPtr, wPtr, transW, ldw, dxPtr, betaX, dwPtr, betaW);
+            }
+            return;
+        }
+        if (!dx.IsEmpty) Run(false, !transW, m, k, n, T.One, dy, n, w, ldw, betaX, dx, k);
+        if (!dw.IsEmpty) Run(true, false, k, n, m, T.One, x, k, dy, n, betaW, dw, n);
+    }
+
+    /// <summary>
     /// <paramref name="batch"/> independent GEMMs with the shapes of <see cref="Run{T}"/>: matrix i of
     /// A, B and C starts at i·strideA, i·strideB, i·strideC (a stride of 0 reuses one matrix for all).
     /// Many or small matrices are spread over threads one whole matrix each; a few large ones are each

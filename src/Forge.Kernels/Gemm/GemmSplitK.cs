@@ -75,7 +75,7 @@ static unsafe class GemmSplitK
 
     /// <summary>C = beta·C + Σ_i partial_i, the chunks added in order (beta == 0: C is not read).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void AddPartials<T>(T* partials, int chunks, int m, int n, T beta, T* c, nint ldc)
+    internal static void AddPartials<T>(T* partials, int chunks, int m, int n, T beta, T* c, nint ldc)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         long size = (long)m * n;
