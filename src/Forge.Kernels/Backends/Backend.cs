@@ -54,6 +54,18 @@ public abstract class Backend<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>Σ x² in double precision (waits for the device: one number comes back).</summary>
     public abstract double SumOfSquares(Tensor<T> x);
 
+    /// <summary>
+    /// Σ over the tensors of <see cref="SumOfSquares(Tensor{T})"/>, added in index order: the same number
+    /// as calling it per tensor. A device overrides it to wait once for all of them instead of once per
+    /// tensor (global-norm clipping asks for every parameter gradient at once).
+    /// </summary>
+    public virtual double SumOfSquares(ReadOnlySpan<Tensor<T>> xs)
+    {
+        double total = 0;
+        foreach (var x in xs) total += SumOfSquares(x);
+        return total;
+    }
+
     // ---- matrix products -----------------------------------------------------------------------
 
     /// <summary>

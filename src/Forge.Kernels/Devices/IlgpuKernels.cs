@@ -9,7 +9,7 @@ namespace Forge.Kernels.Devices;
 /// <see cref="Backend{T}"/> on an <see cref="IlgpuDevice"/>: each method turns the tensors into views of
 /// their device buffers and queues the ILGPU kernel of the same name (<see cref="IlgpuGemm"/>,
 /// <see cref="IlgpuSoftmax"/>, …) on the device's stream. Nothing here waits for the device except
-/// <see cref="SumOfSquares"/> (one number comes back).
+/// the SumOfSquares methods (their numbers come back) and MaxBackward (computed on the host).
 /// </summary>
 internal sealed class IlgpuKernels<T> : Backend<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -76,6 +76,7 @@ internal sealed class IlgpuKernels<T> : Backend<T> where T : unmanaged, IFloatin
     }
 
     Tensor<T>? _sumOfSquares;
+    T[] _hostSums = [];
 
     /// <summary>Σ x², reduced on the device into one element and read back (waits for the device).</summary>
     public override double SumOfSquares(Tensor<T> x)
@@ -83,6 +84,26 @@ internal sealed class IlgpuKernels<T> : Backend<T> where T : unmanaged, IFloatin
         _sumOfSquares ??= new Tensor<T>([1], _device);
         IlgpuReduce.SumOfSquares(_gpu, E(x), E(_sumOfSquares));
         return double.CreateChecked(_sumOfSquares.First());
+    }
+
+    /// <summary>
+    /// Each tensor reduced into its own element of a device buffer, the buffer read back once (one wait,
+    /// not one per tensor), the sums added in index order in double: the per-tensor method's number exactly.
+    /// </summary>
+    public override double SumOfSquares(ReadOnlySpan<Tensor<T>> xs)
+    {
+        if (xs.IsEmpty) return 0;
+        if (_sumOfSquares is null || _sumOfSquares.Length < xs.Length)
+        {
+            _sumOfSquares = new Tensor<T>([xs.Length], _device);
+            _hostSums = new T[xs.Length];
+        }
+        var sums = E(_sumOfSquares);
+        for (int i = 0; i < xs.Length; i++) IlgpuReduce.SumOfSquares(_gpu, E(xs[i]), sums.SubView(i, 1));
+        _sumOfSquares.Storage.CopyToHost(_sumOfSquares.Offset, _hostSums.AsSpan(0, xs.Length));
+        double total = 0;
+        for (int i = 0; i < xs.Length; i++) total += double.CreateChecked(_hostSums[i]);
+        return total;
     }
 
     /// <summary>The tensor's whole buffer (strided kernels take the offset apart).</summary>

@@ -20,6 +20,7 @@ public sealed class IlgpuStorage<T> : Storage<T> where T : unmanaged
         Buffer = device.Accelerator.Pool.Rent<T>(Math.Max(length, 1));
         Length = length;
         Buffer.View.MemSetToZero(device.Accelerator.Stream);
+        device.Accelerator.CountLaunch();   // a device memset: launch budgets count it (a step that allocates shows up)
     }
 
     /// <summary>The device buffer (at least one element, so empty tensors still have a view).</summary>
@@ -36,7 +37,7 @@ public sealed class IlgpuStorage<T> : Storage<T> where T : unmanaged
         Check(offset, destination.Length);
         if (destination.IsEmpty) return;
         View(offset, destination.Length).CopyToCPU(_device.Accelerator.Stream, destination);
-        _device.Accelerator.Stream.Synchronize();
+        _device.Accelerator.Synchronize();
     }
 
     public override void CopyFromHost(int offset, ReadOnlySpan<T> source)
@@ -44,7 +45,7 @@ public sealed class IlgpuStorage<T> : Storage<T> where T : unmanaged
         Check(offset, source.Length);
         if (source.IsEmpty) return;
         View(offset, source.Length).CopyFromCPU(_device.Accelerator.Stream, source);
-        _device.Accelerator.Stream.Synchronize();   // the source span may be reused as soon as we return
+        _device.Accelerator.Synchronize();   // the source span may be reused as soon as we return
     }
 
     void Check(int offset, int count)

@@ -4,6 +4,13 @@ namespace Forge.Kernels.Ilgpu;
 /// A coalesced strided layout small enough to pass to a kernel by value: up to <see cref="MaxAxes"/>
 /// axes (stored innermost first), each with a size and the element strides of two operands. ILGPU
 /// kernels take no fixed buffers, so the axes are plain fields and the decode is unrolled.
+/// <para>
+/// The decode is 32-bit: a 64-bit division is a ~70-instruction subroutine in PTX, and the decode
+/// divides once per axis for every element. The host wrappers guarantee that every index and offset
+/// fits: the views they check are at most <see cref="int.MaxValue"/> elements long, and the launches
+/// at most <see cref="int.MaxValue"/> threads (IlgpuGpuCompileTests asserts the PTX has no 64-bit
+/// division).
+/// </para>
 /// </summary>
 internal struct DeviceStrides
 {
@@ -42,7 +49,7 @@ internal struct DeviceStrides
     }
 
     /// <summary>Adds the two operands' offsets of row-major index <paramref name="linear"/> to <paramref name="a"/> and <paramref name="b"/>.</summary>
-    public readonly void Offsets(long linear, ref long a, ref long b)
+    public readonly void Offsets(int linear, ref int a, ref int b)
     {
         Step(ref linear, ref a, ref b, Dim0, A0, B0);
         if (Rank > 1) Step(ref linear, ref a, ref b, Dim1, A1, B1);
@@ -52,9 +59,9 @@ internal struct DeviceStrides
         if (Rank > 5) Step(ref linear, ref a, ref b, Dim5, A5, B5);
     }
 
-    static void Step(ref long linear, ref long a, ref long b, int dim, int strideA, int strideB)
+    static void Step(ref int linear, ref int a, ref int b, int dim, int strideA, int strideB)
     {
-        long index = linear % dim;
+        int index = linear % dim;
         linear /= dim;
         a += index * strideA;
         b += index * strideB;

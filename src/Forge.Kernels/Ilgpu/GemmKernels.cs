@@ -120,10 +120,9 @@ internal static class GemmKernels
     internal static void SumSplits<T>(Index1D index, GemmArgs<T> g) where T : unmanaged, IFloatingPointIeee754<T>
     {
         long perMatrix = (long)g.M * g.N;
-        long local = index / perMatrix;
-        int within = (int)(index % perMatrix), row = within / g.N, col = within % g.N;
+        int local = index / PerMatrix32(perMatrix), within = index % PerMatrix32(perMatrix), row = within / g.N, col = within % g.N;
         T sum = T.Zero;
-        for (int s = 0; s < g.Splits; s++) sum += g.Partials[(local * g.Splits + s) * perMatrix + within];
+        for (int s = 0; s < g.Splits; s++) sum += g.Partials[((long)local * g.Splits + s) * perMatrix + within];
         Store(g, (local + g.BatchOffset) * g.StrideC + (long)row * g.Ldc, col, sum);
     }
 
@@ -157,12 +156,18 @@ internal static class GemmKernels
         return g.TransB == 0 ? g.B[bBase + (long)k * g.Ldb + col] : g.B[bBase + (long)col * g.Ldb + k];
     }
 
+    /// <summary>
+    /// M·N as a 32-bit divisor for the one-thread-per-element kernels (32-bit division: a 64-bit one is a long
+    /// PTX subroutine). Their index is below 2³¹, so a larger matrix is clamped: every index is then in matrix 0.
+    /// </summary>
+    static int PerMatrix32(long perMatrix) => perMatrix > int.MaxValue ? int.MaxValue : (int)perMatrix;
+
     /// <summary>C = beta·C (0 when beta is 0, without reading C): the whole product when k = 0 or alpha = 0.</summary>
     internal static void ScaleC<T>(Index1D index, GemmArgs<T> g) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        long perMatrix = (long)g.M * g.N;
+        int perMatrix = PerMatrix32((long)g.M * g.N);
         long batch = index / perMatrix + g.BatchOffset;
-        int within = (int)(index % perMatrix), row = within / g.N, col = within % g.N;
+        int within = index % perMatrix, row = within / g.N, col = within % g.N;
         long at = batch * g.StrideC + (long)row * g.Ldc + col;
         g.C[at] = g.BetaIsZero != 0 ? T.Zero : g.Beta * g.C[at];
     }

@@ -86,10 +86,8 @@ public static class IlgpuAttention
 
         public static Kernels<T> Load(IlgpuBackend backend) => new()
         {
-            ForwardRow = backend.Accelerator.LoadKernel(
-                KernelMethods.Get<T, Action<AttentionArgs<T>>>(typeof(AttentionKernels), nameof(AttentionKernels.ForwardRow))),
-            BackwardRow = backend.Accelerator.LoadKernel(
-                KernelMethods.Get<T, Action<AttentionArgs<T>>>(typeof(AttentionKernels), nameof(AttentionKernels.BackwardRow))),
+            ForwardRow = KernelMethods.Grouped<T, AttentionArgs<T>>(backend, typeof(AttentionKernels), nameof(AttentionKernels.ForwardRow)),
+            BackwardRow = KernelMethods.Grouped<T, AttentionArgs<T>>(backend, typeof(AttentionKernels), nameof(AttentionKernels.BackwardRow)),
             KeyValueGradients = KernelMethods.Indexed<T, AttentionArgs<T>>(backend, typeof(AttentionKernels), nameof(AttentionKernels.KeyValueGradients)),
             QueryGradients = KernelMethods.Indexed<T, AttentionArgs<T>>(backend, typeof(AttentionKernels), nameof(AttentionKernels.QueryGradients)),
         };

@@ -130,8 +130,30 @@ public sealed class IlgpuBackend : IDisposable
         (uint)index < (uint)count ? index
             : throw new ArgumentException($"IlgpuBackend: no {kind} device {index}; {count} found.", nameof(index));
 
-    /// <summary>Blocks until every kernel queued on <see cref="Stream"/> has finished.</summary>
-    public void Synchronize() => Stream.Synchronize();
+    long _launches, _hostWaits;
+
+    /// <summary>
+    /// Forge kernels queued on this backend so far (every launcher goes through
+    /// <see cref="KernelMethods.Counted{TIndex, TArgs}"/>). On a GPU each launch costs a few microseconds of
+    /// host and device time whatever its size, so tests hold a training step to a launch budget.
+    /// </summary>
+    public long Launches => Interlocked.Read(ref _launches);
+
+    /// <summary>
+    /// Times the host has waited for the device so far: <see cref="Synchronize"/>, and every host copy
+    /// (<see cref="Upload{T}"/>, the storage's reads and writes, which wait for the stream). A wait
+    /// inside a training step stalls the GPU until the host has queued the next kernel; tests count them.
+    /// </summary>
+    public long HostWaits => Interlocked.Read(ref _hostWaits);
+
+    internal void CountLaunch() => Interlocked.Increment(ref _launches);
+
+    /// <summary>Blocks until every kernel queued on <see cref="Stream"/> has finished (counted in <see cref="HostWaits"/>).</summary>
+    public void Synchronize()
+    {
+        Interlocked.Increment(ref _hostWaits);
+        Stream.Synchronize();
+    }
 
     /// <summary>
     /// A new device buffer holding a copy of <paramref name="data"/> (for tests and one-off uploads;
@@ -141,7 +163,7 @@ public sealed class IlgpuBackend : IDisposable
     {
         var buffer = Accelerator.Allocate1D<T>(data.Length);
         buffer.View.CopyFromCPU(Stream, data);
-        Stream.Synchronize();
+        Synchronize();
         return buffer;
     }
 

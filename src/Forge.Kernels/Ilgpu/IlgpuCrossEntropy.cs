@@ -107,7 +107,7 @@ public static class IlgpuCrossEntropy
         };
 
         static Action<AcceleratorStream, KernelConfig, CrossEntropyArgs<T>> Load(IlgpuBackend backend, string name) =>
-            backend.Accelerator.LoadKernel(KernelMethods.Get<T, Action<CrossEntropyArgs<T>>>(typeof(CrossEntropyKernels), name));
+            KernelMethods.Grouped<T, CrossEntropyArgs<T>>(backend, typeof(CrossEntropyKernels), name);
     }
 }
 

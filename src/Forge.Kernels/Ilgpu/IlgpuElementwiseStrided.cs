@@ -57,6 +57,7 @@ public static partial class IlgpuElementwise
         long count = Check.Shape(kernel, nameof(shape), shape);
         Check.AtLeast(kernel, nameof(x), Views.Length(x), count, "the product of shape");
         if (count == 0) return;
+        if (count > int.MaxValue) throw new NotSupportedException($"{kernel}: {count} elements in one launch (the device index math is 32-bit).");
         Check.StridedView(kernel, nameof(y), shape, Views.Length(y), yOffset, yStrides);
         var layout = new StridedLayout(shape, yStrides, yStrides);
         var args = new StridedArgs<T> { A = y, Y = x, OffsetA = yOffset, Count = (int)count, Layout = DeviceStrides.From(layout, kernel) };
@@ -90,6 +91,7 @@ public static partial class IlgpuElementwise
             throw new ArgumentException($"{kernel}: targetShape ({string.Join(", ", targetShape.ToArray())}) does not broadcast " +
                 $"to fullShape ({string.Join(", ", fullShape.ToArray())}).", nameof(targetShape));
         if (count == 0) return;
+        if (count > int.MaxValue) throw new NotSupportedException($"{kernel}: {count} elements in one launch (the device index math is 32-bit).");
 
         // Kept axes index the target (and step x); summed axes only step x. Both innermost first,
         // neighbours merged when x steps through them as one.
@@ -182,7 +184,7 @@ internal static class StridedElementwiseKernels
 {
     internal static void Binary<T>(Index1D index, StridedArgs<T> s) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        long a = s.OffsetA, b = s.OffsetB;
+        int a = s.OffsetA, b = s.OffsetB;
         s.Layout.Offsets(index, ref a, ref b);
         T left = s.A[a], right = s.B[b];
         s.Y[index] = s.Op switch
@@ -198,7 +200,7 @@ internal static class StridedElementwiseKernels
 
     internal static void Copy<T>(Index1D index, StridedArgs<T> s) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        long a = s.OffsetA, unused = 0;
+        int a = s.OffsetA, unused = 0;
         s.Layout.Offsets(index, ref a, ref unused);
         s.Y[index] = s.A[a];
     }
@@ -206,7 +208,7 @@ internal static class StridedElementwiseKernels
     /// <summary>A (the strided y) += Y (the contiguous x), one element per thread: the view must not overlap itself.</summary>
     internal static void AddStrided<T>(Index1D index, StridedArgs<T> s) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        long a = s.OffsetA, unused = 0;
+        int a = s.OffsetA, unused = 0;
         s.Layout.Offsets(index, ref a, ref unused);
         s.A[a] += s.Y[index];
     }
@@ -216,7 +218,7 @@ internal static class StridedElementwiseKernels
     {
         for (int linear = 0; linear < s.Count; linear++)
         {
-            long a = s.OffsetA, unused = 0;
+            int a = s.OffsetA, unused = 0;
             s.Layout.Offsets(linear, ref a, ref unused);
             s.A[a] += s.Y[linear];
         }
@@ -225,12 +227,12 @@ internal static class StridedElementwiseKernels
     /// <summary>One thread per target element: Y[t] += Σ over its broadcast copies in A (= x).</summary>
     internal static void ReduceBroadcast<T>(Index1D target, StridedArgs<T> s) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        long xBase = 0, unused = 0;
+        int xBase = 0, unused = 0;
         s.Layout.Offsets(target, ref xBase, ref unused);
         T sum = s.Y[target];
         for (int copy = 0; copy < s.Count; copy++)
         {
-            long x = xBase;
+            int x = xBase;
             s.Summed.Offsets(copy, ref x, ref unused);
             sum += s.A[x];
         }
@@ -241,13 +243,13 @@ internal static class StridedElementwiseKernels
     internal static void ReduceBroadcastPartial<T>(Index1D index, StridedArgs<T> s) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int target = index % s.Targets, split = index / s.Targets;
-        long xBase = 0, unused = 0;
+        int xBase = 0, unused = 0;
         s.Layout.Offsets(target, ref xBase, ref unused);
         int first = split * s.Chunk, end = s.Count - first < s.Chunk ? s.Count : first + s.Chunk;
         T sum = T.Zero;
         for (int copy = first; copy < end; copy++)
         {
-            long x = xBase;
+            int x = xBase;
             s.Summed.Offsets(copy, ref x, ref unused);
             sum += s.A[x];
         }
@@ -258,7 +260,7 @@ internal static class StridedElementwiseKernels
     internal static void ReduceBroadcastSplits<T>(Index1D target, StridedArgs<T> s) where T : unmanaged, IFloatingPointIeee754<T>
     {
         T sum = s.Y[target];
-        for (int split = 0; split < s.Splits; split++) sum += s.Partials[(long)split * s.Targets + target];
+        for (int split = 0; split < s.Splits; split++) sum += s.Partials[split * s.Targets + target];
         s.Y[target] = sum;
     }
 }

@@ -117,11 +117,9 @@ public static class IlgpuGemm
         {
             var tiling = backend.SmallGemmTiles ? typeof(EmulatorGemmTiling) : typeof(GpuGemmTiling);
             int threads = backend.SmallGemmTiles ? default(EmulatorGemmTiling).Threads : default(GpuGemmTiling).Threads;
-            var accelerator = backend.Accelerator;
             return new Kernels<T>
             {
-                Tiled = accelerator.LoadKernel(
-                    KernelMethods.Get<T, Action<GemmArgs<T>>>(typeof(GemmKernels), nameof(GemmKernels.Tiled), tiling)),
+                Tiled = KernelMethods.Grouped<T, GemmArgs<T>>(backend, typeof(GemmKernels), nameof(GemmKernels.Tiled), tiling),
                 ScaleC = KernelMethods.Indexed<T, GemmArgs<T>>(backend, typeof(GemmKernels), nameof(GemmKernels.ScaleC)),
                 SumSplits = KernelMethods.Indexed<T, GemmArgs<T>>(backend, typeof(GemmKernels), nameof(GemmKernels.SumSplits)),
                 Threads = threads,

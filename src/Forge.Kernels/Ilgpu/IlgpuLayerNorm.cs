@@ -90,10 +90,8 @@ public static class IlgpuLayerNorm
 
         public static Kernels<T> Load(IlgpuBackend backend) => new()
         {
-            ForwardRow = backend.Accelerator.LoadKernel(
-                KernelMethods.Get<T, Action<LayerNormArgs<T>>>(typeof(LayerNormKernels), nameof(LayerNormKernels.ForwardRow))),
-            BackwardRow = backend.Accelerator.LoadKernel(
-                KernelMethods.Get<T, Action<LayerNormArgs<T>>>(typeof(LayerNormKernels), nameof(LayerNormKernels.BackwardRow))),
+            ForwardRow = KernelMethods.Grouped<T, LayerNormArgs<T>>(backend, typeof(LayerNormKernels), nameof(LayerNormKernels.ForwardRow)),
+            BackwardRow = KernelMethods.Grouped<T, LayerNormArgs<T>>(backend, typeof(LayerNormKernels), nameof(LayerNormKernels.BackwardRow)),
             ParameterGradients = Indexed(backend, nameof(LayerNormKernels.ParameterGradientColumn)),
             ParameterGradientPartials = Indexed(backend, nameof(LayerNormKernels.ParameterGradientPartial)),
             ParameterGradientSplits = Indexed(backend, nameof(LayerNormKernels.ParameterGradientSplits)),

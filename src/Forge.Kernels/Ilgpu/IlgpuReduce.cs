@@ -136,7 +136,7 @@ public static class IlgpuReduce
             KernelMethods.Indexed<T, ReduceArgs<T>>(backend, typeof(ReduceKernels), name);
 
         static Action<AcceleratorStream, KernelConfig, ReduceArgs<T>> Grouped(IlgpuBackend backend, string name) =>
-            backend.Accelerator.LoadKernel(KernelMethods.Get<T, Action<ReduceArgs<T>>>(typeof(ReduceKernels), name));
+            KernelMethods.Grouped<T, ReduceArgs<T>>(backend, typeof(ReduceKernels), name);
     }
 }
 

@@ -81,8 +81,8 @@ public static class IlgpuSoftmax
 
         public static Kernels<T> Load(IlgpuBackend backend) => new()
         {
-            Forward = backend.Accelerator.LoadKernel(KernelMethods.Get<T, Action<SoftmaxArgs<T>>>(typeof(SoftmaxKernels), nameof(SoftmaxKernels.ForwardRow))),
-            Backward = backend.Accelerator.LoadKernel(KernelMethods.Get<T, Action<SoftmaxArgs<T>>>(typeof(SoftmaxKernels), nameof(SoftmaxKernels.BackwardRow))),
+            Forward = KernelMethods.Grouped<T, SoftmaxArgs<T>>(backend, typeof(SoftmaxKernels), nameof(SoftmaxKernels.ForwardRow)),
+            Backward = KernelMethods.Grouped<T, SoftmaxArgs<T>>(backend, typeof(SoftmaxKernels), nameof(SoftmaxKernels.BackwardRow)),
         };
     }
 }

@@ -67,5 +67,22 @@ internal static class KernelMethods
     /// </summary>
     public static Action<ILGPU.Runtime.AcceleratorStream, ILGPU.Index1D, TArgs> Indexed<T, TArgs>(IlgpuBackend backend, Type owner, string name)
         where TArgs : struct =>
-        ILGPU.Runtime.KernelLoaders.LoadAutoGroupedKernel(backend.Accelerator, Get<T, Action<ILGPU.Index1D, TArgs>>(owner, name));
+        Counted(backend, ILGPU.Runtime.KernelLoaders.LoadAutoGroupedKernel(backend.Accelerator, Get<T, Action<ILGPU.Index1D, TArgs>>(owner, name)));
+
+    /// <summary>
+    /// The explicitly grouped kernel <paramref name="name"/> of <paramref name="owner"/> (signature
+    /// <c>(TArgs)</c>, launched with a <see cref="ILGPU.KernelConfig"/>), closed as <see cref="Get{T, TDelegate}"/> does.
+    /// </summary>
+    public static Action<ILGPU.Runtime.AcceleratorStream, ILGPU.KernelConfig, TArgs> Grouped<T, TArgs>(IlgpuBackend backend,
+        Type owner, string name, params Type[] extraTypeArguments) where TArgs : struct =>
+        Counted(backend, ILGPU.Runtime.KernelLoaders.LoadKernel(backend.Accelerator, Get<T, Action<TArgs>>(owner, name, extraTypeArguments)));
+
+    /// <summary>A launcher that counts each launch in <see cref="IlgpuBackend.Launches"/>, then queues the kernel.</summary>
+    public static Action<ILGPU.Runtime.AcceleratorStream, TIndex, TArgs> Counted<TIndex, TArgs>(IlgpuBackend backend,
+        Action<ILGPU.Runtime.AcceleratorStream, TIndex, TArgs> launch) where TArgs : struct =>
+        (stream, index, args) =>
+        {
+            backend.CountLaunch();
+            launch(stream, index, args);
+        };
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Reflection;
+using System.Text.RegularExpressions;
 using Forge.Kernels.Ilgpu;
 using ILGPU;
 using ILGPU.Algorithms;
@@ -82,6 +83,32 @@ public class IlgpuGpuCompileTests
         var capabilities = new CLCapabilityContext(false, true, true, true, true);
         var backend = new CLBackend(context, capabilities, CLDeviceVendor.Nvidia, CLCVersion.CL20);
         CompileAll(backend, element);
+    }
+
+    /// <summary>
+    /// The element-wise kernels (contiguous, strided, GELU, the GEMM's per-element passes) decode their indices with 32-bit arithmetic:
+    /// in PTX a 64-bit division or remainder is a long subroutine, and the strided decode divides once
+    /// per axis for every element (the GPU analysis of issue 17 found 11 of them per call). Prints the
+    /// count of every kernel, so the ones still left are visible.
+    /// </summary>
+    [Test]
+    public void ElementwiseKernels_HaveNo64BitDivisionInTheirPtx()
+    {
+        using var context = Context.Create(builder => builder.Cuda().EnableAlgorithms().Optimize(OptimizationLevel.O2));
+        var backend = new PTXBackend(context, new CudaCapabilityContext(CudaArchitecture.SM_70), CudaArchitecture.SM_70,
+            CudaInstructionSet.ISA_70, nvvmAPI: null);
+        string[] mustBe32Bit = ["ElementwiseKernels", "StridedElementwiseKernels", "GeluKernels", "GemmKernels"];
+        var offenders = new List<string>();
+        foreach (var (method, isExplicit) in Closed(typeof(float)))
+        {
+            var entry = isExplicit ? EntryPointDescription.FromExplicitlyGroupedKernel(method) : EntryPointDescription.FromImplicitlyGroupedKernel(method);
+            string ptx = ((PTXCompiledKernel)backend.Compile(entry, KernelSpecialization.Empty)).PTXAssembly;
+            int divisions = Regex.Matches(ptx, @"\b(div|rem)\.[su]64\b").Count;
+            string name = method.DeclaringType!.Name + "." + method.Name;
+            TestContext.Out.WriteLine($"{name}: {divisions} 64-bit div/rem");
+            if (divisions > 0 && mustBe32Bit.Contains(method.DeclaringType!.Name)) offenders.Add($"{name}: {divisions}");
+        }
+        Assert.That(offenders, Is.Empty, "64-bit div/rem in element-wise kernels:\n" + string.Join("\n", offenders));
     }
 
     static void CompileAll(Backend backend, Type element)
