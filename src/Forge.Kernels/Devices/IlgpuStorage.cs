@@ -20,7 +20,7 @@ public sealed class IlgpuStorage<T> : Storage<T> where T : unmanaged
         Buffer = device.Accelerator.Pool.Rent<T>(Math.Max(length, 1));
         Length = length;
         Buffer.View.MemSetToZero(device.Accelerator.Stream);
-        device.Accelerator.CountLaunch();   // a device memset: launch budgets count it (a step that allocates shows up)
+        device.Accelerator.CountLaunch("(memset of a new buffer)");   // a device memset: launch budgets count it (a step that allocates shows up)
     }
 
     /// <summary>The device buffer (at least one element, so empty tensors still have a view).</summary>

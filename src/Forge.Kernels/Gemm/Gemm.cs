@@ -55,7 +55,8 @@ public static unsafe class Gemm
     /// dX = dY·op(W)ᵀ + betaX·dX (m, k) and dW = Xᵀ·dY + betaW·dW (k, n), either skipped when its span is
     /// empty. W is stored (k, n), or (n, k) when <paramref name="transW"/>, with leading dimension ldw.
     /// Where the weight gradient is split along k (many rows, a small W) both run in one pass over the rows
-    /// (<see cref="GemmLinearBackward"/>); the bits are those of the two separate GEMMs either way.
+    /// (<see cref="GemmLinearBackward"/>); where both are small on two threads they run side by side, one
+    /// thread each; the bits are those of the two separate GEMMs either way.
     /// </summary>
     /// <exception cref="ArgumentException">A size is negative, a leading dimension is short, or a span is too short.</exception>
     public static void LinearBackward<T>(int m, int k, int n, ReadOnlySpan<T> dy, ReadOnlySpan<T> x,
@@ -69,6 +70,14 @@ public static unsafe class Gemm
             fixed (T* dyPtr = dy, xPtr = x, wPtr = w, dxPtr = dx, dwPtr = dw)
             {
                 GemmLinearBackward.Run(m, k, n, dyPtr, xPtr, wPtr, transW, ldw, dxPtr, betaX, dwPtr, betaW);
+            }
+            return;
+        }
+        if (!dx.IsEmpty && !dw.IsEmpty && m > 0 && k > 0 && n > 0 && GemmLinearBackward.RunsSideBySide<T>(m, k, n))
+        {
+            fixed (T* dyPtr = dy, xPtr = x, wPtr = w, dxPtr = dx, dwPtr = dw)
+            {
+                GemmLinearBackward.RunSideBySide(m, k, n, dyPtr, xPtr, wPtr, transW, ldw, dxPtr, betaX, dwPtr, betaW);
             }
             return;
         }

@@ -33,8 +33,50 @@ static unsafe class GemmLinearBackward
         public int M, K, N;
         public bool TransW;
         public nint Ldw;
-        public T BetaX;
-        public T* DY, X, W, DX, Partials;
+        public T BetaX, BetaW;
+        public T* DY, X, W, DX, DW, Partials;
+    }
+
+    /// <summary>
+    /// Largest m·k·n for which <see cref="RunSideBySide{T}"/> is taken: below it each product is a handful of
+    /// <see cref="GemmParallel.MinFmasPerTask"/> tasks, so splitting each across the threads costs a
+    /// fork-join and leaves the threads unevenly loaded (a 64 × 64 dW has too few tiles to split at all).
+    /// </summary>
+    public const long SideBySideMaxFmas = 16L << 20;
+
+    /// <summary>
+    /// True when dX and dW run as two single-threaded GEMMs at the same time, one per thread: two threads,
+    /// AVX-512 kernels for T, a dW that is not split along k, and small products. Both products have
+    /// m·k·n multiply-adds, so the two threads are evenly loaded. (Retrieval's 1,408 × 64 × 64 projections.)
+    /// </summary>
+    public static bool RunsSideBySide<T>(int m, int k, int n) where T : unmanaged =>
+        GemmSimd.IsSupported && (typeof(T) == typeof(float) || typeof(T) == typeof(double)) && ForkJoin.Threads == 2
+        && !GemmSplitK.Applies(k, n, m) && (long)m * k * n <= SideBySideMaxFmas;
+
+    /// <summary>
+    /// dX and dW as in <see cref="Run{T}"/>, one task each (<see cref="RunsSideBySide{T}"/> holds). Each is the
+    /// blocked kernel on the whole matrix, which is what the threaded GEMM computes tile by tile: the same bits.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void RunSideBySide<T>(int m, int k, int n, T* dy, T* x, T* w, bool transW, nint ldw,
+        T* dx, T betaX, T* dw, T betaW) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var job = new Job<T> { M = m, K = k, N = n, TransW = transW, Ldw = ldw, BetaX = betaX, BetaW = betaW, DY = dy, X = x, W = w, DX = dx, DW = dw };
+        ForkJoin.For(2, &job, &Product<T>);
+    }
+
+    /// <summary>ForkJoin body of <see cref="RunSideBySide{T}"/>: index 0 is dX, index 1 is dW.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void Product<T>(void* state, int begin, int end) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var job = (Job<T>*)state;
+        for (int i = begin; i < end; i++)
+        {
+            if (i == 0)
+                GemmBlocked.Run(false, !job->TransW, job->M, job->K, job->N, T.One, job->DY, job->N, job->W, job->Ldw, job->BetaX, job->DX, job->K);
+            else
+                GemmBlocked.Run(true, false, job->K, job->N, job->M, T.One, job->X, job->K, job->DY, job->N, job->BetaW, job->DW, job->N);
+        }
     }
 
     /// <summary>True when the fused pass applies: AVX-512 kernels for T and a dW product that is split along k.</summary>

@@ -146,7 +146,30 @@ public sealed class IlgpuBackend : IDisposable
     /// </summary>
     public long HostWaits => Interlocked.Read(ref _hostWaits);
 
-    internal void CountLaunch() => Interlocked.Increment(ref _launches);
+    Dictionary<string, long>? _tally;
+
+    /// <summary>
+    /// Starts (or restarts) counting launches per kernel, for <see cref="LaunchesByKernel"/>; a diagnostic
+    /// (tests and budgets print where a step's launches go), off by default.
+    /// </summary>
+    public void StartLaunchTally()
+    {
+        lock (_loadLock) _tally = new Dictionary<string, long>();
+    }
+
+    /// <summary>Launches per kernel ("IlgpuGelu.Forward", …) since <see cref="StartLaunchTally"/>, most first; empty when not tallying.</summary>
+    public IReadOnlyList<KeyValuePair<string, long>> LaunchesByKernel()
+    {
+        lock (_loadLock) return _tally is null ? [] : _tally.OrderByDescending(p => p.Value).ThenBy(p => p.Key, StringComparer.Ordinal).ToList();
+    }
+
+    internal void CountLaunch(string kernel)
+    {
+        Interlocked.Increment(ref _launches);
+        if (Volatile.Read(ref _tally) is null) return;
+        lock (_loadLock)
+            if (_tally is not null) _tally[kernel] = _tally.GetValueOrDefault(kernel) + 1;
+    }
 
     /// <summary>Blocks until every kernel queued on <see cref="Stream"/> has finished (counted in <see cref="HostWaits"/>).</summary>
     public void Synchronize()

@@ -67,7 +67,7 @@ internal static class KernelMethods
     /// </summary>
     public static Action<ILGPU.Runtime.AcceleratorStream, ILGPU.Index1D, TArgs> Indexed<T, TArgs>(IlgpuBackend backend, Type owner, string name)
         where TArgs : struct =>
-        Counted(backend, ILGPU.Runtime.KernelLoaders.LoadAutoGroupedKernel(backend.Accelerator, Get<T, Action<ILGPU.Index1D, TArgs>>(owner, name)));
+        Counted(backend, owner.Name + "." + name, ILGPU.Runtime.KernelLoaders.LoadAutoGroupedKernel(backend.Accelerator, Get<T, Action<ILGPU.Index1D, TArgs>>(owner, name)));
 
     /// <summary>
     /// The explicitly grouped kernel <paramref name="name"/> of <paramref name="owner"/> (signature
@@ -75,14 +75,14 @@ internal static class KernelMethods
     /// </summary>
     public static Action<ILGPU.Runtime.AcceleratorStream, ILGPU.KernelConfig, TArgs> Grouped<T, TArgs>(IlgpuBackend backend,
         Type owner, string name, params Type[] extraTypeArguments) where TArgs : struct =>
-        Counted(backend, ILGPU.Runtime.KernelLoaders.LoadKernel(backend.Accelerator, Get<T, Action<TArgs>>(owner, name, extraTypeArguments)));
+        Counted(backend, owner.Name + "." + name, ILGPU.Runtime.KernelLoaders.LoadKernel(backend.Accelerator, Get<T, Action<TArgs>>(owner, name, extraTypeArguments)));
 
-    /// <summary>A launcher that counts each launch in <see cref="IlgpuBackend.Launches"/>, then queues the kernel.</summary>
-    public static Action<ILGPU.Runtime.AcceleratorStream, TIndex, TArgs> Counted<TIndex, TArgs>(IlgpuBackend backend,
+    /// <summary>A launcher that counts each launch of <paramref name="kernel"/> in <see cref="IlgpuBackend.Launches"/>, then queues the kernel.</summary>
+    public static Action<ILGPU.Runtime.AcceleratorStream, TIndex, TArgs> Counted<TIndex, TArgs>(IlgpuBackend backend, string kernel,
         Action<ILGPU.Runtime.AcceleratorStream, TIndex, TArgs> launch) where TArgs : struct =>
         (stream, index, args) =>
         {
-            backend.CountLaunch();
+            backend.CountLaunch(kernel);
             launch(stream, index, args);
         };
 }

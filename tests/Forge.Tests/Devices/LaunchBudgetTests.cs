@@ -82,6 +82,7 @@ public class LaunchBudgetTests
         long launches = 0, forward = 0, lossRead = 0, backwardAndUpdate = 0, clipWaits = 0;
         for (int step = 0; step < 2; step++)
         {
+            backend.StartLaunchTally();
             long launchesBefore = backend.Launches, waits = backend.HostWaits;
             tape.Replay();
             forward = backend.HostWaits - waits;
@@ -100,6 +101,7 @@ public class LaunchBudgetTests
             backwardAndUpdate = beforeClip - waits + (backend.HostWaits - afterClip);
             launches = backend.Launches - launchesBefore;
         }
+        foreach (var (kernel, count) in backend.LaunchesByKernel()) TestContext.Out.WriteLine($"  {count,4}  {kernel}");
         return new Cost(launches, forward, lossRead, backwardAndUpdate, clipWaits, optimizer.Parameters.Count);
     }
 

@@ -7,7 +7,8 @@ namespace Forge.Tests.Kernels;
 /// <summary>
 /// <see cref="Gemm.LinearBackward{T}"/> — a linear layer's dX and dW, fused into one pass over the rows where
 /// the weight gradient is split along k — against the two separate <see cref="Gemm.Run{T}"/> calls it
-/// replaces, bit for bit: row counts on and off the 1,024-row chunks, a transposed weight, overwrite
+/// replaces, bit for bit: row counts on and off the 1,024-row chunks, small products run side by side on two
+/// threads (<see cref="GemmLinearBackward.RunsSideBySide{T}"/>), a transposed weight, overwrite
 /// (stale NaN never read) and accumulate for each gradient, one and two threads, shapes that do not fuse,
 /// and either gradient alone. Plus a check against <see cref="GemmReference"/> so both sides are right.
 /// </summary>
@@ -19,8 +20,10 @@ public class GemmLinearBackwardTests<T> where T : unmanaged, IFloatingPointIeee7
     static readonly int[][] Shapes =
     [
         [2048, 96, 96], [2500, 33, 7], [3077, 128, 52], [2048, 512, 128], [4100, 1, 45],
-        [1000, 96, 96],    // too few rows to split
-        [2048, 300, 300],  // W too large to split
+        [1000, 96, 96],    // too few rows to split: side by side on two threads
+        [1408, 64, 64],    // retrieval's projections: side by side on two threads
+        [37, 5, 3],        // tiny: side by side
+        [2048, 300, 300],  // W too large to split, too large for side by side
     ];
 
     static T[] Random(int n, int seed)
