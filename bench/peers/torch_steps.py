@@ -3,7 +3,7 @@
 
     /usr/bin/python3 bench/peers/torch_steps.py --case sorting --threads 2 --warmup 20 --steps 50
 
-Same model (training_cases.py mirrors bench/Forge.Bench/Training/TrainingCases.cs), same batch shapes,
+Same model (training_cases.py mirrors src/Forge.Experiments/Benchmarks/TrainingCases.cs), same batch shapes,
 init scale, loss and optimizer (torch.optim.Adam with weight_decay = coupled L2, torch.optim.AdamW =
 decoupled). A step is zero_grad(set_to_none) → forward → loss → backward → optimizer.step(). Prints one
 JSON line in the format of Forge's `steps` (alloc_bytes is null: PyTorch's allocator is not measured).

@@ -1,6 +1,6 @@
 """The four timed training steps, as data (no torch import, so step_race.py can read it anywhere).
 
-Mirror of bench/Forge.Bench/Training/TrainingCases.cs: the same model configs (the conventions' keys),
+Mirror of src/Forge.Experiments/Benchmarks/TrainingCases.cs: the same model configs (the conventions' keys),
 batch sizes, init scales, loss masks and optimizers. Keep the two in sync.
 """
 

@@ -1,3 +1,4 @@
+using Forge.Experiments.Benchmarks;
 using System.Globalization;
 using Forge.Autograd;
 using Forge.Kernels.Threading;

@@ -1,3 +1,4 @@
+using Forge.Experiments.Benchmarks;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;

@@ -1,3 +1,4 @@
+using Forge.Experiments.Benchmarks;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Diagnosers;

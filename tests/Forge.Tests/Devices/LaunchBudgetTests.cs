@@ -1,26 +1,23 @@
-using Forge.Autograd;
-using Forge.Autograd.Optim;
 using Forge.Experiments.Affine;
+using Forge.Experiments.Benchmarks;
 using Forge.Experiments.Framework;
 using Forge.Experiments.Language;
 using Forge.Experiments.Retrieval;
 using Forge.Experiments.Sorting;
 using Forge.Kernels.Devices;
 using Forge.Kernels.Ilgpu;
-using Forge.Models.Training;
-using Forge.Models.Transformers;
 
 namespace Forge.Tests.Devices;
 
 /// <summary>
 /// What a training step costs a GPU beyond its arithmetic, checked without one (issue 17): the kernel
 /// launches each of the four models' steps queues, and the times the host waits for the device.
-/// The steps are the trainer's (replay, read the loss, zero, backward, clip, update) on ILGPU's CPU
-/// emulator, with the experiments' own architectures (layers, heads, MLPs, norms, losses, optimizers)
+/// The steps are the benchmark's (<see cref="TrainingCases"/>: replay, read the loss, zero, backward, clip,
+/// update, as the trainer runs them) on ILGPU's CPU emulator, with the experiments' own architectures (layers, heads, MLPs, norms, losses, optimizers)
 /// at small widths: launch counts follow the graph, not the widths, except where a reduction is split
 /// (the emulator's split points are not the H100's, so the budgets are for this device).
 /// <para>
-/// The budgets are today's counts (docs/performance.md, "Launches and host waits per step"): a change
+/// The budgets are today's counts (docs/performance.md, "GPU work that needs no GPU"): a change
 /// that adds launches fails here and must say why in that table; a change that removes them lowers the
 /// budget.
 /// </para>
@@ -78,96 +75,40 @@ public class LaunchBudgetTests
     {
         var device = IlgpuDevice.Get(IlgpuDeviceKind.CpuEmulation);
         var backend = device.Accelerator;
-        var (tape, loss, optimizer, clip) = Build(name, device);
+        var model = TrainingCases.Parse(name);
+        var step = TrainingCases.Build(model, Narrow(TrainingCases.DefaultRecipe(model)), seed: 5, device);
         long launches = 0, forward = 0, lossRead = 0, backwardAndUpdate = 0, clipWaits = 0;
-        for (int step = 0; step < 2; step++)
+        for (int i = 0; i < 2; i++)
         {
             backend.StartLaunchTally();
             long launchesBefore = backend.Launches, waits = backend.HostWaits;
-            tape.Replay();
+            step.Forward();
             forward = backend.HostWaits - waits;
             waits = backend.HostWaits;
-            float value = loss.Item();
+            float value = step.Loss;
             Assert.That(float.IsFinite(value), $"{name}: loss {value}");
             lossRead = backend.HostWaits - waits;
             waits = backend.HostWaits;
-            optimizer.ZeroGrad();
-            tape.Backward(loss);
+            step.Backward();
             long beforeClip = backend.HostWaits;
-            if (clip > 0) GradientClipping.ClipGlobalNorm(optimizer.Parameters, clip);
+            step.Clip();
             clipWaits = backend.HostWaits - beforeClip;
             long afterClip = backend.HostWaits;
-            optimizer.Step();
+            step.Update();
             backwardAndUpdate = beforeClip - waits + (backend.HostWaits - afterClip);
             launches = backend.Launches - launchesBefore;
         }
         foreach (var (kernel, count) in backend.LaunchesByKernel()) TestContext.Out.WriteLine($"  {count,4}  {kernel}");
-        return new Cost(launches, forward, lossRead, backwardAndUpdate, clipWaits, optimizer.Parameters.Count);
+        return new Cost(launches, forward, lossRead, backwardAndUpdate, clipWaits, step.Parameters.Count);
     }
 
-    /// <summary>The experiment's model and loss at small widths, recorded once on <paramref name="device"/>.</summary>
-    static (Tape<float> Tape, Var<float> Loss, Optimizer<float> Optimizer, double Clip) Build(string name, Device device)
+    /// <summary>The experiment's recipe at small widths and batch (layers, heads, MLPs, norms, losses and optimizer as they are).</summary>
+    static Recipe Narrow(Recipe recipe) => recipe switch
     {
-        var rng = new Rng(5);
-        switch (name)
-        {
-            case "sorting":
-            {
-                var recipe = new SortingRecipe { DModel = 16, DHead = 8, BatchSize = 4 };
-                return TokenStep(recipe.ModelConfig, Initialization.Sorting, recipe.BatchSize, recipe.Task.PositionMask(), rng, device,
-                    p => new Adam<float>(p, recipe.LearningRate, weightDecay: recipe.WeightDecay));
-            }
-            case "retrieval":
-            {
-                var recipe = new RetrievalRecipe { DModel = 16, DHead = 4, BatchSize = 4 };
-                return TokenStep(recipe.ModelConfig, recipe.Initialization, recipe.BatchSize, recipe.Task.PositionMask(), rng, device,
-                    p => AdamW(p, recipe));
-            }
-            case "lm":
-            {
-                var recipe = new LmRecipe { DModel = 16, DHead = 4, DMlp = 32, BatchSize = 2 };
-                var mask = new float[recipe.Context];
-                for (int p = 0; p < mask.Length - 1; p++) mask[p] = 1;
-                return TokenStep(recipe.ModelConfig, recipe.Initialization, recipe.BatchSize, mask, rng, device, p => AdamW(p, recipe));
-            }
-            case "affine":
-            {
-                var recipe = new AffineRecipe { DModel = 16, DHead = 4, DMlp = 32, BatchSize = 4 };
-                var config = recipe.ModelConfig;
-                var model = new Transformer<float>(config, recipe.Initialization, rng, device);
-                var batch = new RegressionBatch<float>(recipe.BatchSize, config.NCtx, config.DIn!.Value, config.DVocabOut, device);
-                Tensor.Uniform(rng, -1f, 1f, batch.HostInputs.Shape).AsSpan().CopyTo(batch.HostInputs.AsSpan());
-                Tensor.Uniform(rng, -1f, 1f, batch.HostTargets.Shape).AsSpan().CopyTo(batch.HostTargets.AsSpan());
-                batch.Upload();
-                var tape = new Tape<float>();
-                Var<float> loss;
-                using (tape.Record()) loss = Functional.MseLoss(model.Forward(batch.Inputs), Var<float>.Constant(batch.Targets));
-                return (tape, loss, AdamW(model.Parameters.All, recipe), recipe.ClipNorm);
-            }
-            default: throw new ArgumentOutOfRangeException(nameof(name), name, null);
-        }
-    }
-
-    static Adam<float> AdamW(IEnumerable<Var<float>> parameters, GptRecipe recipe) =>
-        new(parameters, recipe.LearningRate, weightDecay: recipe.WeightDecay, decoupled: true);
-
-    static (Tape<float>, Var<float>, Optimizer<float>, double) TokenStep(TransformerConfig config, Initialization init, int batchSize,
-        float[] positionMask, Rng rng, Device device, Func<IEnumerable<Var<float>>, Optimizer<float>> optimizer)
-    {
-        var model = new Transformer<float>(config, init, rng, device);
-        var batch = new TokenBatch<float>(batchSize, config.NCtx, device);
-        Span<int> tokens = batch.HostTokens.AsSpan(), targets = batch.HostTargets.AsSpan();
-        Span<float> mask = batch.HostMask.AsSpan();
-        for (int i = 0; i < tokens.Length; i++)
-        {
-            tokens[i] = rng.NextInt(config.DVocab);
-            targets[i] = rng.NextInt(config.DVocabOut);
-            mask[i] = positionMask[i % config.NCtx];
-        }
-        batch.Upload();
-        var tape = new Tape<float>();
-        Var<float> loss;
-        using (tape.Record()) loss = model.Forward(batch.Tokens).CrossEntropy(batch.Targets, batch.Mask);
-        return (tape, loss, optimizer(model.Parameters.All), 0);
-    }
+        SortingRecipe sorting => sorting with { DModel = 16, DHead = 8, BatchSize = 4 },
+        AffineRecipe affine => affine with { DModel = 16, DHead = 4, DMlp = 32, BatchSize = 4 },
+        RetrievalRecipe retrieval => retrieval with { DModel = 16, DHead = 4, BatchSize = 4 },
+        LmRecipe lm => lm with { DModel = 16, DHead = 4, DMlp = 32, BatchSize = 2 },
+        _ => throw new ArgumentOutOfRangeException(nameof(recipe), recipe, null),
+    };
 }

@@ -2,19 +2,20 @@ using Forge.Autograd;
 using Forge.Autograd.Optim;
 using Forge.Models.Training;
 using Forge.Experiments.Affine;
-using Forge.Experiments.Framework;
 using Forge.Experiments.Language;
 using Forge.Experiments.Retrieval;
 using Forge.Experiments.Sorting;
 using Forge.Models.Transformers;
+using Forge.Experiments.Framework;
 
-namespace Forge.Bench.Training;
+namespace Forge.Experiments.Benchmarks;
 
 /// <summary>The models whose training step is timed (and raced against the PyTorch peers in bench/peers).</summary>
 public enum TrainingCase { SortingBase, Affine3Layer, Retrieval, Lm4Layer }
 
 /// <summary>
-/// The four training steps, defined once for the BenchmarkDotNet benchmark and the <c>steps</c> timer.
+/// The four training steps, defined once for the BenchmarkDotNet benchmark, the <c>steps</c> timer and <c>profile</c>
+/// (bench/Forge.Bench) and the launch-budget tests (at small widths, through <see cref="Build(TrainingCase, Recipe, ulong, Device?)"/>).
 /// bench/peers/torch_steps.py builds the same steps in PyTorch (same shapes, init scale, loss and
 /// optimizer); keep the two in sync. Data is random (timing does not depend on the token values),
 /// but each loss mask is the one the real task uses, so the loss covers the same positions.
@@ -54,22 +55,38 @@ public static class TrainingCases
     /// <summary>Language model (coupling.md): the <c>lm</c> experiment's defaults — 4 layers, d_model 128, 4 heads, d_mlp 512, context 64, vocabulary 2,049, batch 32, next-token cross-entropy, AdamW wd 0.1.</summary>
     public static readonly LmRecipe LmRecipe = new();
 
+    /// <summary>The recipe a case's experiment trains by default.</summary>
+    public static Recipe DefaultRecipe(TrainingCase model) => model switch
+    {
+        TrainingCase.SortingBase => SortingRecipe,
+        TrainingCase.Affine3Layer => AffineRecipe,
+        TrainingCase.Retrieval => RetrievalRecipe,
+        TrainingCase.Lm4Layer => LmRecipe,
+        _ => throw new ArgumentOutOfRangeException(nameof(model), model, null),
+    };
+
     /// <summary>Builds the model its experiment trains by default, fills a random batch and records the step once, ready to replay.</summary>
-    public static TrainingStep Build(TrainingCase model, ulong seed = 0, Device? device = null)
+    public static TrainingStep Build(TrainingCase model, ulong seed = 0, Device? device = null) => Build(model, DefaultRecipe(model), seed, device);
+
+    /// <summary>
+    /// The same with another recipe of the case's experiment (e.g. narrower, for a test on a slow device):
+    /// <paramref name="recipe"/> must be a <see cref="Sorting.SortingRecipe"/>, <see cref="Affine.AffineRecipe"/>,
+    /// <see cref="Retrieval.RetrievalRecipe"/> or <see cref="Language.LmRecipe"/> as the case says.
+    /// </summary>
+    public static TrainingStep Build(TrainingCase model, Recipe recipe, ulong seed = 0, Device? device = null)
     {
         var rng = new Rng(seed);
         device ??= CpuDevice.Instance;
-        return model switch
+        return (model, recipe) switch
         {
-            TrainingCase.SortingBase => TokenStep(SortingRecipe.ModelConfig, Initialization.Sorting, SortingRecipe.BatchSize, rng, device,
-                SortingRecipe.Task.PositionMask(),
-                p => new Adam<float>(p, SortingRecipe.LearningRate, weightDecay: SortingRecipe.WeightDecay)),
-            TrainingCase.Affine3Layer => RegressionStep(AffineRecipe, rng, device),
-            TrainingCase.Retrieval => TokenStep(RetrievalRecipe.ModelConfig, RetrievalRecipe.Initialization, RetrievalRecipe.BatchSize, rng, device,
-                RetrievalRecipe.Task.PositionMask(), p => AdamW(p, RetrievalRecipe)),
-            TrainingCase.Lm4Layer => TokenStep(LmRecipe.ModelConfig, LmRecipe.Initialization, LmRecipe.BatchSize, rng, device,
-                NextTokenMask(LmRecipe.Context), p => AdamW(p, LmRecipe)),
-            _ => throw new ArgumentOutOfRangeException(nameof(model), model, null),
+            (TrainingCase.SortingBase, SortingRecipe sorting) => TokenStep(sorting.ModelConfig, Initialization.Sorting, sorting.BatchSize, rng, device,
+                sorting.Task.PositionMask(), p => new Adam<float>(p, sorting.LearningRate, weightDecay: sorting.WeightDecay)),
+            (TrainingCase.Affine3Layer, AffineRecipe affine) => RegressionStep(affine, rng, device),
+            (TrainingCase.Retrieval, RetrievalRecipe retrieval) => TokenStep(retrieval.ModelConfig, retrieval.Initialization, retrieval.BatchSize, rng, device,
+                retrieval.Task.PositionMask(), p => AdamW(p, retrieval)),
+            (TrainingCase.Lm4Layer, LmRecipe lm) => TokenStep(lm.ModelConfig, lm.Initialization, lm.BatchSize, rng, device,
+                NextTokenMask(lm.Context), p => AdamW(p, lm)),
+            _ => throw new ArgumentException($"case {CliName(model)} needs its own experiment's recipe, not a {recipe.GetType().Name}", nameof(recipe)),
         };
     }
 
@@ -117,50 +134,5 @@ public static class TrainingCases
         Var<float> loss;
         using (tape.Record()) loss = Functional.MseLoss(model.Forward(batch.Inputs), Var<float>.Constant(batch.Targets));
         return new TrainingStep(tape, loss, AdamW(model.Parameters.All, recipe), model.Parameters.ElementCount) { ClipNorm = recipe.ClipNorm };
-    }
-}
-
-/// <summary>
-/// One recorded training step, as the experiments' <see cref="Trainer{T, TBatch}"/> runs it: replayed forward,
-/// the loss read back (the trainer checks it is finite), zeroed gradients, backward, optional global-norm
-/// clipping, optimizer update.
-/// </summary>
-public sealed class TrainingStep(Tape<float> tape, Var<float> loss, Optimizer<float> optimizer, long parameterCount)
-{
-    /// <summary>Clip the global gradient norm to this before the update (0: no clipping), as the trainer does.</summary>
-    public double ClipNorm { get; init; }
-
-    /// <summary>Number of trainable scalars.</summary>
-    public long ParameterCount { get; } = parameterCount;
-
-    /// <summary>The loss of the last forward pass.</summary>
-    public float Loss => loss.Item();
-
-    /// <summary>
-    /// Where one step's time goes, per op and direction (<see cref="TapeProfile"/>), largest first; on an
-    /// ILGPU device every op is waited for, so its row is its own kernel time.
-    /// </summary>
-    public IReadOnlyList<TapeProfile.Row> Profile(int steps, bool byOp = false)
-    {
-        var device = loss.Data.Device as Forge.Kernels.Devices.IlgpuDevice;
-        return TapeProfile.Measure(tape, loss, () =>
-            {
-                if (ClipNorm > 0) GradientClipping.ClipGlobalNorm(optimizer.Parameters, ClipNorm);
-                optimizer.Step();
-                optimizer.ZeroGrad();
-            }, steps,
-            synchronize: device is null ? null : device.Synchronize, byOp: byOp);
-    }
-
-    /// <summary>One step; allocates nothing. On an ILGPU device it waits for the queued kernels, so a timed step is a finished one.</summary>
-    public void Run()
-    {
-        tape.Replay();
-        if (!float.IsFinite(loss.Item())) throw new InvalidOperationException("the training step's loss is not finite");
-        optimizer.ZeroGrad();
-        tape.Backward(loss);
-        if (ClipNorm > 0) GradientClipping.ClipGlobalNorm(optimizer.Parameters, ClipNorm);
-        optimizer.Step();
-        (loss.Data.Device as Forge.Kernels.Devices.IlgpuDevice)?.Synchronize();
     }
 }
