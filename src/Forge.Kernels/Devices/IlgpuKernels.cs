@@ -128,19 +128,13 @@ internal sealed class IlgpuKernels<T> : Backend<T> where T : unmanaged, IFloatin
 
     public override void LayerNormForward(Tensor<T> x, Tensor<T> w, Tensor<T> b, Tensor<T> y, Tensor<T> mean, Tensor<T> rstd, int n, int d, T eps) =>
         IlgpuLayerNorm.Forward(_gpu, E(x), E(w), E(b), E(y), E(mean), E(rstd), n, d, eps);
-    // The device kernels below only accumulate; an overwrite request zeroes the gradient first (one extra fill launch).
-    public override void LayerNormBackward(Tensor<T> dy, Tensor<T> x, Tensor<T> w, Tensor<T> mean, Tensor<T> rstd, Tensor<T> dx, Tensor<T> dw, Tensor<T> db, int n, int d, bool accumulateDx)
-    {
-        if (!accumulateDx) Fill(dx, T.Zero);
-        IlgpuLayerNorm.Backward(_gpu, E(dy), E(x), E(w), E(mean), E(rstd), E(dx), E(dw), E(db), n, d);
-    }
+    // The backward kernels below overwrite their input gradient when asked (no zero-fill launch first).
+    public override void LayerNormBackward(Tensor<T> dy, Tensor<T> x, Tensor<T> w, Tensor<T> mean, Tensor<T> rstd, Tensor<T> dx, Tensor<T> dw, Tensor<T> db, int n, int d, bool accumulateDx) =>
+        IlgpuLayerNorm.Backward(_gpu, E(dy), E(x), E(w), E(mean), E(rstd), E(dx), E(dw), E(db), n, d, accumulateDx);
 
     public override void GeluForward(Tensor<T> x, Tensor<T> y) => IlgpuGelu.Forward(_gpu, E(x), E(y));
-    public override void GeluBackward(Tensor<T> x, Tensor<T> dy, Tensor<T> dx, bool accumulate)
-    {
-        if (!accumulate) Fill(dx, T.Zero);
-        IlgpuGelu.Backward(_gpu, E(x), E(dy), E(dx));
-    }
+    public override void GeluBackward(Tensor<T> x, Tensor<T> dy, Tensor<T> dx, bool accumulate) =>
+        IlgpuGelu.Backward(_gpu, E(x), E(dy), E(dx), accumulate);
 
     public override void EmbeddingGather(Tensor<int> ids, Tensor<T> table, Tensor<T> y, int vocab, int d) => IlgpuEmbedding.Gather(_gpu, E(ids), E(table), E(y), vocab, d);
     public override void EmbeddingScatterAdd(Tensor<int> ids, Tensor<T> dy, Tensor<T> dTable, int vocab, int d) => IlgpuEmbedding.ScatterAdd(_gpu, E(ids), E(dy), E(dTable), vocab, d);
@@ -148,11 +142,8 @@ internal sealed class IlgpuKernels<T> : Backend<T> where T : unmanaged, IFloatin
     public override void CrossEntropyForward(Tensor<T> logits, Tensor<int> targets, Tensor<T>? mask, Tensor<T> probs, Tensor<T> rowLoss, Tensor<T> loss, int n, int vocab) =>
         IlgpuCrossEntropy.Forward(_gpu, E(logits), E(targets), Optional(mask), E(probs), E(rowLoss), From(loss), n, vocab);
     // dLoss (the loss's gradient, one element) is read by the kernel on the device: no wait.
-    public override void CrossEntropyBackward(Tensor<T> probs, Tensor<int> targets, Tensor<T>? mask, Tensor<T> dLoss, Tensor<T> dLogits, int n, int vocab, bool accumulate)
-    {
-        if (!accumulate) Fill(dLogits, T.Zero);
-        IlgpuCrossEntropy.Backward(_gpu, E(probs), E(targets), Optional(mask), Storage(dLoss).View(dLoss.Offset, 1), E(dLogits), n, vocab);
-    }
+    public override void CrossEntropyBackward(Tensor<T> probs, Tensor<int> targets, Tensor<T>? mask, Tensor<T> dLoss, Tensor<T> dLogits, int n, int vocab, bool accumulate) =>
+        IlgpuCrossEntropy.Backward(_gpu, E(probs), E(targets), Optional(mask), Storage(dLoss).View(dLoss.Offset, 1), E(dLogits), n, vocab, accumulate);
 
     public override void AttentionForward(Tensor<T> q, Tensor<T> k, Tensor<T> v, Tensor<T> scores, Tensor<T> pattern, Tensor<T> z,
         int batch, int t, int heads, int dHead, T scale) =>
@@ -161,11 +152,22 @@ internal sealed class IlgpuKernels<T> : Backend<T> where T : unmanaged, IFloatin
         Tensor<T> dPatternScratch, Tensor<T> dScoresScratch, Tensor<T> dq, Tensor<T> dk, Tensor<T> dv, int batch, int t, int heads, int dHead, T scale,
         bool accumulateDq, bool accumulateDk, bool accumulateDv)
     {
-        if (!accumulateDq) Fill(dq, T.Zero);
-        if (!accumulateDk) Fill(dk, T.Zero);
-        if (!accumulateDv) Fill(dv, T.Zero);
-        IlgpuAttention.Backward(_gpu, E(dz), E(q), E(k), E(v), E(pattern), E(dPatternScratch), E(dScoresScratch), E(dq), E(dk), E(dv), batch, t, heads, dHead, scale);
+        // The device writes dv and dk, then dq; the flags come in the CPU kernel's order (dv, dq, dk). When two
+        // of the gradients share memory that order matters, so then they are zeroed first and accumulated into.
+        if (Overlap(dq, dk) || Overlap(dq, dv) || Overlap(dk, dv))
+        {
+            if (!accumulateDq) Fill(dq, T.Zero);
+            if (!accumulateDk) Fill(dk, T.Zero);
+            if (!accumulateDv) Fill(dv, T.Zero);
+            accumulateDq = accumulateDk = accumulateDv = true;
+        }
+        IlgpuAttention.Backward(_gpu, E(dz), E(q), E(k), E(v), E(pattern), E(dPatternScratch), E(dScoresScratch), E(dq), E(dk), E(dv),
+            batch, t, heads, dHead, scale, accumulateDq, accumulateDk, accumulateDv);
     }
+
+    /// <summary>Whether two tensors' elements share memory (same storage, overlapping ranges).</summary>
+    static bool Overlap(Tensor<T> a, Tensor<T> b) =>
+        ReferenceEquals(a.Storage, b.Storage) && a.Offset < b.Offset + b.Length && b.Offset < a.Offset + a.Length;
 
     public override void Sgd(Tensor<T> param, Tensor<T> grad, Tensor<T>? momentumBuf, T lr, T momentum, T weightDecay) =>
         IlgpuOptimizers.Sgd(_gpu, E(param), E(grad), Optional(momentumBuf), lr, momentum, weightDecay);

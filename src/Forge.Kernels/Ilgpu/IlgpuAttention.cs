@@ -46,12 +46,18 @@ public static class IlgpuAttention
         backend.Kernels<Kernels<T>>().ForwardRow(backend.Stream, new KernelConfig(checked((int)rows), backend.RowGroupSize), args);
     }
 
-    /// <summary>Adds the gradients of <see cref="Forward{T}"/> to dq, dk, dv; the scratch squares are overwritten. See <see cref="Attention.Backward{T}"/>.</summary>
+    /// <summary>
+    /// Adds the gradients of <see cref="Forward{T}"/> to dq, dk, dv — or writes them, for each whose accumulate
+    /// flag is false (old contents, even NaN, never read); the scratch squares are overwritten. See
+    /// <see cref="Attention.Backward{T}"/>. The kernels write dv and dk (one kernel, dv first), then dq: when
+    /// two of the three are one buffer, only the first written may overwrite.
+    /// </summary>
     public static void Backward<T>(IlgpuBackend backend, ArrayView1D<T, Stride1D.Dense> dz, ArrayView1D<T, Stride1D.Dense> q,
         ArrayView1D<T, Stride1D.Dense> k, ArrayView1D<T, Stride1D.Dense> v, ArrayView1D<T, Stride1D.Dense> pattern,
         ArrayView1D<T, Stride1D.Dense> dPatternScratch, ArrayView1D<T, Stride1D.Dense> dScoresScratch,
         ArrayView1D<T, Stride1D.Dense> dq, ArrayView1D<T, Stride1D.Dense> dk, ArrayView1D<T, Stride1D.Dense> dv,
-        int batch, int t, int heads, int dHead, T scale) where T : unmanaged, IFloatingPointIeee754<T>
+        int batch, int t, int heads, int dHead, T scale,
+        bool accumulateDq = true, bool accumulateDk = true, bool accumulateDv = true) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var shape = AttentionShape.Checked(BackwardName, batch, t, heads, dHead);
         shape.CheckRows(BackwardName, nameof(dz), Views.Length(dz));
@@ -71,6 +77,7 @@ public static class IlgpuAttention
         {
             DZ = dz, Q = q, K = k, V = v, Pattern = pattern, DPattern = dPatternScratch, DScores = dScoresScratch,
             DQ = dq, DK = dk, DV = dv, Time = t, Heads = heads, DHead = dHead, Scale = scale,
+            AccumulateDq = accumulateDq ? 1 : 0, AccumulateDk = accumulateDk ? 1 : 0, AccumulateDv = accumulateDv ? 1 : 0,
         };
         var kernels = backend.Kernels<Kernels<T>>();
         kernels.BackwardRow(backend.Stream, new KernelConfig(checked((int)rows), backend.RowGroupSize), args);
@@ -100,6 +107,7 @@ internal struct AttentionArgs<T> where T : unmanaged
     public ArrayView1D<T, Stride1D.Dense> Q, K, V, Scores, Pattern, Z;
     public ArrayView1D<T, Stride1D.Dense> DZ, DPattern, DScores, DQ, DK, DV;
     public int Time, Heads, DHead;   // Time = t (positions per sequence)
+    public int AccumulateDq, AccumulateDk, AccumulateDv;   // backward: 1 adds to the gradient, 0 overwrites it
     public T Scale;
 
     /// <summary>Where (pair = b·heads + h, position) starts in a (batch, t, heads, dHead) buffer.</summary>
@@ -186,8 +194,8 @@ internal static class AttentionKernels
             dk += s.DScores[at] * s.Q[query];
         }
         long key = s.Row(pair, j) + d;
-        s.DV[key] += dv;
-        s.DK[key] += s.Scale * dk;
+        s.DV[key] = s.AccumulateDv != 0 ? s.DV[key] + dv : dv;
+        s.DK[key] = s.AccumulateDk != 0 ? s.DK[key] + s.Scale * dk : s.Scale * dk;
     }
 
     /// <summary>One thread per (pair, query i, d): dq_i[d] += scale·Σ_{j≤i} dScores[i, j]·k_j[d].</summary>
@@ -197,6 +205,7 @@ internal static class AttentionKernels
         long square = s.Square(pair, i);
         T dq = T.Zero;
         for (int j = 0; j <= i; j++) dq += s.DScores[square + j] * s.K[s.Row(pair, j) + d];
-        s.DQ[s.Row(pair, i) + d] += s.Scale * dq;
+        long at = s.Row(pair, i) + d;
+        s.DQ[at] = s.AccumulateDq != 0 ? s.DQ[at] + s.Scale * dq : s.Scale * dq;
     }
 }

@@ -44,26 +44,31 @@ public static class IlgpuCrossEntropy
         kernels.Mean(backend.Stream, new KernelConfig(1, backend.RowGroupSize), args);
     }
 
-    /// <summary>dLogits[i, j] += dLoss·mask_i/Σ mask·(probs[i, j] − [j = targets[i]]), from Forward's probs.</summary>
+    /// <summary>
+    /// dLogits[i, j] += dLoss·mask_i/Σ mask·(probs[i, j] − [j = targets[i]]), from Forward's probs; with
+    /// <paramref name="accumulate"/> false dLogits is overwritten (masked rows with zeros; old contents never read).
+    /// </summary>
     public static void Backward<T>(IlgpuBackend backend, ArrayView1D<T, Stride1D.Dense> probs, ArrayView1D<int, Stride1D.Dense> targets,
-        ArrayView1D<T, Stride1D.Dense> mask, T dLoss, ArrayView1D<T, Stride1D.Dense> dLogits, int n, int vocab)
+        ArrayView1D<T, Stride1D.Dense> mask, T dLoss, ArrayView1D<T, Stride1D.Dense> dLogits, int n, int vocab, bool accumulate = true)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        Backward(backend, probs, targets, mask, dLoss, ArrayView1D<T, Stride1D.Dense>.Empty, dLogits, n, vocab);
+        Backward(backend, probs, targets, mask, dLoss, ArrayView1D<T, Stride1D.Dense>.Empty, dLogits, n, vocab, accumulate);
 
     /// <summary>
     /// As the other overload, with dLoss read on the device from <paramref name="dLoss"/>[0] (the loss's
     /// gradient as autodiff leaves it), so the backward pass never waits for the device.
     /// </summary>
     public static void Backward<T>(IlgpuBackend backend, ArrayView1D<T, Stride1D.Dense> probs, ArrayView1D<int, Stride1D.Dense> targets,
-        ArrayView1D<T, Stride1D.Dense> mask, ArrayView1D<T, Stride1D.Dense> dLoss, ArrayView1D<T, Stride1D.Dense> dLogits, int n, int vocab)
+        ArrayView1D<T, Stride1D.Dense> mask, ArrayView1D<T, Stride1D.Dense> dLoss, ArrayView1D<T, Stride1D.Dense> dLogits, int n, int vocab,
+        bool accumulate = true)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (dLoss.Length < 1) throw new ArgumentException("IlgpuCrossEntropy.Backward: dLoss must hold one element.", nameof(dLoss));
-        Backward(backend, probs, targets, mask, T.Zero, dLoss, dLogits, n, vocab);
+        Backward(backend, probs, targets, mask, T.Zero, dLoss, dLogits, n, vocab, accumulate);
     }
 
     static void Backward<T>(IlgpuBackend backend, ArrayView1D<T, Stride1D.Dense> probs, ArrayView1D<int, Stride1D.Dense> targets,
-        ArrayView1D<T, Stride1D.Dense> mask, T dLoss, ArrayView1D<T, Stride1D.Dense> dLossView, ArrayView1D<T, Stride1D.Dense> dLogits, int n, int vocab)
+        ArrayView1D<T, Stride1D.Dense> mask, T dLoss, ArrayView1D<T, Stride1D.Dense> dLossView, ArrayView1D<T, Stride1D.Dense> dLogits, int n, int vocab,
+        bool accumulate)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         const string kernel = "IlgpuCrossEntropy.Backward";
@@ -77,7 +82,7 @@ public static class IlgpuCrossEntropy
         var args = new CrossEntropyArgs<T>
         {
             Probs = probs, Targets = targets, Mask = mask, DLogits = dLogits, Weight = weight.View, N = n, Vocab = vocab,
-            RowCount = T.CreateChecked(n), DLoss = dLoss, DLossView = dLossView,
+            RowCount = T.CreateChecked(n), DLoss = dLoss, DLossView = dLossView, Accumulate = accumulate ? 1 : 0,
         };
         kernels.Weight(backend.Stream, new KernelConfig(1, backend.RowGroupSize), args);
         kernels.BackwardRow(backend.Stream, new KernelConfig(n, backend.RowGroupSize), args);
@@ -119,6 +124,7 @@ internal struct CrossEntropyArgs<T> where T : unmanaged
     public ArrayView1D<T, Stride1D.Dense> DLossView;
     public ArrayView1D<int, Stride1D.Dense> Targets;
     public int N, Vocab;
+    public int Accumulate;   // backward: 1 adds to dLogits, 0 overwrites it
     public T RowCount, DLoss;
 }
 
@@ -192,14 +198,22 @@ internal static class CrossEntropyKernels
         where TSum : struct, IScanReduceOperation<T> where TMax : struct, IScanReduceOperation<T>
     {
         int row = Grid.IdxX, vocab = s.Vocab;
-        T weight = s.Weight[0];
-        if (weight == T.Zero) return;
-        T dLoss = s.DLossView.Length > 0 ? s.DLossView[0] : s.DLoss;
-        T scale = dLoss / weight * RowWeight(s, row);
-        if (scale == T.Zero) return;
-        int target = s.Targets[row];
         long start = (long)row * vocab;
+        T weight = s.Weight[0];
+        T dLoss = s.DLossView.Length > 0 ? s.DLossView[0] : s.DLoss;
+        T scale = weight == T.Zero ? T.Zero : dLoss / weight * RowWeight(s, row);
+        if (scale == T.Zero)
+        {
+            // Nothing flows into this row (masked, or every row masked): accumulating adds nothing, overwriting writes zeros.
+            if (s.Accumulate == 0)
+                for (int j = Group.IdxX; j < vocab; j += Group.DimX) s.DLogits[start + j] = T.Zero;
+            return;
+        }
+        int target = s.Targets[row];
         for (int j = Group.IdxX; j < vocab; j += Group.DimX)
-            s.DLogits[start + j] += scale * (j == target ? s.Probs[start + j] - T.One : s.Probs[start + j]);
+        {
+            T g = scale * (j == target ? s.Probs[start + j] - T.One : s.Probs[start + j]);
+            s.DLogits[start + j] = s.Accumulate != 0 ? s.DLogits[start + j] + g : g;
+        }
     }
 }

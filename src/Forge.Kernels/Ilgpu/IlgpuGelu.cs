@@ -20,13 +20,18 @@ public static class IlgpuGelu
         Launch(backend, forward: true, x.Length, Arguments(x, default, y));
     }
 
-    /// <summary>dx += dy·gelu′(x). x, dy and dx are (n), n = x.Length.</summary>
+    /// <summary>
+    /// dx += dy·gelu′(x), or dx = dy·gelu′(x) when <paramref name="accumulate"/> is false (dx's old contents,
+    /// even NaN, are never read). x, dy and dx are (n), n = x.Length.
+    /// </summary>
     public static void Backward<T>(IlgpuBackend backend, ArrayView1D<T, Stride1D.Dense> x, ArrayView1D<T, Stride1D.Dense> dy,
-        ArrayView1D<T, Stride1D.Dense> dx) where T : unmanaged, IFloatingPointIeee754<T>
+        ArrayView1D<T, Stride1D.Dense> dx, bool accumulate = true) where T : unmanaged, IFloatingPointIeee754<T>
     {
         Check.AtLeast("IlgpuGelu.Backward", nameof(dy), Views.Length(dy), x.Length, "x.Length");
         Check.AtLeast("IlgpuGelu.Backward", nameof(dx), Views.Length(dx), x.Length, "x.Length");
-        Launch(backend, forward: false, x.Length, Arguments(x, dy, dx));
+        var args = Arguments(x, dy, dx);
+        args.Accumulate = accumulate ? 1 : 0;
+        Launch(backend, forward: false, x.Length, args);
     }
 
     static GeluArgs<T> Arguments<T>(ArrayView1D<T, Stride1D.Dense> x, ArrayView1D<T, Stride1D.Dense> dy, ArrayView1D<T, Stride1D.Dense> output)
@@ -63,6 +68,7 @@ internal struct GeluArgs<T> where T : unmanaged
 {
     public ArrayView1D<T, Stride1D.Dense> X, DY, Out;
     public T Coefficient, SqrtTwoOverPi, Half, ThreeCoefficient;
+    public int Accumulate;   // backward: 1 adds to dx, 0 overwrites it
 }
 
 /// <summary>Device code of <see cref="IlgpuGelu"/>, written as <see cref="GeluReference"/>.</summary>
@@ -81,6 +87,7 @@ internal static class GeluKernels
         T t = T.Tanh(s.SqrtTwoOverPi * (x + s.Coefficient * x * x * x));
         // d/dx [½x(1 + tanh u)] = ½(1 + tanh u) + ½x·(1 − tanh² u)·√(2/π)(1 + 3·0.044715·x²)
         T local = s.Half * (T.One + t) + s.Half * x * (T.One - t * t) * s.SqrtTwoOverPi * (T.One + s.ThreeCoefficient * x * x);
-        s.Out[i] += s.DY[i] * local;
+        T dx = s.DY[i] * local;
+        s.Out[i] = s.Accumulate != 0 ? s.Out[i] + dx : dx;
     }
 }

@@ -34,11 +34,13 @@ public static class IlgpuLayerNorm
 
     /// <summary>
     /// dx += (dnorm − mean(dnorm) − x̂·mean(dnorm ⊙ x̂))·rstd, dw += Σ_rows dy ⊙ x̂, db += Σ_rows dy
-    /// (x̂ = (x − mean)·rstd, dnorm = dy ⊙ w). dw and db are skipped when empty.
+    /// (x̂ = (x − mean)·rstd, dnorm = dy ⊙ w). dw and db are skipped when empty. With
+    /// <paramref name="accumulateDx"/> false, dx is overwritten instead (its old contents, even NaN, are never read).
     /// </summary>
     public static void Backward<T>(IlgpuBackend backend, ArrayView1D<T, Stride1D.Dense> dy, ArrayView1D<T, Stride1D.Dense> x,
         ArrayView1D<T, Stride1D.Dense> w, ArrayView1D<T, Stride1D.Dense> mean, ArrayView1D<T, Stride1D.Dense> rstd,
-        ArrayView1D<T, Stride1D.Dense> dx, ArrayView1D<T, Stride1D.Dense> dw, ArrayView1D<T, Stride1D.Dense> db, int n, int d)
+        ArrayView1D<T, Stride1D.Dense> dx, ArrayView1D<T, Stride1D.Dense> dw, ArrayView1D<T, Stride1D.Dense> db, int n, int d,
+        bool accumulateDx = true)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         const string kernel = "IlgpuLayerNorm.Backward";
@@ -54,6 +56,7 @@ public static class IlgpuLayerNorm
         var args = new LayerNormArgs<T>
         {
             DY = dy, X = x, W = w, Mean = mean, Rstd = rstd, DX = dx, DW = dw, DB = db, N = n, D = d, Count = T.CreateChecked(d),
+            AccumulateDx = accumulateDx ? 1 : 0,
         };
         var kernels = backend.Kernels<Kernels<T>>();
         kernels.BackwardRow(backend.Stream, new KernelConfig(n, backend.RowGroupSize), args);
@@ -107,6 +110,7 @@ internal struct LayerNormArgs<T> where T : unmanaged
 {
     public ArrayView1D<T, Stride1D.Dense> X, W, B, Y, Mean, Rstd, DY, DX, DW, DB, Partials;
     public int N, D, Splits, Chunk;   // Splits, Chunk: the row ranges of the split parameter gradients
+    public int AccumulateDx;          // backward: 1 adds to dx, 0 overwrites it
     public T Eps, Count;   // Count = d as T (generic math cannot convert inside a kernel)
 }
 
@@ -163,7 +167,8 @@ internal static class LayerNormKernels
         {
             T dnorm = s.W.Length > 0 ? s.DY[start + i] * s.W[i] : s.DY[start + i];
             T xhat = (s.X[start + i] - mean) * rstd;
-            s.DX[start + i] += (dnorm - dnormMean - xhat * dnormXhatMean) * rstd;
+            T dx = (dnorm - dnormMean - xhat * dnormXhatMean) * rstd;
+            s.DX[start + i] = s.AccumulateDx != 0 ? s.DX[start + i] + dx : dx;
         }
     }
 
