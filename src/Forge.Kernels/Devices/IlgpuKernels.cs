@@ -112,13 +112,11 @@ internal sealed class IlgpuKernels<T> : Backend<T> where T : unmanaged, IFloatin
     public override void Gemm(bool transA, bool transB, int m, int n, int k, T alpha,
         Tensor<T> a, int lda, long strideA, Tensor<T> b, int ldb, long strideB, T beta, Tensor<T> c, int ldc, long strideC, int batch) =>
         IlgpuGemm.RunBatched(_gpu, transA, transB, m, n, k, alpha, From(a), lda, strideA, From(b), ldb, strideB, beta, From(c), ldc, strideC, batch);
-    // The device GEMM has no bias epilogue yet: the bias rows are copied into C, then the product is added (beta = 1).
+    // The bias is added in the GEMM's store (one launch, C never read).
     public override void GemmWithBias(bool transA, bool transB, int m, int n, int k, T alpha,
         Tensor<T> a, int lda, Tensor<T> b, int ldb, Tensor<T> bias, Tensor<T> c, int ldc)
     {
-        if (ldc != n) throw new ArgumentException($"GemmWithBias on '{_device.Name}': C must be contiguous (ldc = {ldc}, n = {n}).", nameof(ldc));
-        Copy([m, n], bias, [0, 1], c);
-        IlgpuGemm.RunBatched(_gpu, transA, transB, m, n, k, alpha, From(a), lda, 0, From(b), ldb, 0, T.One, From(c), ldc, 0, 1);
+        IlgpuGemm.RunWithBias(_gpu, transA, transB, m, n, k, alpha, From(a), lda, From(b), ldb, E(bias), From(c), ldc);
     }
 
     public override void SoftmaxForward(Tensor<T> x, Tensor<T> y, int rows, int cols) => IlgpuSoftmax.Forward(_gpu, E(x), E(y), rows, cols);

@@ -8,11 +8,12 @@ namespace Forge.Kernels.Ilgpu;
 /// Arguments of the GEMM kernels: C = alpha·op(A)·op(B) + beta·C for matrices batchOffset + Grid.IdxZ / Splits.
 /// With Splits &gt; 1 (split-k), grid slice z computes the k range [s·KChunk, (s + 1)·KChunk) of batch
 /// entry z / Splits, s = z mod Splits, into Partials (Splits partial products per entry, M × N each), and
-/// <see cref="GemmKernels.SumSplits{T}"/> adds them in order into C.
+/// <see cref="GemmKernels.SumSplits{T}"/> adds them in order into C. A non-empty Bias (n values) is added to every
+/// row of C as it is stored (a linear layer's forward; beta is then 0).
 /// </summary>
 internal struct GemmArgs<T> where T : unmanaged
 {
-    public ArrayView1D<T, Stride1D.Dense> A, B, C, Partials;
+    public ArrayView1D<T, Stride1D.Dense> A, B, C, Partials, Bias;
     public int TransA, TransB, M, N, K, Lda, Ldb, Ldc, BetaIsZero, BatchOffset, Splits, KChunk;
     public long StrideA, StrideB, StrideC;
     public T Alpha, Beta;
@@ -110,6 +111,8 @@ internal static class GemmKernels
         if (col >= g.N) return;
         long at = rowStart + col;
         T result = g.Alpha * sum;
+        // With a bias, beta is 0: alpha·sum + bias[col], the bits of writing the bias into C first and adding with beta = 1.
+        if (g.Bias.Length > 0) result += g.Bias[col];
         g.C[at] = g.BetaIsZero != 0 ? result : result + g.Beta * g.C[at];
     }
 
@@ -162,13 +165,13 @@ internal static class GemmKernels
     /// </summary>
     static int PerMatrix32(long perMatrix) => perMatrix > int.MaxValue ? int.MaxValue : (int)perMatrix;
 
-    /// <summary>C = beta·C (0 when beta is 0, without reading C): the whole product when k = 0 or alpha = 0.</summary>
+    /// <summary>C = beta·C (0 when beta is 0, without reading C; the bias rows when there is one): the whole product when k = 0 or alpha = 0.</summary>
     internal static void ScaleC<T>(Index1D index, GemmArgs<T> g) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int perMatrix = PerMatrix32((long)g.M * g.N);
         long batch = index / perMatrix + g.BatchOffset;
         int within = index % perMatrix, row = within / g.N, col = within % g.N;
         long at = batch * g.StrideC + (long)row * g.Ldc + col;
-        g.C[at] = g.BetaIsZero != 0 ? T.Zero : g.Beta * g.C[at];
+        g.C[at] = g.Bias.Length > 0 ? g.Bias[col] : g.BetaIsZero != 0 ? T.Zero : g.Beta * g.C[at];
     }
 }

@@ -34,6 +34,22 @@ public static class IlgpuGemm
     }
 
     /// <summary>
+    /// C = alpha·op(A)·op(B) + bias, the bias row (n values) added to every row of C as it is stored (no copy
+    /// of the bias into C first, no extra launch). See <see cref="Gemm.RunWithBias{T}"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">As <see cref="Run{T}"/>, or the bias is shorter than n.</exception>
+    public static void RunWithBias<T>(IlgpuBackend backend, bool transA, bool transB, int m, int n, int k, T alpha,
+        ArrayView1D<T, Stride1D.Dense> a, int lda, ArrayView1D<T, Stride1D.Dense> b, int ldb,
+        ArrayView1D<T, Stride1D.Dense> bias, ArrayView1D<T, Stride1D.Dense> c, int ldc)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        GemmArguments.Check(transA, transB, m, n, k, Views.Length(a), lda, Views.Length(b), ldb, Views.Length(c), ldc);
+        if (bias.Length < n) throw new ArgumentException($"IlgpuGemm.RunWithBias: bias has {bias.Length} values, n = {n}.", nameof(bias));
+        if (n == 0) return;
+        Launch(backend, transA, transB, m, n, k, alpha, a, lda, 0, b, ldb, 0, T.Zero, c, ldc, 0, batch: 1, bias.SubView(0, n));
+    }
+
+    /// <summary>
     /// <paramref name="batch"/> independent GEMMs; matrix i of A, B and C starts at i·strideA, i·strideB,
     /// i·strideC. See <see cref="Gemm.RunBatched{T}"/>.
     /// </summary>
@@ -50,19 +66,19 @@ public static class IlgpuGemm
 
     static void Launch<T>(IlgpuBackend backend, bool transA, bool transB, int m, int n, int k, T alpha,
         ArrayView1D<T, Stride1D.Dense> a, int lda, long strideA, ArrayView1D<T, Stride1D.Dense> b, int ldb, long strideB,
-        T beta, ArrayView1D<T, Stride1D.Dense> c, int ldc, long strideC, int batch)
+        T beta, ArrayView1D<T, Stride1D.Dense> c, int ldc, long strideC, int batch, ArrayView1D<T, Stride1D.Dense> bias = default)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Views.CheckType<T>(backend, "IlgpuGemm");
         if (batch == 0 || m == 0 || n == 0) return;
         bool onlyScale = k == 0 || alpha == T.Zero;
-        if (onlyScale && beta == T.One) return;
+        if (onlyScale && beta == T.One && bias.Length == 0) return;
         var kernels = backend.Kernels<Kernels<T>>();
         var args = new GemmArgs<T>
         {
             A = a, B = b, C = c, TransA = transA ? 1 : 0, TransB = transB ? 1 : 0, M = m, N = n, K = k,
             Lda = lda, Ldb = ldb, Ldc = ldc, StrideA = strideA, StrideB = strideB, StrideC = strideC,
-            Alpha = alpha, Beta = beta, BetaIsZero = beta == T.Zero ? 1 : 0,
+            Alpha = alpha, Beta = beta, BetaIsZero = beta == T.Zero ? 1 : 0, Bias = bias,
         };
         int block = kernels.Block, threads = kernels.Threads;
         int columnBlocks = Views.GroupsFor(n, block), rowBlocks = Views.GroupsFor(m, block);

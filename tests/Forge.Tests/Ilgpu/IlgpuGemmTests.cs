@@ -66,6 +66,33 @@ public class IlgpuGemmTests<T>(IlgpuDeviceKind kind) : IlgpuParityTests<T>(kind)
         KernelAssert.Close<T>(expected, Download(cView), Tol, "C", scale: k);
     }
 
+    /// <summary>
+    /// The bias added in the store equals, bit for bit, the old way (the bias rows written into C, then the product
+    /// added with beta = 1): tiled, split along k, k = 0 and alpha = 0; C is NaN first and wider than n.
+    /// </summary>
+    [TestCase(7, 40, 33, 1.5)]
+    [TestCase(5, 7, 700, 1.25)]   // split along k
+    [TestCase(3, 5, 0, 1.0)]      // k = 0: C is the bias rows
+    [TestCase(4, 6, 3, 0.0)]      // alpha = 0: likewise
+    public void RunWithBias_EqualsBiasRowsThenBetaOne(int m, int n, int k, double alphaValue)
+    {
+        int ldc = n + 2;
+        T alpha = T.CreateChecked(alphaValue);
+        var a = Uniform<T>(Math.Max(1, m * k), seed: 31);
+        var b = Uniform<T>(Math.Max(1, k * n), seed: 32);
+        var bias = Uniform<T>(n, seed: 33);
+        var rows = Enumerable.Repeat(T.NaN, m * ldc).ToArray();
+        for (int i = 0; i < m; i++) bias.CopyTo(rows, i * ldc);
+        var expected = Upload(rows);
+        IlgpuGemm.Run(Backend, false, false, m, n, k, alpha, Upload(a), Math.Max(1, k), Upload(b), n, T.One, expected, ldc);
+        var actual = Upload(Enumerable.Repeat(T.NaN, m * ldc).ToArray());
+        IlgpuGemm.RunWithBias(Backend, false, false, m, n, k, alpha, Upload(a), Math.Max(1, k), Upload(b), n, Upload(bias), actual, ldc);
+        var (want, got) = (Download(expected), Download(actual));
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+                Assert.That(got[i * ldc + j], Is.EqualTo(want[i * ldc + j]), $"C[{i}, {j}]");
+    }
+
     [Test]
     public void Run_BetaZero_IgnoresNaNInC()
     {
