@@ -113,20 +113,22 @@ public static partial class IlgpuElementwise
         }
         kept.Add(kernel, keptDim, keptStride, 0);
         summed.Add(kernel, summedDim, summedStride, 0);
-        var args = new StridedArgs<T> { A = x, Y = target, Layout = kept, Summed = summed, Count = summedCount };
+        var args = new StridedArgs<T> { A = x, Y = target, Layout = kept, Summed = summed, Count = summedCount, Targets = (int)targetCount };
+        // The common case, a bias gradient: x is (copies, targets) row-major and target t sums column t. Its
+        // kernels step through x by adding the row length instead of decoding strides: same elements, same order.
+        bool columns = kept.Rank == 1 && kept.A0 == 1 && kept.Dim0 == targetCount && summed.Rank == 1 && summed.A0 == targetCount;
         // Few targets and many copies (a bias gradient sums 64 columns over 10,000 tokens): split the copies.
         var (splits, chunk) = Views.SplitLoop(targetCount, summedCount, Views.ParallelThreads(backend), minChunk: 32);
         if (splits == 1)
         {
-            LaunchStrided(backend, kernel, k => k.ReduceBroadcast, targetCount, args);
+            LaunchStrided(backend, kernel, columns ? k => k.ReduceColumns : k => k.ReduceBroadcast, targetCount, args);
             return;
         }
         var partials = backend.Pool.Rent<T>(targetCount * splits);
         args.Partials = partials.View;
-        args.Targets = (int)targetCount;
         args.Splits = splits;
         args.Chunk = chunk;
-        LaunchStrided(backend, kernel, k => k.ReduceBroadcastPartial, targetCount * splits, args);
+        LaunchStrided(backend, kernel, columns ? k => k.ReduceColumnsPartial : k => k.ReduceBroadcastPartial, targetCount * splits, args);
         LaunchStrided(backend, kernel, k => k.ReduceBroadcastSplits, targetCount, args);
         backend.Pool.Return(partials);   // later renters queue behind these kernels on the same stream
     }
@@ -153,7 +155,7 @@ public static partial class IlgpuElementwise
     sealed class StridedKernels<T> : IKernelSet<StridedKernels<T>> where T : unmanaged, IFloatingPointIeee754<T>
     {
         public required Action<AcceleratorStream, Index1D, StridedArgs<T>> Binary, Copy, AddStrided, AddStridedSequential, ReduceBroadcast,
-            ReduceBroadcastPartial, ReduceBroadcastSplits;
+            ReduceBroadcastPartial, ReduceBroadcastSplits, ReduceColumns, ReduceColumnsPartial;
 
         public static StridedKernels<T> Load(IlgpuBackend backend) => new()
         {
@@ -164,6 +166,8 @@ public static partial class IlgpuElementwise
             ReduceBroadcast = Load(backend, nameof(StridedElementwiseKernels.ReduceBroadcast)),
             ReduceBroadcastPartial = Load(backend, nameof(StridedElementwiseKernels.ReduceBroadcastPartial)),
             ReduceBroadcastSplits = Load(backend, nameof(StridedElementwiseKernels.ReduceBroadcastSplits)),
+            ReduceColumns = Load(backend, nameof(StridedElementwiseKernels.ReduceColumns)),
+            ReduceColumnsPartial = Load(backend, nameof(StridedElementwiseKernels.ReduceColumnsPartial)),
         };
 
         static Action<AcceleratorStream, Index1D, StridedArgs<T>> Load(IlgpuBackend backend, string name) =>
@@ -253,6 +257,29 @@ internal static class StridedElementwiseKernels
             s.Summed.Offsets(copy, ref x, ref unused);
             sum += s.A[x];
         }
+        s.Partials[index] = sum;
+    }
+
+    /// <summary>
+    /// <see cref="ReduceBroadcast{T}"/> when x is (Count, Targets) row-major and target t sums column t (a bias
+    /// gradient): the same elements in the same order, reached by adding the row length, with no stride decode.
+    /// </summary>
+    internal static void ReduceColumns<T>(Index1D target, StridedArgs<T> s) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T sum = s.Y[target];
+        int at = target;
+        for (int copy = 0; copy < s.Count; copy++, at += s.Targets) sum += s.A[at];
+        s.Y[target] = sum;
+    }
+
+    /// <summary><see cref="ReduceBroadcastPartial{T}"/> for the column case of <see cref="ReduceColumns{T}"/>.</summary>
+    internal static void ReduceColumnsPartial<T>(Index1D index, StridedArgs<T> s) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int target = index % s.Targets, split = index / s.Targets;
+        int first = split * s.Chunk, end = s.Count - first < s.Chunk ? s.Count : first + s.Chunk;
+        T sum = T.Zero;
+        int at = first * s.Targets + target;
+        for (int copy = first; copy < end; copy++, at += s.Targets) sum += s.A[at];
         s.Partials[index] = sum;
     }
 

@@ -111,6 +111,26 @@ public class IlgpuGpuCompileTests
         Assert.That(offenders, Is.Empty, "64-bit div/rem in element-wise kernels:\n" + string.Join("\n", offenders));
     }
 
+    /// <summary>
+    /// A bias gradient's column sums (the split reduction's first pass runs over thousands of rows per thread)
+    /// have no division at all inside their loop: at most the one div and one rem per thread that place it.
+    /// </summary>
+    [Test]
+    public void BiasColumnSums_DivideOnlyToPlaceTheThread()
+    {
+        using var context = Context.Create(builder => builder.Cuda().EnableAlgorithms().Optimize(OptimizationLevel.O2));
+        var backend = new PTXBackend(context, new CudaCapabilityContext(CudaArchitecture.SM_70), CudaArchitecture.SM_70,
+            CudaInstructionSet.ISA_70, nvvmAPI: null);
+        foreach (var (method, isExplicit) in Closed(typeof(float)))
+        {
+            if (method.Name is not ("ReduceColumns" or "ReduceColumnsPartial")) continue;
+            string ptx = ((PTXCompiledKernel)backend.Compile(EntryPointDescription.FromImplicitlyGroupedKernel(method), KernelSpecialization.Empty)).PTXAssembly;
+            int divisions = Regex.Matches(ptx, @"\b(div|rem)\.[su](32|64)\b").Count;
+            TestContext.Out.WriteLine($"{method.Name}: {divisions} integer div/rem");
+            Assert.That(divisions, Is.LessThanOrEqualTo(method.Name == "ReduceColumns" ? 0 : 2), method.Name);
+        }
+    }
+
     static void CompileAll(Backend backend, Type element)
     {
         var failures = new List<string>();

@@ -78,6 +78,48 @@ public class IlgpuStridedAndReduceTests<T>(IlgpuDeviceKind kind) : IlgpuParityTe
         KernelAssert.Close<T>(expected, Download(targetView), Tol, "target", scale: 700);
     }
 
+    /// <summary>
+    /// A bias gradient — x (rows, n) or (b, t, n) summed to (n) — takes the column kernels, which must add each
+    /// column's rows in row order (split into the same ranges as the general kernels, then added in range
+    /// order): bit for bit the host's sum in that order.
+    /// </summary>
+    [TestCase(1, 1, 5)]
+    [TestCase(1, 37, 3)]
+    [TestCase(4, 500, 7)]     // split along the rows
+    [TestCase(1, 300, 64)]
+    public void ReduceBroadcast_BiasColumns_AddRowsInOrder(int outer, int rows, int n)
+    {
+        int copies = outer * rows;
+        int[] full = outer == 1 ? [rows, n] : [outer, rows, n];
+        var x = Uniform<T>(copies * n, seed: copies + n);
+        var start = Uniform<T>(n, seed: 3);
+        var (splits, chunk) = Views.SplitLoop(n, copies, Views.ParallelThreads(Backend), minChunk: 32);
+        var expected = new T[n];
+        for (int t = 0; t < n; t++)
+        {
+            if (splits == 1)
+            {
+                // One thread per column, starting from the target's old value.
+                T sum = start[t];
+                for (int r = 0; r < copies; r++) sum += x[r * n + t];
+                expected[t] = sum;
+                continue;
+            }
+            // Each range summed from zero, then the ranges added to the old value in order.
+            T total = start[t];
+            for (int split = 0; split < splits; split++)
+            {
+                T partial = T.Zero;
+                for (int r = split * chunk; r < Math.Min(copies, (split + 1) * chunk); r++) partial += x[r * n + t];
+                total += partial;
+            }
+            expected[t] = total;
+        }
+        var targetView = Upload(start);
+        IlgpuElementwise.ReduceBroadcast(Backend, full, Upload(x), [n], targetView);
+        Assert.That(Download(targetView), Is.EqualTo(expected).AsCollection);
+    }
+
     [Test]
     public void SumMeanMax_AlongAxis_MatchReference([Values(1, 7)] int outer, [Values(1, 33, 700)] int axis, [Values(1, 5)] int inner)
     {
