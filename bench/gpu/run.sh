@@ -34,13 +34,20 @@ esac
 "$forge/Forge.Tests" --filter "$filter" > "$out/tests.txt" 2>&1
 echo "tests ($filter): exit $?"; grep -E "^ *(total|failed|succeeded|skipped|duration):" "$out/tests.txt"
 
-# 2. GEMM: Forge's ILGPU tiled kernel vs cuBLAS at 1024², 2048², 4096² (BenchmarkDotNet in-process: no SDK here).
+# 2. GEMM: Forge's ILGPU kernels (tiled, the default; wide, opt-in) vs cuBLAS at 1024², 2048², 4096² and at the
+#    four models' shapes (BenchmarkDotNet in-process: no SDK here).
 "$forge/Forge.Bench" --filter '*GpuGemm*' > "$out/gemm.txt" 2>&1
 echo "gemm: exit $?"; grep -E '^\|' "$out/gemm.txt" | tail -8
 
 # 3. Where a sorting step's time goes on the GPU (every op waited for).
 "$forge/Forge.Bench" profile --case sorting --device cuda --steps 10 > "$out/profile-sorting.txt" 2>&1
 echo "profile: exit $?"; head -12 "$out/profile-sorting.txt"
+
+# 3b. The same for retrieval (the GEMM-heaviest step), with the tiled and then the wide GEMM.
+for gemm in tiled wide; do
+    FORGE_ILGPU_GEMM=$gemm "$forge/Forge.Bench" profile --case retrieval --device cuda --steps 10 > "$out/profile-retrieval-$gemm.txt" 2>&1
+    echo "profile retrieval ($gemm GEMM): exit $?"; head -6 "$out/profile-retrieval-$gemm.txt"
+done
 
 # 4. Training steps on the GPU: Forge (ILGPU, CUDA) vs PyTorch eager CUDA, alternating.
 python3 "$root/bench/peers/step_race.py" --device cuda --threads 1 --rounds 3 --steps 50 \

@@ -86,7 +86,7 @@ internal static class GemmKernels
     /// C[row, col + j·threads] = alpha·c_j + beta·C (beta = 0: C not read), for the columns inside C; with
     /// split-k, the raw sums c_j go to partial product <paramref name="partial"/> instead.
     /// </summary>
-    static void StoreRow<T>(GemmArgs<T> g, long batch, long partial, int row, int col, int threads, T c0, T c1, T c2, T c3)
+    internal static void StoreRow<T>(GemmArgs<T> g, long batch, long partial, int row, int col, int threads, T c0, T c1, T c2, T c3)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (row >= g.M) return;

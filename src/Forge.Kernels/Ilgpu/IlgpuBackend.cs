@@ -76,6 +76,25 @@ public sealed class IlgpuBackend : IDisposable
     /// </summary>
     internal int ParallelGroups { get; }
 
+    bool _wideGemm;
+
+    /// <summary>
+    /// float32 GEMMs use <see cref="GemmWideKernels"/> (128 × 128 tiles, 8 × 8 per thread, vector shared loads) instead
+    /// of the tiled kernel. Off by default until it is measured on a GPU; on with the environment variable
+    /// <c>FORGE_ILGPU_GEMM=wide</c> when the backend is created, or by setting it. Needs groups of 256 threads.
+    /// </summary>
+    /// <exception cref="NotSupportedException">Set on a device whose groups hold fewer than 256 threads.</exception>
+    public bool WideGemm
+    {
+        get => _wideGemm;
+        set
+        {
+            if (value && Accelerator.MaxNumThreadsPerGroup < GemmWideKernels.Threads * GemmWideKernels.Threads)
+                throw new NotSupportedException($"{this}: the wide GEMM needs groups of {GemmWideKernels.Threads * GemmWideKernels.Threads} threads, the device has {Accelerator.MaxNumThreadsPerGroup}.");
+            _wideGemm = value;
+        }
+    }
+
     /// <summary>How many kernel sets have been compiled and loaded (tests check kernels load once).</summary>
     internal int LoadedKernelSets => Volatile.Read(ref _loadedSets);
 
@@ -97,7 +116,10 @@ public sealed class IlgpuBackend : IDisposable
             Accelerator accelerator = kind == IlgpuDeviceKind.Cuda
                 ? context.CreateCudaAccelerator(CheckIndex(kind, index, context.GetCudaDevices().Count))
                 : context.CreateCLAccelerator(CheckIndex(kind, index, context.GetCLDevices().Count));
-            return new IlgpuBackend(context, accelerator, kind);
+            var backend = new IlgpuBackend(context, accelerator, kind);
+            if (string.Equals(Environment.GetEnvironmentVariable("FORGE_ILGPU_GEMM"), "wide", StringComparison.OrdinalIgnoreCase))
+                backend.WideGemm = true;
+            return backend;
         }
         catch
         {

@@ -80,9 +80,13 @@ public static class IlgpuGemm
             Lda = lda, Ldb = ldb, Ldc = ldc, StrideA = strideA, StrideB = strideB, StrideC = strideC,
             Alpha = alpha, Beta = beta, BetaIsZero = beta == T.Zero ? 1 : 0, Bias = bias,
         };
-        int block = kernels.Block, threads = kernels.Threads;
+        // The wide float kernel (opt-in, see IlgpuBackend.WideGemm) or the tiled one.
+        bool wide = typeof(T) == typeof(float) && backend.WideGemm;
+        int block = wide ? GemmWideKernels.Block : kernels.Block, threads = wide ? GemmWideKernels.Threads : kernels.Threads;
+        int sliceDepth = wide ? GemmWideKernels.Depth : threads;
+        var tiled = wide ? kernels.Wide! : kernels.Tiled;
         int columnBlocks = Views.GroupsFor(n, block), rowBlocks = Views.GroupsFor(m, block);
-        (args.Splits, args.KChunk) = onlyScale ? (1, k) : SplitK((long)columnBlocks * rowBlocks * batch, k, threads, backend.ParallelGroups);
+        (args.Splits, args.KChunk) = onlyScale ? (1, k) : SplitK((long)columnBlocks * rowBlocks * batch, k, sliceDepth, backend.ParallelGroups);
         int perLaunch = MaxBatchPerLaunch / args.Splits;
         for (int first = 0; first < batch; first += perLaunch)
         {
@@ -98,12 +102,12 @@ public static class IlgpuGemm
             var grid = new Index3D(columnBlocks, rowBlocks, count * args.Splits);
             if (args.Splits == 1)
             {
-                kernels.Tiled(backend.Stream, new KernelConfig(grid, new Index3D(threads, threads, 1)), args);
+                tiled(backend.Stream, new KernelConfig(grid, new Index3D(threads, threads, 1)), args);
                 continue;
             }
             var partials = backend.Pool.Rent<T>(elements * args.Splits);
             args.Partials = partials.View;
-            kernels.Tiled(backend.Stream, new KernelConfig(grid, new Index3D(threads, threads, 1)), args);
+            tiled(backend.Stream, new KernelConfig(grid, new Index3D(threads, threads, 1)), args);
             kernels.SumSplits(backend.Stream, checked((int)elements), args);
             backend.Pool.Return(partials);   // later renters queue behind these kernels on the same stream
         }
@@ -126,6 +130,8 @@ public static class IlgpuGemm
     sealed class Kernels<T> : IKernelSet<Kernels<T>> where T : unmanaged, IFloatingPointIeee754<T>
     {
         public required Action<AcceleratorStream, KernelConfig, GemmArgs<T>> Tiled;
+        /// <summary>The wide float kernel (<see cref="GemmWideKernels"/>) when T is float and the device's groups hold 256 threads, else null.</summary>
+        public Action<AcceleratorStream, KernelConfig, GemmArgs<T>>? Wide;
         public required Action<AcceleratorStream, Index1D, GemmArgs<T>> ScaleC, SumSplits;
         public required int Threads, Block;
 
@@ -140,6 +146,10 @@ public static class IlgpuGemm
                 SumSplits = KernelMethods.Indexed<T, GemmArgs<T>>(backend, typeof(GemmKernels), nameof(GemmKernels.SumSplits)),
                 Threads = threads,
                 Block = threads * GemmKernels.Micro,
+                Wide = typeof(T) == typeof(float) && backend.Accelerator.MaxNumThreadsPerGroup >= GemmWideKernels.Threads * GemmWideKernels.Threads
+                    ? (Action<AcceleratorStream, KernelConfig, GemmArgs<T>>)(object)KernelMethods.Counted(backend, "GemmWideKernels.Tiled",
+                        KernelLoaders.LoadKernel(backend.Accelerator, (Action<GemmArgs<float>>)GemmWideKernels.Tiled))
+                    : null,
             };
         }
     }

@@ -44,6 +44,12 @@ public class IlgpuGpuCompileTests
     {
         foreach (var method in KernelMethods())
         {
+            if (!method.IsGenericMethodDefinition)
+            {
+                // A kernel written for one element type (the wide float GEMM).
+                if (method.GetParameters()[^1].ParameterType.GetGenericArguments()[0] == element) yield return (method, method.GetParameters().Length == 1);
+                continue;
+            }
             var arguments = method.GetGenericArguments().Length switch
             {
                 1 => new[] { element },
@@ -109,6 +115,25 @@ public class IlgpuGpuCompileTests
             if (divisions > 0 && mustBe32Bit.Contains(method.DeclaringType!.Name)) offenders.Add($"{name}: {divisions}");
         }
         Assert.That(offenders, Is.Empty, "64-bit div/rem in element-wise kernels:\n" + string.Join("\n", offenders));
+    }
+
+    /// <summary>
+    /// The wide GEMM's inner loop reads its shared tiles as vectors (<c>ld.shared.v4.f32</c>, the point of the
+    /// kernel: 4 loads per 64 multiply-adds) and keeps its 64 accumulators in registers (no <c>.local</c> memory).
+    /// </summary>
+    [Test]
+    public void WideGemm_ReadsSharedMemoryAsVectors_AndSpillsNothing()
+    {
+        using var context = Context.Create(builder => builder.Cuda().EnableAlgorithms().Optimize(OptimizationLevel.O2));
+        var backend = new PTXBackend(context, new CudaCapabilityContext(CudaArchitecture.SM_70), CudaArchitecture.SM_70,
+            CudaInstructionSet.ISA_70, nvvmAPI: null);
+        var method = typeof(IlgpuBackend).Assembly.GetType("Forge.Kernels.Ilgpu.GemmWideKernels")!
+            .GetMethod("Tiled", BindingFlags.Static | BindingFlags.NonPublic)!;
+        string ptx = ((PTXCompiledKernel)backend.Compile(EntryPointDescription.FromExplicitlyGroupedKernel(method), KernelSpecialization.Empty)).PTXAssembly;
+        int vectorLoads = Regex.Matches(ptx, @"ld\.shared\.v4\.f32").Count;
+        TestContext.Out.WriteLine($"ld.shared.v4.f32: {vectorLoads}, ld.shared.f32: {Regex.Matches(ptx, @"ld\.shared\.f32").Count}, fma/mul-add: {Regex.Matches(ptx, @"\bfma\.rn\.f32").Count}");
+        Assert.That(vectorLoads, Is.GreaterThanOrEqualTo(4), "vector loads of the shared tiles");
+        Assert.That(ptx, Does.Not.Contain(".local"), "local memory (spilled accumulators)");
     }
 
     /// <summary>
