@@ -47,6 +47,9 @@ static unsafe class GemmParallel
     {
         int threads = ForkJoin.Threads;
         long tasks = Math.Min((long)m * n * k / MinFmasPerTask, (long)TasksPerThread * threads);
+        // A small product gets a few tasks: a multiple of the threads, so that no thread is left with one more
+        // than the others (5 tasks on 2 threads keep one thread idle for a fifth of the time; 4 do not).
+        if (tasks > threads) tasks -= tasks % threads;
         if (threads == 1 || tasks < 2)
         {
             GemmBlocked.Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias);
