@@ -98,9 +98,17 @@ public static class IlgpuReduce
         Check.AtLeast(kernel, nameof(result), Views.Length(result), 1, "one element for the sum");
         Views.CheckType<T>(backend, kernel);
         int groups = (int)Math.Clamp(Views.GroupsFor(x.Length, backend.RowGroupSize), 1, MaxPartials);
+        var kernels = backend.Kernels<Kernels<T>>();
+        if (groups == 1)
+        {
+            // One group's sum is the whole sum: it goes straight to the result, no second launch (clipping asks
+            // this of every bias and LayerNorm vector). The second pass would only have added zeros to it.
+            var single = new ReduceArgs<T> { X = x, Y = result, Partials = result.SubView(0, 1), Square = square ? 1 : 0 };
+            kernels.PartialSums(backend.Stream, new KernelConfig(1, backend.RowGroupSize), single);
+            return;
+        }
         var partials = backend.Pool.Rent<T>(groups);
         var args = new ReduceArgs<T> { X = x, Y = result, Partials = partials.View, Square = square ? 1 : 0 };
-        var kernels = backend.Kernels<Kernels<T>>();
         kernels.PartialSums(backend.Stream, new KernelConfig(groups, backend.RowGroupSize), args);
         kernels.SumPartials(backend.Stream, new KernelConfig(1, backend.RowGroupSize), args);
         backend.Pool.Return(partials);   // later renters queue behind these kernels on the same stream
