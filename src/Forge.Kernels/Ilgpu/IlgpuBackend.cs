@@ -185,6 +185,12 @@ public sealed class IlgpuBackend : IDisposable
         lock (_loadLock) return _tally is null ? [] : _tally.OrderByDescending(p => p.Value).ThenBy(p => p.Key, StringComparer.Ordinal).ToList();
     }
 
+    /// <summary>Stops the per-kernel tally (launches are still counted in <see cref="Launches"/>) and forgets it.</summary>
+    public void StopLaunchTally()
+    {
+        lock (_loadLock) _tally = null;
+    }
+
     internal void CountLaunch(string kernel)
     {
         Interlocked.Increment(ref _launches);

@@ -99,6 +99,7 @@ public class LaunchBudgetTests
             launches = backend.Launches - launchesBefore;
         }
         foreach (var (kernel, count) in backend.LaunchesByKernel()) TestContext.Out.WriteLine($"  {count,4}  {kernel}");
+        backend.StopLaunchTally();
         return new Cost(launches, forward, lossRead, backwardAndUpdate, clipWaits, step.Parameters.Count);
     }
 

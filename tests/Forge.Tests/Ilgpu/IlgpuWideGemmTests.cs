@@ -57,6 +57,8 @@ public class IlgpuWideGemmTests
         _backend.StartLaunchTally();
         IlgpuGemm.Run(_backend, transA, transB, m, n, k, 1.5f, Upload(a).View, lda, Upload(b).View, ldb, -0.5f, cBuffer.View, ldc);
         Assert.That(_backend.LaunchesByKernel().Select(p => p.Key), Does.Contain("GemmWideKernels.Tiled"), "the wide kernel ran");
+        _backend.StopLaunchTally();
+        Assert.That(_backend.LaunchesByKernel(), Is.Empty, "stopped");
         AssertClose(expected, Download(cBuffer), k);
     }
 
