@@ -10,7 +10,8 @@ namespace Forge.Kernels.Ilgpu;
 /// registers, k in slices of 8 staged in shared memory k-major, and the shared tiles read as <see cref="Vector4"/>
 /// (4 vector loads feed 64 multiply-adds, against 8 scalar loads per 16 in <see cref="GemmKernels.Tiled{T, TTiling}"/>).
 /// A thread owns rows ty·4 … ty·4 + 3 and 64 + ty·4 … 64 + ty·4 + 3 of its tile (likewise columns with tx), so a
-/// quarter-warp's vector loads cover 128 contiguous bytes: no bank conflicts on the reads.
+/// quarter-warp's vector loads cover 128 contiguous bytes: no bank conflicts on the reads; each k row of a shared tile
+/// is padded by one vector so the staging stores do not conflict either.
 /// <para>
 /// The same contract and arguments as the tiled kernel (<see cref="GemmArgs{T}"/>: transposes, leading
 /// dimensions, batches, split-k into partials, alpha, beta, bias), so <see cref="IlgpuGemm"/> can take either. Each
@@ -31,11 +32,18 @@ internal static class GemmWideKernels
     /// <summary>k per shared-memory slice.</summary>
     internal const int Depth = 8;
 
+    /// <summary>
+    /// Floats per k row of a shared tile: Block plus one Vector4 of padding, so that the staging stores, which walk
+    /// k fastest for a non-transposed A (or a transposed B), land on 32 different banks instead of 4, while the
+    /// vector reads stay 16-byte aligned and contiguous.
+    /// </summary>
+    internal const int Pitch = Block + 4;
+
     /// <summary>One group per (column block, row block, batch entry × k split) of C; groups of 16 × 16 threads.</summary>
     internal static void Tiled(GemmArgs<float> g)
     {
-        var aTile = SharedMemory.Allocate<Vector4>(Depth * Block / 4);   // [p, r]: op(A)[rowBase + r, k0 + p], as floats p·Block + r
-        var bTile = SharedMemory.Allocate<Vector4>(Depth * Block / 4);   // [p, c]: op(B)[k0 + p, colBase + c]
+        var aTile = SharedMemory.Allocate<Vector4>(Depth * Pitch / 4);   // [p, r]: op(A)[rowBase + r, k0 + p], as floats p·Pitch + r
+        var bTile = SharedMemory.Allocate<Vector4>(Depth * Pitch / 4);   // [p, c]: op(B)[k0 + p, colBase + c]
         var aFloats = aTile.Cast<float>();
         var bFloats = bTile.Cast<float>();
         int tx = Group.IdxX, ty = Group.IdxY, thread = ty * Threads + tx;
@@ -63,17 +71,17 @@ internal static class GemmWideKernels
                 int row = rowBase + r, ka = k0 + pa;
                 float av = 0f;
                 if (row < g.M && ka < kEnd) av = g.TransA == 0 ? g.A[aBase + (long)row * g.Lda + ka] : g.A[aBase + (long)ka * g.Lda + row];
-                aFloats[pa * Block + r] = av;
+                aFloats[pa * Pitch + r] = av;
                 int c = g.TransB == 0 ? index % Block : index / Depth, pb = g.TransB == 0 ? index / Block : index % Depth;
                 int col = colBase + c, kb = k0 + pb;
                 float bv = 0f;
                 if (col < g.N && kb < kEnd) bv = g.TransB == 0 ? g.B[bBase + (long)kb * g.Ldb + col] : g.B[bBase + (long)col * g.Ldb + kb];
-                bFloats[pb * Block + c] = bv;
+                bFloats[pb * Pitch + c] = bv;
             }
             Group.Barrier();
             for (int p = 0; p < Depth; p++)
             {
-                int slice = p * (Block / 4);
+                int slice = p * (Pitch / 4);
                 Vector4 a0 = aTile[slice + ty], a1 = aTile[slice + Block / 8 + ty];
                 Vector4 b0 = bTile[slice + tx], b1 = bTile[slice + Block / 8 + tx];
                 c00 += a0.X * b0.X; c01 += a0.X * b0.Y; c02 += a0.X * b0.Z; c03 += a0.X * b0.W; c04 += a0.X * b1.X; c05 += a0.X * b1.Y; c06 += a0.X * b1.Z; c07 += a0.X * b1.W;
