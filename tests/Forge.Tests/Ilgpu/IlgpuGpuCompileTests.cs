@@ -131,8 +131,11 @@ public class IlgpuGpuCompileTests
             .GetMethod("Tiled", BindingFlags.Static | BindingFlags.NonPublic)!;
         string ptx = ((PTXCompiledKernel)backend.Compile(EntryPointDescription.FromExplicitlyGroupedKernel(method), KernelSpecialization.Empty)).PTXAssembly;
         int vectorLoads = Regex.Matches(ptx, @"ld\.shared\.v4\.f32").Count;
-        TestContext.Out.WriteLine($"ld.shared.v4.f32: {vectorLoads}, ld.shared.f32: {Regex.Matches(ptx, @"ld\.shared\.f32").Count}, fma/mul-add: {Regex.Matches(ptx, @"\bfma\.rn\.f32").Count}");
+        int fma = Regex.Matches(ptx, @"\bfma\.rn\.f32").Count, mul = Regex.Matches(ptx, @"\bmul(\.rn)?\.f32").Count, add = Regex.Matches(ptx, @"\badd(\.rn)?\.f32").Count;
+        TestContext.Out.WriteLine($"ld.shared.v4.f32: {vectorLoads}, ld.shared.f32: {Regex.Matches(ptx, @"ld\.shared\.f32").Count}, fma.f32: {fma}, mul.f32: {mul}, add.f32: {add}");
         Assert.That(vectorLoads, Is.GreaterThanOrEqualTo(4), "vector loads of the shared tiles");
+        Assert.That(fma + Math.Min(mul, add), Is.GreaterThanOrEqualTo(64), "the 64 multiply-adds of a k step (ptxas fuses mul + add)");
+        Assert.That(Regex.IsMatch(ptx, @"\.f64\b"), Is.False, "no double-precision arithmetic");
         Assert.That(ptx, Does.Not.Contain(".local"), "local memory (spilled accumulators)");
     }
 
