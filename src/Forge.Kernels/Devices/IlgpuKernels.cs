@@ -79,12 +79,7 @@ internal sealed class IlgpuKernels<T> : Backend<T> where T : unmanaged, IFloatin
     T[] _hostSums = [];
 
     /// <summary>Σ x², reduced on the device into one element and read back (waits for the device).</summary>
-    public override double SumOfSquares(Tensor<T> x)
-    {
-        _sumOfSquares ??= new Tensor<T>([1], _device);
-        IlgpuReduce.SumOfSquares(_gpu, E(x), E(_sumOfSquares));
-        return double.CreateChecked(_sumOfSquares.First());
-    }
+    public override double SumOfSquares(Tensor<T> x) => SumOfSquares(new ReadOnlySpan<Tensor<T>>(in x));
 
     /// <summary>
     /// Each tensor reduced into its own element of a device buffer, the buffer read back once (one wait,

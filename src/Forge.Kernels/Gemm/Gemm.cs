@@ -65,19 +65,14 @@ public static unsafe class Gemm
     {
         if (!dx.IsEmpty) GemmArguments.Check(false, !transW, m, k, n, dy.Length, n, w.Length, ldw, dx.Length, k);
         if (!dw.IsEmpty) GemmArguments.Check(true, false, k, n, m, x.Length, k, dy.Length, n, dw.Length, n);
-        if (!dx.IsEmpty && !dw.IsEmpty && m > 0 && k > 0 && n > 0 && GemmLinearBackward.Applies<T>(m, k, n))
+        bool both = !dx.IsEmpty && !dw.IsEmpty && m > 0 && k > 0 && n > 0;
+        bool fused = both && GemmLinearBackward.Applies<T>(m, k, n);
+        if (fused || (both && GemmLinearBackward.RunsSideBySide<T>(m, k, n)))
         {
             fixed (T* dyPtr = dy, xPtr = x, wPtr = w, dxPtr = dx, dwPtr = dw)
             {
-                GemmLinearBackward.Run(m, k, n, dyPtr, xPtr, wPtr, transW, ldw, dxPtr, betaX, dwPtr, betaW);
-            }
-            return;
-        }
-        if (!dx.IsEmpty && !dw.IsEmpty && m > 0 && k > 0 && n > 0 && GemmLinearBackward.RunsSideBySide<T>(m, k, n))
-        {
-            fixed (T* dyPtr = dy, xPtr = x, wPtr = w, dxPtr = dx, dwPtr = dw)
-            {
-                GemmLinearBackward.RunSideBySide(m, k, n, dyPtr, xPtr, wPtr, transW, ldw, dxPtr, betaX, dwPtr, betaW);
+                if (fused) GemmLinearBackward.Run(m, k, n, dyPtr, xPtr, wPtr, transW, ldw, dxPtr, betaX, dwPtr, betaW);
+                else GemmLinearBackward.RunSideBySide(m, k, n, dyPtr, xPtr, wPtr, transW, ldw, dxPtr, betaX, dwPtr, betaW);
             }
             return;
         }

@@ -1,5 +1,4 @@
 using System.Numerics;
-using System.Runtime.CompilerServices;
 using Forge.Autograd;
 using Forge.Kernels;
 
@@ -26,36 +25,28 @@ public static class GradientClipping
     /// </summary>
     static double SumOfSquares<T>(IReadOnlyList<Var<T>> parameters) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (parameters.Count == 0) return 0;
-        // The gradient list is kept per parameter list (refilled every call: a gradient may be replaced), so a step allocates nothing.
-        var grads = GradientLists<T>.For(parameters);
+        int count = parameters.Count;
+        if (count == 0) return 0;
+        // A reused per-thread array of the gradients, so that a step allocates nothing; cleared after use.
+        var grads = Scratch<T>.Gradients is { } kept && kept.Length >= count ? kept : Scratch<T>.Gradients = new Tensor<T>[count];
         var device = parameters[0].Grad.Device;
         bool oneDevice = true;
         // Index loops: foreach over the IReadOnlyList interface would box an enumerator every step.
-        for (int i = 0; i < parameters.Count; i++)
+        for (int i = 0; i < count; i++)
         {
             grads[i] = parameters[i].Grad;
             oneDevice &= grads[i].Device == device;
         }
-        if (oneDevice) return Backends.For<T>(device).SumOfSquares(grads);
         double total = 0;
-        for (int i = 0; i < grads.Length; i++) total += Backends.For<T>(grads[i].Device).SumOfSquares(grads[i]);
+        if (oneDevice) total = Backends.For<T>(device).SumOfSquares(grads.AsSpan(0, count));
+        else
+            for (int i = 0; i < count; i++) total += Backends.For<T>(grads[i].Device).SumOfSquares(grads[i]);
+        Array.Clear(grads, 0, count);
         return total;
     }
 
-    static class GradientLists<T> where T : unmanaged, IFloatingPointIeee754<T>
+    static class Scratch<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        static readonly ConditionalWeakTable<IReadOnlyList<Var<T>>, Tensor<T>[]> s_lists = new();
-
-        public static Tensor<T>[] For(IReadOnlyList<Var<T>> parameters)
-        {
-            lock (s_lists)
-            {
-                if (s_lists.TryGetValue(parameters, out var list) && list.Length == parameters.Count) return list;
-                list = new Tensor<T>[parameters.Count];
-                s_lists.AddOrUpdate(parameters, list);
-                return list;
-            }
-        }
+        [ThreadStatic] public static Tensor<T>[]? Gradients;
     }
 }
