@@ -28,7 +28,7 @@ public static class StepProfiler
             return 0;
         }
         ForkJoin.Threads = options.Threads;
-        var step = TrainingCases.Build(options.Case, options.Seed, Forge.Kernels.Devices.DeviceNames.Resolve(options.Device));
+        var step = TrainingCases.Build(options.Case, options.Seed, Forge.Kernels.Devices.DeviceNames.Resolve(options.Device), options.MicroBatch);
         for (int i = 0; i < options.Warmup; i++) step.Run();
         var rows = step.Profile(options.Steps, byOp);
         double total = rows.Sum(r => r.MillisecondsPerStep);

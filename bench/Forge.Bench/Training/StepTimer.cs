@@ -14,13 +14,14 @@ namespace Forge.Bench.Training;
 public static class StepTimer
 {
     const string Usage = """
-        usage: Forge.Bench steps --case sorting|affine|retrieval|lm [--threads N] [--warmup N] [--warmup-seconds S] [--steps N] [--seed N] [--device cpu|cuda|opencl|ilgpu-cpu]
+        usage: Forge.Bench steps --case sorting|affine|retrieval|lm [--threads N] [--warmup N] [--warmup-seconds S] [--steps N] [--seed N] [--device cpu|cuda|opencl|ilgpu-cpu] [--micro-batch N]
           --threads N          kernel threads, the caller included (default 1)
           --warmup N           untimed steps first (default 20) ...
           --warmup-seconds S   ... and at least S seconds of them, so tiered JIT has optimised the hot code (default 1)
           --steps N            timed steps (default 50)
           --seed N             init and data seed (default 0)
           --device NAME        cpu (SIMD kernels, default), cuda or opencl (ILGPU on a GPU), ilgpu-cpu (the emulator)
+          --micro-batch N      sequences per micro-batch, the parts run in parallel (default: the experiment's micro_batch; 0: whole batches)
         Prints one JSON line: per-step times in ms, their median, and the bytes allocated over the timed steps.
         """;
 
@@ -39,7 +40,7 @@ public static class StepTimer
 
         ForkJoin.Threads = options.Threads;
         TrainingStep step;
-        try { step = TrainingCases.Build(options.Case, options.Seed, Forge.Kernels.Devices.DeviceNames.Resolve(options.Device)); }
+        try { step = TrainingCases.Build(options.Case, options.Seed, Forge.Kernels.Devices.DeviceNames.Resolve(options.Device), options.MicroBatch); }
         catch (ArgumentException e)
         {
             Console.Error.WriteLine($"steps: {e.Message}");
@@ -76,6 +77,7 @@ public static class StepTimer
             json.WriteString("engine", "forge");
             json.WriteString("case", TrainingCases.CliName(options.Case));
             json.WriteNumber("threads", options.Threads);
+            json.WriteNumber("micro_batches", step.MicroBatches);
             json.WriteString("device", options.Device);
             json.WriteNumber("n_params", step.ParameterCount);
             json.WriteNumber("warmup", options.Warmup);
@@ -102,7 +104,7 @@ public static class StepTimer
         return n == 0 ? double.NaN : n % 2 == 1 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
     }
 
-    internal sealed record Options(TrainingCase Case, int Threads, int Warmup, double WarmupSeconds, int Steps, ulong Seed, bool Help, string Device = "cpu")
+    internal sealed record Options(TrainingCase Case, int Threads, int Warmup, double WarmupSeconds, int Steps, ulong Seed, bool Help, string Device = "cpu", int? MicroBatch = null)
     {
         public static Options Parse(string[] args)
         {
@@ -111,6 +113,7 @@ public static class StepTimer
             double warmupSeconds = 1;
             ulong seed = 0;
             string device = "cpu";
+            int? microBatch = null;
             for (int i = 0; i < args.Length; i++)
             {
                 string name = args[i];
@@ -126,11 +129,12 @@ public static class StepTimer
                     case "--steps": steps = Int(name, value, min: 1); break;
                     case "--seed": seed = (ulong)Int(name, value, min: 0); break;
                     case "--device": device = value; break;
+                    case "--micro-batch": microBatch = Int(name, value, min: 0); break;
                     default: throw new ArgumentException($"unknown option {name}");
                 }
             }
             if (model is null) throw new ArgumentException("--case is required");
-            return new Options(model.Value, threads, warmup, warmupSeconds, steps, seed, Help: false, device);
+            return new Options(model.Value, threads, warmup, warmupSeconds, steps, seed, Help: false, device, microBatch);
         }
 
         static int Int(string name, string value, int min) =>

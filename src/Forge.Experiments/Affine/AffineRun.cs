@@ -32,9 +32,9 @@ public sealed class AffineRun : ExperimentRun
         Optimizer = new Adam<float>(Model.Parameters.All, recipe.LearningRate, weightDecay: recipe.WeightDecay, decoupled: true);
         var schedule = new LearningRateSchedule.WarmupCosine(recipe.LearningRate, recipe.WarmupSteps, steps, recipe.FinalLearningRate);
         var batches = new FreshSamples<RegressionBatch<float>>(Rng.ForStream(seed, 1).NextUInt64(), Fill);
-        _trainer = new Trainer<float, RegressionBatch<float>>(Optimizer, schedule, batches,
-            new RegressionBatch<float>(recipe.BatchSize, Task.Positions, 1, 1, device),
-            batch => Functional.MseLoss(Model.Forward(batch.Inputs), Var<float>.Constant(batch.Targets)))
+        var batch = new RegressionBatch<float>(recipe.BatchSize, Task.Positions, 1, 1, device);
+        _trainer = new Trainer<float, RegressionBatch<float>>(Optimizer, schedule, batches, batch, MicroBatches.Regression(Model, batch, recipe.MicroBatchCount(recipe.BatchSize),
+            static (model, part) => Functional.MseLoss(model.Forward(part.Inputs), Var<float>.Constant(part.Targets))))
         { ClipNorm = recipe.ClipNorm };
         TestSet = new AffineTestSet(Task, recipe.TestSize, Rng.ForStream(seed, 2).NextUInt64());
         _predictor = new RegressionPredictor<float>(Model, Task.Positions, Math.Min(EvalBatch, recipe.TestSize));

@@ -65,8 +65,10 @@ public static class TrainingCases
         _ => throw new ArgumentOutOfRangeException(nameof(model), model, null),
     };
 
-    /// <summary>Builds the model its experiment trains by default, fills a random batch and records the step once, ready to replay.</summary>
-    public static TrainingStep Build(TrainingCase model, ulong seed = 0, Device? device = null) => Build(model, DefaultRecipe(model), seed, device);
+    /// <summary>Builds the model its experiment trains by default, fills a random batch and records the step's forward pass once, ready to replay.</summary>
+    /// <param name="microBatch">Overrides the recipe's micro_batch, sequences per micro-batch (null: the experiment's default; 0: whole batches).</param>
+    public static TrainingStep Build(TrainingCase model, ulong seed = 0, Device? device = null, int? microBatch = null) =>
+        Build(model, microBatch is int k ? DefaultRecipe(model) with { MicroBatch = k } : DefaultRecipe(model), seed, device);
 
     /// <summary>
     /// The same with another recipe of the case's experiment (e.g. narrower, for a test on a slow device):
@@ -79,12 +81,12 @@ public static class TrainingCases
         device ??= CpuDevice.Instance;
         return (model, recipe) switch
         {
-            (TrainingCase.SortingBase, SortingRecipe sorting) => TokenStep(sorting.ModelConfig, Initialization.Sorting, sorting.BatchSize, rng, device,
+            (TrainingCase.SortingBase, SortingRecipe sorting) => TokenStep(sorting.ModelConfig, Initialization.Sorting, sorting.BatchSize, sorting.MicroBatchCount(sorting.BatchSize), rng, device,
                 sorting.Task.PositionMask(), p => new Adam<float>(p, sorting.LearningRate, weightDecay: sorting.WeightDecay)),
             (TrainingCase.Affine3Layer, AffineRecipe affine) => RegressionStep(affine, rng, device),
-            (TrainingCase.Retrieval, RetrievalRecipe retrieval) => TokenStep(retrieval.ModelConfig, retrieval.Initialization, retrieval.BatchSize, rng, device,
+            (TrainingCase.Retrieval, RetrievalRecipe retrieval) => TokenStep(retrieval.ModelConfig, retrieval.Initialization, retrieval.BatchSize, retrieval.MicroBatchCount(retrieval.BatchSize), rng, device,
                 retrieval.Task.PositionMask(), p => AdamW(p, retrieval)),
-            (TrainingCase.Lm4Layer, LmRecipe lm) => TokenStep(lm.ModelConfig, lm.Initialization, lm.BatchSize, rng, device,
+            (TrainingCase.Lm4Layer, LmRecipe lm) => TokenStep(lm.ModelConfig, lm.Initialization, lm.BatchSize, lm.MicroBatchCount(lm.BatchSize), rng, device,
                 NextTokenMask(lm.Context), p => AdamW(p, lm)),
             _ => throw new ArgumentException($"case {CliName(model)} needs its own experiment's recipe, not a {recipe.GetType().Name}", nameof(recipe)),
         };
@@ -101,7 +103,7 @@ public static class TrainingCases
         return mask;
     }
 
-    static TrainingStep TokenStep(TransformerConfig config, Initialization init, int batchSize, Rng rng, Device device,
+    static TrainingStep TokenStep(TransformerConfig config, Initialization init, int batchSize, int microBatches, Rng rng, Device device,
         float[] positionMask, Func<IEnumerable<Var<float>>, Optimizer<float>> optimizer)
     {
         var model = new Transformer<float>(config, init, rng, device);
@@ -116,10 +118,10 @@ public static class TrainingCases
             mask[i] = positionMask[i % config.NCtx];
         }
         batch.Upload();
-        var tape = new Tape<float>();
-        Var<float> loss;
-        using (tape.Record()) loss = model.Forward(batch.Tokens).CrossEntropy(batch.Targets, batch.Mask);
-        return new TrainingStep(tape, loss, optimizer(model.Parameters.All), model.Parameters.ElementCount);
+        var gradient = MicroBatches.Tokens(model, batch, microBatches, static (m, part) => m.Forward(part.Tokens).CrossEntropy(part.Targets, part.Mask));
+        var step = new TrainingStep(gradient, optimizer(model.Parameters.All), model.Parameters.ElementCount);
+        step.Forward();   // records
+        return step;
     }
 
     static TrainingStep RegressionStep(AffineRecipe recipe, Rng rng, Device device)
@@ -130,9 +132,10 @@ public static class TrainingCases
         Tensor.Uniform(rng, -1f, 1f, batch.HostInputs.Shape).AsSpan().CopyTo(batch.HostInputs.AsSpan());
         Tensor.Uniform(rng, -1f, 1f, batch.HostTargets.Shape).AsSpan().CopyTo(batch.HostTargets.AsSpan());
         batch.Upload();
-        var tape = new Tape<float>();
-        Var<float> loss;
-        using (tape.Record()) loss = Functional.MseLoss(model.Forward(batch.Inputs), Var<float>.Constant(batch.Targets));
-        return new TrainingStep(tape, loss, AdamW(model.Parameters.All, recipe), model.Parameters.ElementCount) { ClipNorm = recipe.ClipNorm };
+        var gradient = MicroBatches.Regression(model, batch, recipe.MicroBatchCount(recipe.BatchSize),
+            static (m, part) => Functional.MseLoss(m.Forward(part.Inputs), Var<float>.Constant(part.Targets)));
+        var step = new TrainingStep(gradient, AdamW(model.Parameters.All, recipe), model.Parameters.ElementCount) { ClipNorm = recipe.ClipNorm };
+        step.Forward();   // records
+        return step;
     }
 }

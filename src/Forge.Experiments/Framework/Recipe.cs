@@ -18,6 +18,12 @@ public abstract record Recipe
     [Setting("Evaluate on the validation set every this many steps.", Min = 1, HelpName = "N")]
     public int EvalEvery { get; init; } = 500;
 
+    [Setting("CPU only: cut each training batch into micro-batches of about this many sequences; each one's forward and backward runs on one core with its data in cache, the micro-batches in parallel, their gradients summed in a fixed order. The same step up to float rounding; the numbers do not depend on --threads. 0: one pass over the whole batch (always so on a GPU).", Min = 0, HelpName = "N")]
+    public int MicroBatch { get; init; }
+
+    /// <summary>How many micro-batches a training batch of <paramref name="rows"/> sequences is cut into (see <see cref="MicroBatch"/>).</summary>
+    public int MicroBatchCount(int rows) => Forge.Models.Training.MicroBatches.Count(rows, MicroBatch);
+
     [Setting("LLC: SGLD chains.", Min = 1, HelpName = "N")]
     public int LlcChains { get; init; } = 4;
 
@@ -57,6 +63,7 @@ public abstract record Recipe
     {
         CheckpointGrid.Validate(Checkpoints);
         if (EvalEvery < 1) throw new ArgumentException($"eval_every must be ≥ 1, got {EvalEvery}");
+        if (MicroBatch < 0) throw new ArgumentException($"micro_batch must be ≥ 0, got {MicroBatch}");
         Llc(0).Validate();
     }
 }

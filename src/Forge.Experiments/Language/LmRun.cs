@@ -31,8 +31,9 @@ public sealed class LmRun : ExperimentRun
         Model = new Transformer<float>(recipe.ModelConfig, ModelInitialization, Rng.ForStream(seed, 0), device);
         Optimizer = new Adam<float>(Model.Parameters.All, recipe.LearningRate, weightDecay: recipe.WeightDecay, decoupled: true);
         var schedule = new LearningRateSchedule.WarmupCosine(recipe.LearningRate, recipe.WarmupSteps, steps, recipe.LearningRate * recipe.FinalLrFraction);
-        _trainer = new Trainer<float, TokenBatch<float>>(Optimizer, schedule, Train, new TokenBatch<float>(recipe.BatchSize, recipe.Context, device),
-            batch => Model.Forward(batch.Tokens).CrossEntropy(batch.Targets, batch.Mask));
+        var batch = new TokenBatch<float>(recipe.BatchSize, recipe.Context, device);
+        _trainer = new Trainer<float, TokenBatch<float>>(Optimizer, schedule, Train, batch, MicroBatches.Tokens(Model, batch, recipe.MicroBatchCount(recipe.BatchSize),
+            static (model, part) => model.Forward(part.Tokens).CrossEntropy(part.Targets, part.Mask)));
         _validation = new TokenEvaluator<float>(Model, Validation, EvalBatch);
     }
 

@@ -64,6 +64,8 @@ public sealed record SortingRecipe : Recipe
     /// </summary>
     public SortingRecipe()
     {
+        // Parts of 32 lists (16 per batch of 512): a part's activations fit a core's L2 (docs/performance.md, "Micro-batches").
+        MicroBatch = 32;
         LlcEpsilon = 1e-6;
         LlcGamma = 1e4;
         LlcNBeta = 1e4;

@@ -27,8 +27,9 @@ public sealed class SortingRun : ExperimentRun
         Model = new Transformer<float>(recipe.ModelConfig, ModelInitialization, Rng.ForStream(seed, 0), device);
         Optimizer = new Adam<float>(Model.Parameters.All, recipe.LearningRate, weightDecay: recipe.WeightDecay);
         var schedule = new LearningRateSchedule.PerEpochLinear(recipe.LearningRate, recipe.FinalLearningRate, recipe.Epochs, recipe.StepsPerEpoch);
-        _trainer = new Trainer<float, TokenBatch<float>>(Optimizer, schedule, Train, new TokenBatch<float>(recipe.BatchSize, task.Context, device),
-            batch => Model.Forward(batch.Tokens).CrossEntropy(batch.Targets, batch.Mask));
+        var batch = new TokenBatch<float>(recipe.BatchSize, task.Context, device);
+        _trainer = new Trainer<float, TokenBatch<float>>(Optimizer, schedule, Train, batch, MicroBatches.Tokens(Model, batch, recipe.MicroBatchCount(recipe.BatchSize),
+            static (model, part) => model.Forward(part.Tokens).CrossEntropy(part.Targets, part.Mask)));
         _validation = new TokenEvaluator<float>(Model, Validation, EvalBatch);
     }
 

@@ -18,6 +18,18 @@ public sealed class RegressionBatch<T> : IDeviceBatch where T : unmanaged, IFloa
         Targets = HostTargets.ToDevice(device ?? CpuDevice.Instance);
     }
 
+    RegressionBatch(Tensor<T> inputs, Tensor<T> targets, Tensor<T> hostInputs, Tensor<T> hostTargets)
+        => (Inputs, Targets, HostInputs, HostTargets) = (inputs, targets, hostInputs, hostTargets);
+
+    /// <summary>Rows [start, start + count) of this batch as a batch of their own: views of the same buffers, so filling this batch fills it.</summary>
+    public RegressionBatch<T> Rows(int start, int count)
+    {
+        var (inputs, targets) = (Inputs.Narrow(0, start, count), Targets.Narrow(0, start, count));
+        return ReferenceEquals(Inputs, HostInputs)
+            ? new(inputs, targets, inputs, targets)
+            : new(inputs, targets, HostInputs.Narrow(0, start, count), HostTargets.Narrow(0, start, count));
+    }
+
     public Tensor<T> Inputs { get; }
     public Tensor<T> Targets { get; }
     public Tensor<T> HostInputs { get; }

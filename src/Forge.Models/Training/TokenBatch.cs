@@ -26,6 +26,26 @@ public sealed class TokenBatch<T> : IDeviceBatch where T : unmanaged, IFloatingP
         Mask = HostMask.ToDevice(device);
     }
 
+    TokenBatch(Tensor<int> tokens, Tensor<int> targets, Tensor<T> mask, Tensor<int> hostTokens, Tensor<int> hostTargets, Tensor<T> hostMask)
+        => (Tokens, Targets, Mask, HostTokens, HostTargets, HostMask) = (tokens, targets, mask, hostTokens, hostTargets, hostMask);
+
+    /// <summary>Rows [start, start + count) of this batch as a batch of their own: views of the same buffers, so filling this batch fills it.</summary>
+    public TokenBatch<T> Rows(int start, int count)
+    {
+        var (tokens, targets, mask) = (Tokens.Narrow(0, start, count), Targets.Narrow(0, start, count), Mask.Narrow(0, start, count));
+        return ReferenceEquals(Tokens, HostTokens)
+            ? new(tokens, targets, mask, tokens, targets, mask)
+            : new(tokens, targets, mask, HostTokens.Narrow(0, start, count), HostTargets.Narrow(0, start, count), HostMask.Narrow(0, start, count));
+    }
+
+    /// <summary>The sum of the host mask: how many predictions count in the loss.</summary>
+    public double MaskSum()
+    {
+        double sum = 0;
+        foreach (T m in HostMask.AsSpan()) sum += double.CreateChecked(m);
+        return sum;
+    }
+
     /// <summary>Token ids [batch, pos] on the batch's device (what a model reads).</summary>
     public Tensor<int> Tokens { get; }
     /// <summary>Next-token targets [batch, pos] on the batch's device.</summary>

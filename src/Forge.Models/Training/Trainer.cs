@@ -7,8 +7,9 @@ namespace Forge.Models.Training;
 /// <summary>
 /// One optimizer step of a model, as a function of the step number: <see cref="Step"/> fills the
 /// batch of that step, computes the loss and its gradients, clips them if asked, sets the scheduled
-/// learning rate and updates the parameters. The first step records forward and backward on a tape;
-/// every later step refills the same batch buffers and replays it, so a step allocates nothing.
+/// learning rate and updates the parameters. The first step records forward and backward on a tape
+/// (one per micro-batch, <see cref="MicroBatchGradient{T}"/>); every later step refills the same batch
+/// buffers and replays it, so a step allocates nothing.
 /// The loop around it (evaluation, metrics, checkpoints, progress) belongs to the caller.
 /// </summary>
 public sealed class Trainer<T, TBatch> where T : unmanaged, IFloatingPointIeee754<T> where TBatch : IDeviceBatch
@@ -17,13 +18,15 @@ public sealed class Trainer<T, TBatch> where T : unmanaged, IFloatingPointIeee75
     readonly LearningRateSchedule _schedule;
     readonly IBatchSource<TBatch> _source;
     readonly TBatch _batch;
-    readonly Func<TBatch, Var<T>> _loss;
-    readonly Tape<T> _tape = new();
-    Var<T>? _lossVar;
+    readonly MicroBatchGradient<T> _gradient;
 
     /// <param name="loss">Builds the scalar loss of a batch from the model (called once, then replayed).</param>
     public Trainer(Optimizer<T> optimizer, LearningRateSchedule schedule, IBatchSource<TBatch> source, TBatch batch, Func<TBatch, Var<T>> loss)
-        => (_optimizer, _schedule, _source, _batch, _loss) = (optimizer, schedule, source, batch, loss);
+        : this(optimizer, schedule, source, batch, MicroBatchGradient<T>.Whole(optimizer.Parameters, () => loss(batch))) { }
+
+    /// <param name="gradient">Computes the loss and gradient of <paramref name="batch"/> into the optimizer's parameters, whole or in micro-batches (<see cref="MicroBatches"/>).</param>
+    public Trainer(Optimizer<T> optimizer, LearningRateSchedule schedule, IBatchSource<TBatch> source, TBatch batch, MicroBatchGradient<T> gradient)
+        => (_optimizer, _schedule, _source, _batch, _gradient) = (optimizer, schedule, source, batch, gradient);
 
     /// <summary>Clip the global gradient norm to this value (0 = no clipping).</summary>
     public double ClipNorm { get; init; }
@@ -39,16 +42,22 @@ public sealed class Trainer<T, TBatch> where T : unmanaged, IFloatingPointIeee75
     {
         _source.Fill(step, _batch);
         _batch.Upload();
-        if (_lossVar is null)
+        double loss;
+        if (_gradient.Count == 1)
         {
-            using (_tape.Record()) _lossVar = _loss(_batch);
+            _gradient.Forward();
+            loss = _gradient.Loss();
+            if (!double.IsFinite(loss)) throw new TrainingDivergedException(step, loss);
+            _gradient.Backward();
         }
-        else _tape.Replay();
-
-        double loss = double.CreateChecked(_lossVar.Data.First());
-        if (!double.IsFinite(loss)) throw new TrainingDivergedException(step, loss);
-        _optimizer.ZeroGrad();
-        _tape.Backward(_lossVar);
+        else
+        {
+            // Each part's backward follows its forward while its activations are in cache; a non-finite
+            // loss still stops the step before the update (the gradients are not used).
+            _gradient.ForwardBackward();
+            loss = _gradient.Loss();
+            if (!double.IsFinite(loss)) throw new TrainingDivergedException(step, loss);
+        }
         if (ClipNorm > 0) GradientClipping.ClipGlobalNorm(_optimizer.Parameters, ClipNorm);
         LearningRate = _schedule.At(step);
         _optimizer.LearningRate = LearningRate;

@@ -7,9 +7,11 @@ namespace Forge.Models.Transformers;
 /// A model's parameters in a fixed order, by their conventions names (<c>blocks.0.attn.W_Q</c>, …).
 /// The order is the creation order, which is also the order of random initialisation. Values are
 /// created on the host and moved to the set's <see cref="Device"/>, so a seed gives the same initial
-/// model on every device.
+/// model on every device. A set made with <c>sharingValuesOf</c> holds new parameters over the values of
+/// another set (same tensors, own gradients): a replica of a model for one micro-batch
+/// (<see cref="Transformer{T}.SharingWeights"/>).
 /// </summary>
-public sealed class ParameterSet<T>(Device? device = null) where T : unmanaged, IFloatingPointIeee754<T>
+public sealed class ParameterSet<T>(Device? device = null, ParameterSet<T>? sharingValuesOf = null) where T : unmanaged, IFloatingPointIeee754<T>
 {
     readonly List<Var<T>> _ordered = [];
     readonly Dictionary<string, Var<T>> _byName = new();
@@ -20,10 +22,18 @@ public sealed class ParameterSet<T>(Device? device = null) where T : unmanaged, 
     public Var<T> Add(string name, Tensor<T> value)
     {
         if (_byName.ContainsKey(name)) throw new ArgumentException($"ParameterSet: duplicate parameter '{name}'");
-        var parameter = Var<T>.Parameter(value.ToDevice(Device), name);
+        var parameter = Var<T>.Parameter(sharingValuesOf is null ? value.ToDevice(Device) : Shared(name, value), name);
         _ordered.Add(parameter);
         _byName[name] = parameter;
         return parameter;
+    }
+
+    Tensor<T> Shared(string name, Tensor<T> value)
+    {
+        var shared = sharingValuesOf![name].Data;
+        if (!Forge.Shape.SameShape(shared.ShapeSpan, value.ShapeSpan))
+            throw new ShapeException($"ParameterSet: '{name}' is {Forge.Shape.Format(shared.Shape)} in the shared set, {Forge.Shape.Format(value.Shape)} here");
+        return shared;
     }
 
     public IReadOnlyList<Var<T>> All => _ordered;

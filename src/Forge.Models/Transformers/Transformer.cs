@@ -13,9 +13,12 @@ namespace Forge.Models.Transformers;
 public sealed class Transformer<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     public Transformer(TransformerConfig config, Initialization init, Rng rng, Device? device = null)
+        : this(config, init, rng, new ParameterSet<T>(device)) { }
+
+    Transformer(TransformerConfig config, Initialization init, Rng rng, ParameterSet<T> parameters)
     {
         Config = config.Validate();
-        Parameters = new ParameterSet<T>(device);
+        Parameters = parameters;
         double std = init == Initialization.Sorting ? 0.8 / Math.Sqrt(config.DModel) : 0.02;
         // A weight matrix of the given shape that reads fanIn inputs per output.
         bool torch = init is Initialization.PyTorch or Initialization.PyTorchSinusoidal;
@@ -68,6 +71,14 @@ public sealed class Transformer<T> where T : unmanaged, IFloatingPointIeee754<T>
     public LayerNormLayer<T> LnFinal { get; }
     public Var<T> WU { get; }
     public Var<T> BU { get; }
+
+    /// <summary>
+    /// A replica that computes with this model's weights (the same tensors: an update of either is an
+    /// update of both) but keeps its own gradients, so replicas can run backward passes of different
+    /// micro-batches at the same time (<see cref="Training.MicroBatchGradient{T}"/>).
+    /// </summary>
+    public Transformer<T> SharingWeights() =>
+        new(Config, Initialization.Gpt2, new Rng(0), new ParameterSet<T>(Device, sharingValuesOf: Parameters));
 
     /// <summary>
     /// This model on <paramref name="device"/>: itself if it is already there, else a copy with the same

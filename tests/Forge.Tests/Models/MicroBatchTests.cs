@@ -1,0 +1,136 @@
+using Forge.Autograd;
+using Forge.Autograd.Optim;
+using Forge.Experiments.Benchmarks;
+using Forge.Kernels.Threading;
+using Forge.Models.Training;
+using Forge.Models.Transformers;
+
+namespace Forge.Tests.Models;
+
+/// <summary>
+/// A batch cut into micro-batches (<see cref="MicroBatchGradient{T}"/>) gives the loss and gradient of
+/// the whole batch (up to rounding: float64 here, so to 1e-11 of the largest gradient), weighs padding and uneven parts as one
+/// pass does, gives the same bits on one thread and two, and allocates nothing per step.
+/// </summary>
+public class MicroBatchTests
+{
+    static readonly TransformerConfig Config = TransformerTests.Gpt with { NLayers = 2, NCtx = 6 };
+
+    static FixedTokenDataset<T> Dataset<T>(int count, int batchSize, ulong seed) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        var rng = new Rng(seed);
+        var sequences = new int[count * 6];
+        for (int i = 0; i < sequences.Length; i++) sequences[i] = rng.NextInt(11);
+        return new FixedTokenDataset<T>(sequences, 6, [T.Zero, T.One, T.One, T.One, T.One, T.Zero], batchSize, seed);
+    }
+
+    static MicroBatchGradient<T> Gradient<T>(Transformer<T> model, TokenBatch<T> batch, int parts) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T> =>
+        MicroBatches.Tokens(model, batch, parts, static (m, b) => m.Forward(b.Tokens).CrossEntropy(b.Targets, b.Mask));
+
+    [TestCase(1, 3)]    // a full batch of 16 in parts of 6, 5, 5
+    [TestCase(3, 3)]    // the epoch's short last batch: 2 real rows, 14 padding rows
+    [TestCase(1, 16)]   // one row per part
+    [TestCase(3, 16)]   // most parts all padding (weight 0)
+    public void MicroBatchesGiveTheWholeBatchsLossAndGradient(int step, int parts)
+    {
+        var data = Dataset<double>(50, 16, 1);   // 4 steps per epoch; step 3 holds 50 − 48 = 2 lists
+        var model = new Transformer<double>(Config, Initialization.Gpt2, new Rng(5));
+        var batch = new TokenBatch<double>(16, 6);
+        data.Fill(step, batch);
+
+        var whole = Gradient(model, batch, 1);
+        whole.Forward();
+        double wholeLoss = whole.Loss();
+        whole.Backward();
+        var expected = model.Parameters.All.Select(p => p.Grad.ToArray()).ToArray();
+        // One scale for all: some gradients are exactly zero in exact arithmetic (a key bias shifts every score of a row alike) and rounding noise there.
+        double scale = expected.Max(g => g.Max(Math.Abs));
+
+        var split = Gradient(model, batch, parts);
+        Assert.That(split.Count, Is.EqualTo(parts));
+        for (int repeat = 0; repeat < 2; repeat++)   // recorded, then replayed (gradients overwritten, not accumulated)
+        {
+            split.ForwardBackward();
+            Assert.That(split.Loss(), Is.EqualTo(wholeLoss).Within(1e-12 * Math.Abs(wholeLoss)), "loss");
+            for (int i = 0; i < expected.Length; i++)
+            {
+                var actual = model.Parameters.All[i].Grad.ToArray();
+                for (int j = 0; j < actual.Length; j++)
+                    Assert.That(actual[j], Is.EqualTo(expected[i][j]).Within(1e-11 * scale), $"{model.Parameters.All[i].Name}[{j}]");
+            }
+        }
+    }
+
+    [Test]
+    public void ReplicasShareTheWeightsButNotTheGradients()
+    {
+        var model = new Transformer<float>(Config, Initialization.Gpt2, new Rng(1));
+        var replica = model.SharingWeights();
+        for (int i = 0; i < model.Parameters.Count; i++)
+        {
+            Assert.That(replica.Parameters.All[i].Name, Is.EqualTo(model.Parameters.All[i].Name));
+            Assert.That(replica.Parameters.All[i].Data, Is.SameAs(model.Parameters.All[i].Data));
+            Assert.That(replica.Parameters.All[i].Grad, Is.Not.SameAs(model.Parameters.All[i].Grad));
+        }
+    }
+
+    [Test]
+    public void TrainingWithMicroBatchesGivesTheSameBitsOnOneThreadAndTwo()
+    {
+        float[][] Train(int threads)
+        {
+            int before = ForkJoin.Threads;
+            ForkJoin.Threads = threads;
+            try
+            {
+                var data = Dataset<float>(80, 16, 2);
+                var model = new Transformer<float>(Config, Initialization.Gpt2, new Rng(3));
+                var optimizer = new Adam<float>(model.Parameters.All, 1e-2, weightDecay: 0.01, decoupled: true);
+                var schedule = new LearningRateSchedule.PerEpochLinear(1e-2, 1e-3, 2, data.StepsPerEpoch);
+                var batch = new TokenBatch<float>(16, 6);
+                var trainer = new Trainer<float, TokenBatch<float>>(optimizer, schedule, data, batch, Gradient(model, batch, 4)) { ClipNorm = 1.0 };
+                for (int step = 0; step < 8; step++) trainer.Step(step);
+                return model.Parameters.All.Select(p => p.Data.ToArray()).ToArray();
+            }
+            finally { ForkJoin.Threads = before; }
+        }
+
+        var one = Train(1);
+        var two = Train(2);
+        for (int i = 0; i < one.Length; i++) Assert.That(two[i], Is.EqualTo(one[i]), $"parameter {i}");
+    }
+
+    [Test]
+    public void AMicroBatchedTrainingStepAllocatesNothing()
+    {
+        int threads = ForkJoin.Threads;
+        ForkJoin.Threads = 2;
+        try
+        {
+            var step = TrainingCases.Build(TrainingCase.SortingBase, TrainingCases.SortingRecipe with { BatchSize = 64, MicroBatch = 8 });
+            Assert.That(step.MicroBatches, Is.EqualTo(8));
+            for (int i = 0; i < 3; i++) step.Run();
+            long before = GC.GetTotalAllocatedBytes(precise: true);
+            for (int i = 0; i < 5; i++) step.Run();
+            long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+            Assert.That(allocated, Is.LessThan(1024), "bytes allocated over 5 steps, all threads (the runtime's own included)");
+        }
+        finally { ForkJoin.Threads = threads; }
+    }
+
+    [TestCase(512, 32, 16)]
+    [TestCase(512, 0, 1)]
+    [TestCase(8, 32, 1)]
+    [TestCase(100, 32, 4)]
+    [TestCase(33, 32, 2)]
+    public void APartHoldsAboutTheMicroBatchSize(int rows, int microBatch, int parts) =>
+        Assert.That(MicroBatches.Count(rows, microBatch), Is.EqualTo(parts));
+
+    [Test]
+    public void PartsAreContiguousAndDifferByAtMostOneRow()
+    {
+        Assert.That(MicroBatches.Slices(10, 3), Is.EqualTo(new[] { (0, 4), (4, 3), (7, 3) }));
+        Assert.That(MicroBatches.Slices(512, 16).All(s => s.Count == 32), Is.True);
+        Assert.Throws<ArgumentOutOfRangeException>(() => MicroBatches.Slices(4, 5));
+    }
+}
