@@ -65,7 +65,7 @@ public sealed class LmRun : ExperimentRun
     public override double? ChanceLoss => Math.Log(LmRecipe.Vocabulary + 1);
 
     public override LlcResult EstimateLlc(LlcSettings settings, double trainLoss) =>
-        LocalLearningCoefficient.Estimate(Model, Train, settings, trainLoss);
+        LocalLearningCoefficient.Estimate(Model, Train, settings, trainLoss, LmRecipe.MicroBatchCount(settings.BatchSize));
 
     /// <summary>Held-out context windows.</summary>
     public override IReadOnlyList<int[]>? HeldOutPrompts(int count) =>

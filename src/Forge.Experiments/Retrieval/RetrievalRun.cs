@@ -67,7 +67,7 @@ public sealed class RetrievalRun : ExperimentRun
     public override double? ChanceLoss => Math.Log(RetrievalRecipe.Chains);
 
     public override LlcResult EstimateLlc(LlcSettings settings, double trainLoss) =>
-        LocalLearningCoefficient.Estimate(Model, Train, settings, trainLoss);
+        LocalLearningCoefficient.Estimate(Model, Train, settings, trainLoss, RetrievalRecipe.MicroBatchCount(settings.BatchSize));
 
     /// <summary>Held-out examples at the full depth, up to the queried name: the last position predicts the answer.</summary>
     public override IReadOnlyList<int[]>? HeldOutPrompts(int count) =>

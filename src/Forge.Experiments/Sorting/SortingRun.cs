@@ -62,7 +62,7 @@ public sealed class SortingRun : ExperimentRun
     public override double? ChanceLoss => Math.Log(SortingRecipe.Task.Vocabulary);
 
     public override LlcResult EstimateLlc(LlcSettings settings, double trainLoss) =>
-        LocalLearningCoefficient.Estimate(Model, Train, settings, trainLoss);
+        LocalLearningCoefficient.Estimate(Model, Train, settings, trainLoss, SortingRecipe.MicroBatchCount(settings.BatchSize));
 
     /// <summary>Held-out lists with their sorted copy minus its last token: the last position predicts the largest number.</summary>
     public override IReadOnlyList<int[]>? HeldOutPrompts(int count) =>

@@ -17,10 +17,13 @@ namespace Forge.Models.Interpretability;
 /// </summary>
 public static class LocalLearningCoefficient
 {
-    /// <summary>λ̂ of a token transformer's masked cross-entropy, minibatches drawn from <paramref name="data"/>.</summary>
-    public static LlcResult Estimate<T>(Transformer<T> model, FixedTokenDataset<T> data, LlcSettings settings, double initialLoss)
+    /// <summary>
+    /// λ̂ of a token transformer's masked cross-entropy, minibatches drawn from <paramref name="data"/>, each
+    /// cut into <paramref name="microBatches"/> parts (the training's micro-batches; 1: whole).
+    /// </summary>
+    public static LlcResult Estimate<T>(Transformer<T> model, FixedTokenDataset<T> data, LlcSettings settings, double initialLoss, int microBatches = 1)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        Estimate(MinibatchLosses.TokenCrossEntropy(model, data, settings.Validate().BatchSize), settings, initialLoss);
+        Estimate(MinibatchLosses.TokenCrossEntropy(model, data, settings.Validate().BatchSize, microBatches), settings, initialLoss);
 
     /// <summary>λ̂ of <paramref name="loss"/> at the current parameters w*, whose loss is <paramref name="initialLoss"/>.</summary>
     public static LlcResult Estimate<T>(IMinibatchLoss<T> loss, LlcSettings settings, double initialLoss)

@@ -9,13 +9,14 @@ public static class MinibatchLosses
 {
     /// <summary>
     /// Masked next-token cross-entropy of a token transformer (on the CPU) over <paramref name="batchSize"/>
-    /// sequences of <paramref name="data"/> drawn uniformly with replacement at every step.
+    /// sequences of <paramref name="data"/> drawn uniformly with replacement at every step, cut into
+    /// <paramref name="microBatches"/> parts run in parallel (<see cref="MicroBatches"/>; 1: whole).
     /// </summary>
-    public static RecordedMinibatchLoss<T> TokenCrossEntropy<T>(Transformer<T> model, FixedTokenDataset<T> data, int batchSize)
+    public static RecordedMinibatchLoss<T> TokenCrossEntropy<T>(Transformer<T> model, FixedTokenDataset<T> data, int batchSize, int microBatches = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var batch = new TokenBatch<T>(batchSize, data.Positions);
         return new RecordedMinibatchLoss<T>(model.Parameters.All, rng => data.FillRandom(rng, batch),
-            () => model.Forward(batch.Tokens).CrossEntropy(batch.Targets, batch.Mask));
+            MicroBatches.Tokens(model, batch, microBatches, static (m, b) => m.Forward(b.Tokens).CrossEntropy(b.Targets, b.Mask)));
     }
 }

@@ -1,5 +1,6 @@
 using System.Numerics;
 using Forge.Autograd;
+using Forge.Models.Training;
 
 namespace Forge.Models.Interpretability;
 
@@ -8,21 +9,28 @@ namespace Forge.Models.Interpretability;
 /// on every draw: <c>drawMinibatch</c> refills the input tensors the recorded graph reads (in place),
 /// so a sampler's thousands of steps allocate nothing. The loss must be a one-element value that
 /// depends on the parameters, and the graph must not change shape or control flow between draws.
+/// The minibatch may be cut into micro-batches (<see cref="MicroBatchGradient{T}"/>), one tape each.
 /// </summary>
 public sealed class RecordedMinibatchLoss<T> : IMinibatchLoss<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     readonly Action<Rng> _drawMinibatch;
-    readonly Tape<T> _tape = new();
-    readonly Var<T> _loss;
+    readonly MicroBatchGradient<T> _gradient;
 
     /// <param name="parameters">The parameters whose gradients the sampler reads.</param>
     /// <param name="drawMinibatch">Writes a new minibatch into the tensors <paramref name="recordLoss"/> reads (may ignore the rng: a deterministic loss).</param>
     /// <param name="recordLoss">Builds the loss from those tensors; called once, while this loss's tape records.</param>
     public RecordedMinibatchLoss(IReadOnlyList<Var<T>> parameters, Action<Rng> drawMinibatch, Func<Var<T>> recordLoss)
+        : this(parameters, drawMinibatch, MicroBatchGradient<T>.Whole(parameters, recordLoss)) { }
+
+    /// <param name="parameters">The parameters whose gradients the sampler reads (those <paramref name="gradient"/> writes).</param>
+    /// <param name="drawMinibatch">Writes a new minibatch into the tensors <paramref name="gradient"/>'s micro-batches read.</param>
+    /// <param name="gradient">The minibatch's loss and gradient; its tapes record here, once.</param>
+    public RecordedMinibatchLoss(IReadOnlyList<Var<T>> parameters, Action<Rng> drawMinibatch, MicroBatchGradient<T> gradient)
     {
-        (Parameters, _drawMinibatch) = (parameters, drawMinibatch);
-        using (_tape.Record()) _loss = recordLoss();
-        if (_loss.Data.Length != 1) throw new ShapeException($"RecordedMinibatchLoss: the loss has shape {Shape.Format(_loss.Shape)}, not one element");
+        (Parameters, _drawMinibatch, _gradient) = (parameters, drawMinibatch, gradient);
+        gradient.Forward();   // records (on whatever the input tensors hold now)
+        if (gradient.PartLoss(0)!.Data.Length != 1)
+            throw new ShapeException($"RecordedMinibatchLoss: the loss has shape {Shape.Format(gradient.PartLoss(0)!.Shape)}, not one element");
     }
 
     public IReadOnlyList<Var<T>> Parameters { get; }
@@ -30,11 +38,15 @@ public sealed class RecordedMinibatchLoss<T> : IMinibatchLoss<T> where T : unman
     public double LossAndGradients(Rng rng)
     {
         _drawMinibatch(rng);
-        _tape.Replay();
-        double value = double.CreateChecked(_loss.Data.AsSpan()[0]);
+        if (_gradient.Count > 1)
+        {
+            _gradient.ForwardBackward();   // a non-finite loss leaves unusable gradients: the sampler stops on it
+            return _gradient.Loss();
+        }
+        _gradient.Forward();
+        double value = _gradient.Loss();
         if (!double.IsFinite(value)) return value;   // a diverged sampler stops here; its gradients are no use
-        foreach (var parameter in Parameters) parameter.ZeroGrad();
-        _tape.Backward(_loss);
+        _gradient.Backward();
         return value;
     }
 }
