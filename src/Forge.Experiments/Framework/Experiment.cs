@@ -58,7 +58,12 @@ public abstract class Experiment<TRecipe, TRun> : IExperiment where TRecipe : Re
         }
     }
 
-    /// <summary>The recipe, seed and length a run folder's config.json records (validated).</summary>
+    const string MicroBatchKey = "micro_batch";
+
+    /// <summary>
+    /// The recipe, seed and length a run folder's config.json records (validated). A config.json without
+    /// <c>micro_batch</c> (written before the setting existed, when every batch ran whole) reads as 0.
+    /// </summary>
     public StoredRun<TRecipe> ReadStored(RunFolder folder)
     {
         var stored = folder.ReadConfig() ?? throw new UsageException($"'{folder.Root}' has no {RunFolder.ConfigFileName}: not a run folder");
@@ -67,6 +72,8 @@ public abstract class Experiment<TRecipe, TRun> : IExperiment where TRecipe : Re
         var recipeKeys = new JsonObject();
         foreach (var (key, value) in stored)
             if (!CommonSettings.ConfigKeys.Contains(key)) recipeKeys[key] = value?.DeepClone();
+        // A run written before micro-batches existed trained whole batches: resuming or re-analysing it must too.
+        recipeKeys.TryAdd(MicroBatchKey, 0);
         var recipe = RecipeOptions<TRecipe>.FromJson(recipeKeys, folder.ConfigPath);
         try
         {

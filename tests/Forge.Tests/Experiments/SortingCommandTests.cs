@@ -166,6 +166,24 @@ public class SortingCommandTests
         Assert.That(Cell(split, 5, 3), Is.EqualTo(Cell(whole, 5, 3)).Within(1).Percent, "val loss at step 60");
     }
 
+    [Test]
+    public void ARunFolderWrittenBeforeMicroBatchesExistedReadsAsWholeBatches()
+    {
+        using var temp = new TempFolder();
+        string dir = temp.Combine("run");
+        Assert.That(Run(["sorting", "--out", dir, "--no-analysis", .. Tiny]).Code, Is.EqualTo(0));
+        string config = Path.Combine(dir, "config.json");
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(config))!.AsObject();
+        Assert.That((int)json["micro_batch"]!, Is.EqualTo(32), "a new run records its micro-batch size");
+        var experiment = new SortingExperiment();
+        using (var folder = Forge.Experiments.Runs.RunFolder.Open("sorting", dir, resume: true))
+            Assert.That(experiment.ReadStored(folder).Recipe.MicroBatch, Is.EqualTo(32));
+        json.Remove("micro_batch");
+        File.WriteAllText(config, json.ToJsonString());
+        using (var folder = Forge.Experiments.Runs.RunFolder.Open("sorting", dir, resume: true))
+            Assert.That(experiment.ReadStored(folder).Recipe.MicroBatch, Is.EqualTo(0), "resumed or re-analysed, an old run keeps training whole batches");
+    }
+
     static string TensorBytesHash(string path)
     {
         var bytes = File.ReadAllBytes(path);
