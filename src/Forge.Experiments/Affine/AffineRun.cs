@@ -33,7 +33,7 @@ public sealed class AffineRun : ExperimentRun
         var schedule = new LearningRateSchedule.WarmupCosine(recipe.LearningRate, recipe.WarmupSteps, steps, recipe.FinalLearningRate);
         var batches = new FreshSamples<RegressionBatch<float>>(Rng.ForStream(seed, 1).NextUInt64(), Fill);
         var batch = new RegressionBatch<float>(recipe.BatchSize, Task.Positions, 1, 1, device);
-        _trainer = new Trainer<float, RegressionBatch<float>>(Optimizer, schedule, batches, batch, MicroBatches.Regression(Model, batch, recipe.MicroBatchCount(recipe.BatchSize),
+        _trainer = new Trainer<float, RegressionBatch<float>>(Optimizer, schedule, batches, batch, MicroBatches.Of(Model, batch, recipe.MicroBatchCount(recipe.BatchSize),
             static (model, part) => Functional.MseLoss(model.Forward(part.Inputs), Var<float>.Constant(part.Targets))))
         { ClipNorm = recipe.ClipNorm };
         TestSet = new AffineTestSet(Task, recipe.TestSize, Rng.ForStream(seed, 2).NextUInt64());

@@ -118,7 +118,7 @@ public static class TrainingCases
             mask[i] = positionMask[i % config.NCtx];
         }
         batch.Upload();
-        var gradient = MicroBatches.Tokens(model, batch, microBatches, static (m, part) => m.Forward(part.Tokens).CrossEntropy(part.Targets, part.Mask));
+        var gradient = MicroBatches.Of(model, batch, microBatches, static (m, part) => m.Forward(part.Tokens).CrossEntropy(part.Targets, part.Mask));
         var step = new TrainingStep(gradient, optimizer(model.Parameters.All), model.Parameters.ElementCount);
         step.Forward();   // records
         return step;
@@ -132,7 +132,7 @@ public static class TrainingCases
         Tensor.Uniform(rng, -1f, 1f, batch.HostInputs.Shape).AsSpan().CopyTo(batch.HostInputs.AsSpan());
         Tensor.Uniform(rng, -1f, 1f, batch.HostTargets.Shape).AsSpan().CopyTo(batch.HostTargets.AsSpan());
         batch.Upload();
-        var gradient = MicroBatches.Regression(model, batch, recipe.MicroBatchCount(recipe.BatchSize),
+        var gradient = MicroBatches.Of(model, batch, recipe.MicroBatchCount(recipe.BatchSize),
             static (m, part) => Functional.MseLoss(m.Forward(part.Inputs), Var<float>.Constant(part.Targets)));
         var step = new TrainingStep(gradient, AdamW(model.Parameters.All, recipe), model.Parameters.ElementCount) { ClipNorm = recipe.ClipNorm };
         step.Forward();   // records

@@ -32,7 +32,7 @@ public sealed class LmRun : ExperimentRun
         Optimizer = new Adam<float>(Model.Parameters.All, recipe.LearningRate, weightDecay: recipe.WeightDecay, decoupled: true);
         var schedule = new LearningRateSchedule.WarmupCosine(recipe.LearningRate, recipe.WarmupSteps, steps, recipe.LearningRate * recipe.FinalLrFraction);
         var batch = new TokenBatch<float>(recipe.BatchSize, recipe.Context, device);
-        _trainer = new Trainer<float, TokenBatch<float>>(Optimizer, schedule, Train, batch, MicroBatches.Tokens(Model, batch, recipe.MicroBatchCount(recipe.BatchSize),
+        _trainer = new Trainer<float, TokenBatch<float>>(Optimizer, schedule, Train, batch, MicroBatches.Of(Model, batch, recipe.MicroBatchCount(recipe.BatchSize),
             static (model, part) => model.Forward(part.Tokens).CrossEntropy(part.Targets, part.Mask)));
         _validation = new TokenEvaluator<float>(Model, Validation, EvalBatch);
     }

@@ -31,7 +31,7 @@ public sealed class RetrievalRun : ExperimentRun
         Optimizer = new Adam<float>(Model.Parameters.All, recipe.LearningRate, weightDecay: recipe.WeightDecay, decoupled: true);
         var schedule = new LearningRateSchedule.WarmupCosine(recipe.LearningRate, recipe.WarmupSteps, steps, recipe.LearningRate);
         var batch = new TokenBatch<float>(recipe.BatchSize, Task.Context, device);
-        _trainer = new Trainer<float, TokenBatch<float>>(Optimizer, schedule, Train, batch, MicroBatches.Tokens(Model, batch, recipe.MicroBatchCount(recipe.BatchSize),
+        _trainer = new Trainer<float, TokenBatch<float>>(Optimizer, schedule, Train, batch, MicroBatches.Of(Model, batch, recipe.MicroBatchCount(recipe.BatchSize),
             static (model, part) => model.Forward(part.Tokens).CrossEntropy(part.Targets, part.Mask)));
         _byHops = ByHops.Select(set => new TokenEvaluator<float>(Model, set, EvalBatch)).ToArray();
         EvalColumns = ["val_loss", "val_acc", .. Enumerable.Range(1, recipe.Depth).Select(h => $"acc_hops_{h}")];

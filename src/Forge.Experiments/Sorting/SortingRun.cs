@@ -28,7 +28,7 @@ public sealed class SortingRun : ExperimentRun
         Optimizer = new Adam<float>(Model.Parameters.All, recipe.LearningRate, weightDecay: recipe.WeightDecay);
         var schedule = new LearningRateSchedule.PerEpochLinear(recipe.LearningRate, recipe.FinalLearningRate, recipe.Epochs, recipe.StepsPerEpoch);
         var batch = new TokenBatch<float>(recipe.BatchSize, task.Context, device);
-        _trainer = new Trainer<float, TokenBatch<float>>(Optimizer, schedule, Train, batch, MicroBatches.Tokens(Model, batch, recipe.MicroBatchCount(recipe.BatchSize),
+        _trainer = new Trainer<float, TokenBatch<float>>(Optimizer, schedule, Train, batch, MicroBatches.Of(Model, batch, recipe.MicroBatchCount(recipe.BatchSize),
             static (model, part) => model.Forward(part.Tokens).CrossEntropy(part.Targets, part.Mask)));
         _validation = new TokenEvaluator<float>(Model, Validation, EvalBatch);
     }

@@ -16,34 +16,22 @@ namespace Forge.Models.Training;
 public static class MicroBatches
 {
     /// <summary>
-    /// A token batch whose loss is a masked mean (cross-entropy): a part's terms are its masked positions,
-    /// so padding rows and uneven parts weigh what they do in one pass.
+    /// <paramref name="batch"/> in <paramref name="parts"/> micro-batches, each with the loss <paramref name="loss"/>
+    /// builds on its replica and its rows. A part weighs its share of the batch's loss terms
+    /// (<see cref="ISplittableBatch{TBatch}.LossTerms"/>: masked positions for cross-entropy, rows for MSE), so
+    /// padding rows and uneven parts count as in one pass.
     /// </summary>
-    public static MicroBatchGradient<T> Tokens<T>(Transformer<T> model, TokenBatch<T> batch, int parts,
-        Func<Transformer<T>, TokenBatch<T>, Var<T>> loss) where T : unmanaged, IFloatingPointIeee754<T>
+    public static MicroBatchGradient<T> Of<T, TBatch>(Transformer<T> model, TBatch batch, int parts, Func<Transformer<T>, TBatch, Var<T>> loss)
+        where T : unmanaged, IFloatingPointIeee754<T> where TBatch : ISplittableBatch<TBatch>
     {
-        parts = Resolve(model, batch.BatchSize, parts);
-        if (parts == 1) return MicroBatchGradient<T>.Whole(model.Parameters.All, () => loss(model, batch));
-        var slices = Slices(batch.BatchSize, parts).Select(r => batch.Rows(r.Start, r.Count)).ToArray();
-        return new MicroBatchGradient<T>(model.Parameters.All, slices.Select(slice =>
+        if (parts < 1 || parts > batch.BatchSize)
+            throw new ArgumentOutOfRangeException(nameof(parts), parts, $"micro-batches must be between 1 and the batch size ({batch.BatchSize})");
+        if (parts == 1 || model.Device is not CpuDevice) return MicroBatchGradient<T>.Whole(model.Parameters.All, () => loss(model, batch));
+        return new MicroBatchGradient<T>(model.Parameters.All, Slices(batch.BatchSize, parts).Select(rows =>
         {
+            var part = batch.Rows(rows.Start, rows.Count);
             var replica = model.SharingWeights();
-            return new MicroBatch<T>(replica.Parameters.All, () => loss(replica, slice), slice.MaskSum);
-        }).ToArray());
-    }
-
-    /// <summary>A regression batch whose loss is a mean over rows (MSE): a part's terms are its rows.</summary>
-    public static MicroBatchGradient<T> Regression<T>(Transformer<T> model, RegressionBatch<T> batch, int parts,
-        Func<Transformer<T>, RegressionBatch<T>, Var<T>> loss) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        parts = Resolve(model, batch.BatchSize, parts);
-        if (parts == 1) return MicroBatchGradient<T>.Whole(model.Parameters.All, () => loss(model, batch));
-        var slices = Slices(batch.BatchSize, parts).Select(r => batch.Rows(r.Start, r.Count)).ToArray();
-        return new MicroBatchGradient<T>(model.Parameters.All, slices.Select(slice =>
-        {
-            var replica = model.SharingWeights();
-            double rows = slice.BatchSize;
-            return new MicroBatch<T>(replica.Parameters.All, () => loss(replica, slice), () => rows);
+            return new MicroBatch<T>(replica.Parameters.All, () => loss(replica, part), part.LossTerms);
         }).ToArray());
     }
 
@@ -70,11 +58,5 @@ public static class MicroBatches
             start += count;
         }
         return slices;
-    }
-
-    static int Resolve<T>(Transformer<T> model, int rows, int parts) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        if (parts < 1 || parts > rows) throw new ArgumentOutOfRangeException(nameof(parts), parts, $"micro-batches must be between 1 and the batch size ({rows})");
-        return model.Device is CpuDevice ? parts : 1;
     }
 }

@@ -8,7 +8,7 @@ namespace Forge.Models.Training;
 /// than the CPU, <see cref="Upload"/> copies them into <see cref="Inputs"/>/<see cref="Targets"/>, which
 /// the model reads (on the CPU they are the same tensors).
 /// </summary>
-public sealed class RegressionBatch<T> : IDeviceBatch where T : unmanaged, IFloatingPointIeee754<T>
+public sealed class RegressionBatch<T> : IDeviceBatch, ISplittableBatch<RegressionBatch<T>> where T : unmanaged, IFloatingPointIeee754<T>
 {
     public RegressionBatch(int batchSize, int positions, int dIn, int dOut, Device? device = null)
     {
@@ -35,6 +35,9 @@ public sealed class RegressionBatch<T> : IDeviceBatch where T : unmanaged, IFloa
     public Tensor<T> HostInputs { get; }
     public Tensor<T> HostTargets { get; }
     public int BatchSize => Inputs.Size(0);
+
+    /// <summary>The rows: a mean over rows (MSE) weighs each row alike.</summary>
+    public double LossTerms() => BatchSize;
     public int Positions => Inputs.Size(1);
 
     /// <summary>Copies the host batch to the device (nothing to do on the CPU).</summary>

@@ -13,7 +13,7 @@ namespace Forge.Models.Training;
 /// …); on the CPU both are the same tensors and <see cref="Upload"/> does nothing.
 /// </para>
 /// </summary>
-public sealed class TokenBatch<T> : IDeviceBatch where T : unmanaged, IFloatingPointIeee754<T>
+public sealed class TokenBatch<T> : IDeviceBatch, ISplittableBatch<TokenBatch<T>> where T : unmanaged, IFloatingPointIeee754<T>
 {
     public TokenBatch(int batchSize, int positions, Device? device = null)
     {
@@ -38,8 +38,8 @@ public sealed class TokenBatch<T> : IDeviceBatch where T : unmanaged, IFloatingP
             : new(tokens, targets, mask, HostTokens.Narrow(0, start, count), HostTargets.Narrow(0, start, count), HostMask.Narrow(0, start, count));
     }
 
-    /// <summary>The sum of the host mask: how many predictions count in the loss.</summary>
-    public double MaskSum()
+    /// <summary>The sum of the host mask: how many predictions count in the (masked mean) loss.</summary>
+    public double LossTerms()
     {
         double sum = 0;
         foreach (T m in HostMask.AsSpan()) sum += double.CreateChecked(m);

@@ -25,7 +25,7 @@ public class MicroBatchTests
     }
 
     static MicroBatchGradient<T> Gradient<T>(Transformer<T> model, TokenBatch<T> batch, int parts) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T> =>
-        MicroBatches.Tokens(model, batch, parts, static (m, b) => m.Forward(b.Tokens).CrossEntropy(b.Targets, b.Mask));
+        MicroBatches.Of(model, batch, parts, static (m, b) => m.Forward(b.Tokens).CrossEntropy(b.Targets, b.Mask));
 
     [TestCase(1, 3)]    // a full batch of 16 in parts of 6, 5, 5
     [TestCase(3, 3)]    // the epoch's short last batch: 2 real rows, 14 padding rows

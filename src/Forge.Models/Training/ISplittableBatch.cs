@@ -1,0 +1,17 @@
+namespace Forge.Models.Training;
+
+/// <summary>
+/// A batch that can be cut into micro-batches (<see cref="MicroBatches"/>): its rows as batches of their
+/// own, and how many terms its mean loss runs over.
+/// </summary>
+public interface ISplittableBatch<out TBatch>
+{
+    /// <summary>Sequences in the batch.</summary>
+    int BatchSize { get; }
+
+    /// <summary>Rows [start, start + count) as a batch of their own: views of the same buffers, so filling this batch fills it.</summary>
+    TBatch Rows(int start, int count);
+
+    /// <summary>How many terms the batch's mean loss runs over, as the host copy holds them now (masked positions, rows).</summary>
+    double LossTerms();
+}
