@@ -25,6 +25,14 @@ public sealed class Adam<T> : Optimizer<T> where T : unmanaged, IFloatingPointIe
     public double WeightDecay { get; }
     public bool Decoupled { get; }
 
+    /// <summary>Every parameter in one <see cref="Backend{T}.AdamMany"/> (on a GPU, a launch per 8 tensors); the same numbers as one by one.</summary>
+    protected override void UpdateAll()
+    {
+        T lr = T.CreateChecked(LearningRate), b1 = T.CreateChecked(Beta1), b2 = T.CreateChecked(Beta2);
+        T eps = T.CreateChecked(Eps), wd = T.CreateChecked(WeightDecay);
+        Backend.AdamMany(Decoupled, Values, Grads, _m, _v, lr, b1, b2, eps, wd, StepCount);
+    }
+
     protected override void Update(int index, Tensor<T> parameter, Tensor<T> gradient)
     {
         T lr = T.CreateChecked(LearningRate), b1 = T.CreateChecked(Beta1), b2 = T.CreateChecked(Beta2);

@@ -31,15 +31,26 @@ public abstract class Optimizer<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>Number of steps taken (Adam's bias correction uses it, 1-based inside the update).</summary>
     public int StepCount { get; set; }
 
-    public void ZeroGrad()
-    {
-        // An index loop: foreach over the IReadOnlyList interface would box an enumerator every step.
-        for (int i = 0; i < Parameters.Count; i++) Parameters[i].ZeroGrad();
-    }
+    Tensor<T>[]? _values, _grads;
+
+    /// <summary>The parameters' values, in order.</summary>
+    protected ReadOnlySpan<Tensor<T>> Values => _values ??= Parameters.Select(p => p.Data).ToArray();
+
+    /// <summary>The parameters' gradients, in order (allocated here if a backward pass has not yet).</summary>
+    protected ReadOnlySpan<Tensor<T>> Grads => _grads ??= Parameters.Select(p => p.Grad).ToArray();
+
+    /// <summary>Zeroes every parameter's gradient (one <see cref="Backend{T}.FillMany"/>: on a GPU, a launch per 8 tensors).</summary>
+    public void ZeroGrad() => Backend.FillMany(Grads, T.Zero);
 
     public void Step()
     {
         StepCount++;
+        UpdateAll();
+    }
+
+    /// <summary>The update of every parameter; by default <see cref="Update"/> one after the other.</summary>
+    protected virtual void UpdateAll()
+    {
         for (int i = 0; i < Parameters.Count; i++) Update(i, Parameters[i].Data, Parameters[i].Grad);
     }
 

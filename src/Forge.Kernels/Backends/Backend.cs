@@ -36,6 +36,20 @@ public abstract class Backend<T> where T : unmanaged, IFloatingPointIeee754<T>
     public abstract void Axpy(T alpha, Tensor<T> x, Tensor<T> y);
     /// <summary>Every element of y = value.</summary>
     public abstract void Fill(Tensor<T> y, T value);
+    /// <summary>
+    /// <see cref="Fill"/> of every tensor of <paramref name="ys"/> (e.g. a model's parameter gradients), the same as
+    /// calling it tensor by tensor (which is what this does). A device overrides it to fill many tensors per launch.
+    /// </summary>
+    public virtual void FillMany(ReadOnlySpan<Tensor<T>> ys, T value)
+    {
+        foreach (var y in ys) Fill(y, value);
+    }
+
+    /// <summary>x = alpha·x for every tensor of <paramref name="xs"/>, the same as <see cref="Scale"/>(x, alpha, x) tensor by tensor (which is what this does); a device overrides it.</summary>
+    public virtual void ScaleManyInPlace(ReadOnlySpan<Tensor<T>> xs, T alpha)
+    {
+        foreach (var x in xs) Scale(x, alpha, x);
+    }
     /// <summary>y (contiguous) = x read through <paramref name="xStrides"/> over <paramref name="shape"/>.</summary>
     public abstract void Copy(ReadOnlySpan<int> shape, Tensor<T> x, ReadOnlySpan<int> xStrides, Tensor<T> y);
     /// <summary>y (through <paramref name="yStrides"/>) += x (contiguous), over <paramref name="shape"/>.</summary>
@@ -144,4 +158,16 @@ public abstract class Backend<T> where T : unmanaged, IFloatingPointIeee754<T>
     public abstract void Sgd(Tensor<T> param, Tensor<T> grad, Tensor<T>? momentumBuf, T lr, T momentum, T weightDecay);
     /// <summary>Adam with coupled L2 decay (decoupled = AdamW), in place; <paramref name="step"/> counts from 1.</summary>
     public abstract void Adam(bool decoupled, Tensor<T> param, Tensor<T> grad, Tensor<T> m, Tensor<T> v, T lr, T beta1, T beta2, T eps, T weightDecay, int step);
+
+    /// <summary>
+    /// <see cref="Adam"/> on every (params[i], grads[i], m[i], v[i]), with the same results as calling it
+    /// tensor by tensor (which is what this does). A device overrides it to update many tensors per launch.
+    /// </summary>
+    public virtual void AdamMany(bool decoupled, ReadOnlySpan<Tensor<T>> parameters, ReadOnlySpan<Tensor<T>> grads, ReadOnlySpan<Tensor<T>> m,
+        ReadOnlySpan<Tensor<T>> v, T lr, T beta1, T beta2, T eps, T weightDecay, int step)
+    {
+        if (grads.Length != parameters.Length || m.Length != parameters.Length || v.Length != parameters.Length)
+            throw new ArgumentException($"AdamMany: {parameters.Length} parameters, {grads.Length} gradients, {m.Length} and {v.Length} moment buffers");
+        for (int i = 0; i < parameters.Length; i++) Adam(decoupled, parameters[i], grads[i], m[i], v[i], lr, beta1, beta2, eps, weightDecay, step);
+    }
 }

@@ -48,13 +48,31 @@ public static class IlgpuOptimizers
         Check.SameLength(kernel, nameof(grad), Views.Length(grad), nameof(param), Views.Length(param));
         Check.SameLength(kernel, nameof(m), Views.Length(m), nameof(param), Views.Length(param));
         Check.SameLength(kernel, nameof(v), Views.Length(v), nameof(param), Views.Length(param));
+        var args = AdamScalars(kernel, decoupled, lr, beta1, beta2, eps, weightDecay, step);
+        (args.Param, args.Grad, args.M, args.V) = (param, grad, m, v);
+        Launch(backend, kernel, sgd: false, args);
+    }
+
+    /// <summary>
+    /// Adam with many tensors in few launches (<see cref="IlgpuMultiTensor"/>): bit-identical to <see cref="Adam{T}"/>
+    /// or <see cref="AdamW{T}"/> on each (param, grad, m, v) in turn.
+    /// </summary>
+    public static void AdamMany<T>(IlgpuBackend backend, bool decoupled, ReadOnlySpan<ArrayView1D<T, Stride1D.Dense>> parameters,
+        ReadOnlySpan<ArrayView1D<T, Stride1D.Dense>> grads, ReadOnlySpan<ArrayView1D<T, Stride1D.Dense>> m, ReadOnlySpan<ArrayView1D<T, Stride1D.Dense>> v,
+        T lr, T beta1, T beta2, T eps, T weightDecay, int step) where T : unmanaged, IFloatingPointIeee754<T> =>
+        IlgpuMultiTensor.Adam(backend, parameters, grads, m, v,
+            AdamScalars(decoupled ? "IlgpuOptimizers.AdamW" : "IlgpuOptimizers.Adam", decoupled, lr, beta1, beta2, eps, weightDecay, step));
+
+    /// <summary>The host-computed scalars of one Adam/AdamW step (the views left empty).</summary>
+    internal static OptimizerArgs<T> AdamScalars<T>(string kernel, bool decoupled, T lr, T beta1, T beta2, T eps, T weightDecay, int step)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
         if (step < 1) throw new ArgumentException($"{kernel}: step is {step}; it counts from 1.", nameof(step));
         double lrD = double.CreateChecked(lr), beta1D = double.CreateChecked(beta1), beta2D = double.CreateChecked(beta2);
         double lerpWeight = 1 - beta1D;
         bool decays = weightDecay != T.Zero;
-        var args = new OptimizerArgs<T>
+        return new OptimizerArgs<T>
         {
-            Param = param, Grad = grad, M = m, V = v,
             LerpWeight = T.CreateChecked(lerpWeight),
             LerpComplement = T.One - T.CreateChecked(lerpWeight),
             LerpSmallWeight = Math.Abs(lerpWeight) < 0.5 ? 1 : 0,
@@ -69,7 +87,6 @@ public static class IlgpuOptimizers
             HasDecoupledDecay = decays && decoupled ? 1 : 0,
             Decay = T.CreateChecked(1 - lrD * double.CreateChecked(weightDecay)),
         };
-        Launch(backend, kernel, sgd: false, args);
     }
 
     static void Launch<T>(IlgpuBackend backend, string kernel, bool sgd, OptimizerArgs<T> args) where T : unmanaged, IFloatingPointIeee754<T>
@@ -118,15 +135,20 @@ internal static class OptimizerKernels
         s.Param[i] = p - s.LearningRate * g;
     }
 
-    internal static void Adam<T>(Index1D i, OptimizerArgs<T> s) where T : unmanaged, IFloatingPointIeee754<T>
+    internal static void Adam<T>(Index1D i, OptimizerArgs<T> s) where T : unmanaged, IFloatingPointIeee754<T> =>
+        AdamAt(s.Param, s.Grad, s.M, s.V, i, s);
+
+    /// <summary>One element's Adam/AdamW update with the scalars of <paramref name="s"/> (shared with <see cref="MultiTensorKernels.Adam{T}"/>).</summary>
+    internal static void AdamAt<T>(ArrayView1D<T, Stride1D.Dense> param, ArrayView1D<T, Stride1D.Dense> grad, ArrayView1D<T, Stride1D.Dense> moment1,
+        ArrayView1D<T, Stride1D.Dense> moment2, int i, OptimizerArgs<T> s) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        T p = s.Param[i], g = s.Grad[i], m = s.M[i];
+        T p = param[i], g = grad[i], m = moment1[i];
         if (s.HasWeightDecay != 0) g += s.WeightDecay * p;
         if (s.HasDecoupledDecay != 0) p *= s.Decay;
         m = s.LerpSmallWeight != 0 ? m + s.LerpWeight * (g - m) : g - (g - m) * s.LerpComplement;   // lerp(m, g, 1 − β₁)
-        T v = s.V[i] * s.Beta2 + s.OneMinusBeta2 * g * g;
-        s.M[i] = m;
-        s.V[i] = v;
-        s.Param[i] = p + s.NegativeStepSize * m / (T.Sqrt(v) / s.BiasCorrection2Sqrt + s.Eps);
+        T v = moment2[i] * s.Beta2 + s.OneMinusBeta2 * g * g;
+        moment1[i] = m;
+        moment2[i] = v;
+        param[i] = p + s.NegativeStepSize * m / (T.Sqrt(v) / s.BiasCorrection2Sqrt + s.Eps);
     }
 }

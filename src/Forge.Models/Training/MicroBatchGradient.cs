@@ -45,6 +45,8 @@ public sealed unsafe class MicroBatchGradient<T> where T : unmanaged, IFloatingP
     readonly Var<T>?[] _losses;
     readonly Tensor<T>[] _seeds;
     readonly double[] _weights;
+    readonly Tensor<T>[]?[] _grads;   // each part's parameter gradients, for one FillMany
+    Forge.Kernels.Backend<T> Backend { get; }
     readonly bool _parallel;
 
     /// <param name="parameters">The model's parameters: they receive the batch gradient.</param>
@@ -70,6 +72,8 @@ public sealed unsafe class MicroBatchGradient<T> where T : unmanaged, IFloatingP
         _weights = new double[_parts.Length];
         var device = parameters.Count > 0 ? parameters[0].Data.Device : CpuDevice.Instance;
         _seeds = _parts.Select(_ => new Tensor<T>([], device)).ToArray();
+        _grads = new Tensor<T>[]?[_parts.Length];
+        Backend = Forge.Kernels.Backends.For<T>(device);
         // Kernels of a GPU queue share one stream: parts run one after the other there (and a GPU wants whole batches anyway).
         _parallel = device is CpuDevice && _parts.Length > 1;
     }
@@ -160,11 +164,10 @@ public sealed unsafe class MicroBatchGradient<T> where T : unmanaged, IFloatingP
 
     void BackwardPart(int c)
     {
-        var parameters = _parts[c].Parameters;
-        for (int i = 0; i < parameters.Count; i++) parameters[i].ZeroGrad();
+        Backend.FillMany(_grads[c] ??= _parts[c].Parameters.Select(p => p.Grad).ToArray(), T.Zero);
         if (_weights[c] == 0) return;   // all padding: contributes nothing (its loss may be 0/0)
         if (_parts.Length == 1) { _tapes[c].Backward(_losses[c]!); return; }
-        Forge.Kernels.Backends.For<T>(_seeds[c].Device).Fill(_seeds[c], T.CreateChecked(_weights[c]));
+        Backend.Fill(_seeds[c], T.CreateChecked(_weights[c]));
         _tapes[c].Backward(_losses[c]!, _seeds[c]);
     }
 
