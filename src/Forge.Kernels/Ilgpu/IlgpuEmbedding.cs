@@ -10,21 +10,23 @@ namespace Forge.Kernels.Ilgpu;
 /// <para>
 /// Ids are not validated on the host (that would need a copy back): an id outside [0, vocab) makes
 /// its row of y NaN in <see cref="Gather{T}"/> and is skipped by <see cref="ScatterAdd{T}"/>; memory
-/// outside the table is never touched. ScatterAdd is deterministic without atomics: one thread per
-/// embedding column walks the positions in order (the CPU kernel's order), so repeated ids
-/// accumulate exactly as in the reference. d threads leave a GPU mostly idle, so for small
-/// vocabularies (≤ <see cref="MaxVocabPerRow"/>) there is one thread per (row, column) of the table
-/// instead, each walking all positions and adding those with its id: vocab·d threads, vocab times
-/// the reads, the same additions in the same order (bit-identical). When vocab·d threads are still
-/// too few for the device, the positions are cut into ranges (<see cref="Views.SplitLoop"/>) whose
-/// sums are added in order: deterministic, rounded differently from the reference. A sort-by-id
-/// version would be the next step for large vocabularies.
+/// outside the table is never touched.
+/// </para>
+/// <para>
+/// ScatterAdd sorts the positions by id first, so each table element then sums only its own positions:
+/// O(n·d) additions instead of every table element scanning every position (O(vocab·n·d) reads, the
+/// kernel this replaced). The sort is a counting sort in three launches, deterministic without atomics and
+/// stable: (1) one thread per (id, chunk of <see cref="ChunkPositions"/> positions) counts that id in that chunk;
+/// (2) one group turns the counts, id-major, into exclusive offsets; (3) one thread per position places it
+/// at its id's offset for its chunk plus the number of equal ids before it in the chunk. Then (4) one thread
+/// per table element (row, column) adds dy of its row's positions in ascending position order to its old
+/// value: the CPU reference's additions in the reference's order, so the result is bit-identical to it.
 /// </para>
 /// </summary>
 public static class IlgpuEmbedding
 {
-    /// <summary>Largest vocabulary for the thread-per-table-element scatter-add (each thread reads every id).</summary>
-    public const int MaxVocabPerRow = 4096;
+    /// <summary>Positions per chunk of the counting sort: a placing thread scans at most this many ids.</summary>
+    public const int ChunkPositions = 256;
 
     /// <summary>y[i, :] = table[ids[i], :].</summary>
     public static void Gather<T>(IlgpuBackend backend, ArrayView1D<int, Stride1D.Dense> ids, ArrayView1D<T, Stride1D.Dense> table,
@@ -43,30 +45,26 @@ public static class IlgpuEmbedding
         const string kernel = "IlgpuEmbedding.ScatterAdd";
         CheckArguments(kernel, dTable, nameof(dTable), vocab, d);
         Check.AtLeast(kernel, nameof(dy), Views.Length(dy), ids.Length * d, "ids.Length·d");
-        var args = new EmbeddingArgs<T> { Ids = ids, Table = dTable, Rows = dy, Vocab = vocab, D = d, N = (int)ids.Length };
         Views.CheckType<T>(backend, kernel);
         if (ids.Length == 0 || (long)vocab * d == 0) return;
+        if (ids.Length > int.MaxValue || (long)vocab * d > int.MaxValue) throw new NotSupportedException($"{kernel}: {ids.Length} positions, {vocab}·{d} table elements.");
+        int n = (int)ids.Length, chunks = (n + ChunkPositions - 1) / ChunkPositions;
+        long cells = (long)vocab * chunks;
+        if (cells >= int.MaxValue) throw new NotSupportedException($"{kernel}: {vocab} ids × {chunks} chunks of positions.");
+        var offsets = backend.Pool.Rent<int>(cells + 1);   // counts, then exclusive offsets (id-major, chunk-minor); the last entry: valid positions
+        var order = backend.Pool.Rent<int>(n);             // positions sorted by id, stable
+        var args = new EmbeddingArgs<T>
+        {
+            Ids = ids, Table = dTable, Rows = dy, Vocab = vocab, D = d, N = n,
+            Chunks = chunks, Offsets = offsets.View, Order = order.View,
+        };
         var kernels = backend.Kernels<Kernels<T>>();
-        if (vocab > MaxVocabPerRow)
-        {
-            kernels.ScatterAdd(backend.Stream, d, args);
-            return;
-        }
-        // Still few threads for many positions (vocab·d = 5,000 threads walking 10,000 positions):
-        // cut the positions into ranges, sum each range per table element, add the ranges in order.
-        var (splits, chunk) = Views.SplitLoop((long)vocab * d, args.N, Views.ParallelThreads(backend), minChunk: 32);
-        if (splits == 1)
-        {
-            kernels.ScatterAddElement(backend.Stream, checked(vocab * d), args);
-            return;
-        }
-        var partials = backend.Pool.Rent<T>((long)vocab * d * splits);
-        args.Partials = partials.View;
-        args.Splits = splits;
-        args.Chunk = chunk;
-        kernels.ScatterAddPartial(backend.Stream, checked(vocab * d * splits), args);
-        kernels.ScatterAddSplits(backend.Stream, checked(vocab * d), args);
-        backend.Pool.Return(partials);   // later renters queue behind these kernels on the same stream
+        kernels.CountIds(backend.Stream, (int)cells, args);
+        kernels.ExclusiveOffsets(backend.Stream, new KernelConfig(1, backend.RowGroupSize), args);
+        kernels.PlacePositions(backend.Stream, n, args);
+        kernels.ScatterAddSorted(backend.Stream, vocab * d, args);
+        backend.Pool.Return(order);     // later renters queue behind these kernels on the same stream
+        backend.Pool.Return(offsets);
     }
 
     static void CheckArguments<T>(string kernel, ArrayView1D<T, Stride1D.Dense> table, string tableName, int vocab, int d) where T : unmanaged
@@ -87,15 +85,16 @@ public static class IlgpuEmbedding
 
     sealed class Kernels<T> : IKernelSet<Kernels<T>> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public required Action<AcceleratorStream, Index1D, EmbeddingArgs<T>> Gather, ScatterAdd, ScatterAddElement, ScatterAddPartial, ScatterAddSplits;
+        public required Action<AcceleratorStream, Index1D, EmbeddingArgs<T>> Gather, CountIds, PlacePositions, ScatterAddSorted;
+        public required Action<AcceleratorStream, KernelConfig, EmbeddingArgs<T>> ExclusiveOffsets;
 
         public static Kernels<T> Load(IlgpuBackend backend) => new()
         {
             Gather = Indexed(backend, nameof(EmbeddingKernels.Gather)),
-            ScatterAdd = Indexed(backend, nameof(EmbeddingKernels.ScatterAddColumn)),
-            ScatterAddElement = Indexed(backend, nameof(EmbeddingKernels.ScatterAddElement)),
-            ScatterAddPartial = Indexed(backend, nameof(EmbeddingKernels.ScatterAddPartial)),
-            ScatterAddSplits = Indexed(backend, nameof(EmbeddingKernels.ScatterAddSplits)),
+            CountIds = Indexed(backend, nameof(EmbeddingKernels.CountIds)),
+            PlacePositions = Indexed(backend, nameof(EmbeddingKernels.PlacePositions)),
+            ScatterAddSorted = Indexed(backend, nameof(EmbeddingKernels.ScatterAddSorted)),
+            ExclusiveOffsets = KernelMethods.Grouped<T, EmbeddingArgs<T>>(backend, typeof(EmbeddingKernels), nameof(EmbeddingKernels.ExclusiveOffsets)),
         };
 
         static Action<AcceleratorStream, Index1D, EmbeddingArgs<T>> Indexed(IlgpuBackend backend, string name) =>
@@ -106,9 +105,9 @@ public static class IlgpuEmbedding
 /// <summary>Arguments of the embedding kernels: Table is table / dTable, Rows is y / dy.</summary>
 internal struct EmbeddingArgs<T> where T : unmanaged
 {
-    public ArrayView1D<int, Stride1D.Dense> Ids;
-    public ArrayView1D<T, Stride1D.Dense> Table, Rows, Partials;
-    public int Vocab, D, N, Splits, Chunk;   // Splits, Chunk: position ranges of the split scatter-add
+    public ArrayView1D<int, Stride1D.Dense> Ids, Offsets, Order;
+    public ArrayView1D<T, Stride1D.Dense> Table, Rows;
+    public int Vocab, D, N, Chunks;   // Chunks: of IlgpuEmbedding.ChunkPositions positions, for the counting sort
 }
 
 /// <summary>Device code of <see cref="IlgpuEmbedding"/>.</summary>
@@ -121,46 +120,60 @@ internal static class EmbeddingKernels
         s.Rows[index] = id >= 0 && id < s.Vocab ? s.Table[(long)id * s.D + column] : T.NaN;
     }
 
-    /// <summary>One thread per column: walks the positions in order, adding dy into the id's row.</summary>
-    internal static void ScatterAddColumn<T>(Index1D column, EmbeddingArgs<T> s) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>Sort, step 1: thread (id, chunk) counts the positions of the chunk holding the id, into Offsets[id·Chunks + chunk].</summary>
+    internal static void CountIds<T>(Index1D cell, EmbeddingArgs<T> s) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        for (int position = 0; position < s.N; position++)
-        {
-            int id = s.Ids[position];
-            if (id < 0 || id >= s.Vocab) continue;
-            s.Table[(long)id * s.D + column] += s.Rows[(long)position * s.D + column];
-        }
+        int id = cell / s.Chunks, chunk = cell % s.Chunks;
+        int first = chunk * IlgpuEmbedding.ChunkPositions, end = Math.Min(s.N, first + IlgpuEmbedding.ChunkPositions), count = 0;
+        for (int position = first; position < end; position++)
+            if (s.Ids[position] == id) count++;
+        s.Offsets[cell] = count;
     }
 
-    /// <summary>One thread per table element (row, column): adds dy[i, column] for every position i whose id is row, in position order.</summary>
-    internal static void ScatterAddElement<T>(Index1D index, EmbeddingArgs<T> s) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>
+    /// Sort, step 2, one group: the counts become exclusive offsets in place (id-major, chunk-minor), and the
+    /// entry after the last holds the number of valid positions. Each thread takes a contiguous block of
+    /// cells; integer sums are exact, so the order of the additions does not matter.
+    /// </summary>
+    internal static void ExclusiveOffsets<T>(EmbeddingArgs<T> s) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var blockSums = SharedMemory.Allocate<int>(DeterministicGroup.MaxGroupSize);
+        int cells = s.Vocab * s.Chunks, threads = Group.DimX, t = Group.IdxX;
+        int block = (cells + threads - 1) / threads, first = Math.Min(cells, t * block), end = Math.Min(cells, first + block);
+        int sum = 0;
+        for (int c = first; c < end; c++) sum += s.Offsets[c];
+        blockSums[t] = sum;
+        Group.Barrier();
+        int running = 0;
+        for (int j = 0; j < t; j++) running += blockSums[j];
+        for (int c = first; c < end; c++)
+        {
+            int count = s.Offsets[c];
+            s.Offsets[c] = running;
+            running += count;
+        }
+        if (t == threads - 1) s.Offsets[cells] = running;
+    }
+
+    /// <summary>Sort, step 3: thread p writes p at its id's offset for its chunk plus the equal ids before it in the chunk (stable).</summary>
+    internal static void PlacePositions<T>(Index1D position, EmbeddingArgs<T> s) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int id = s.Ids[position];
+        if (id < 0 || id >= s.Vocab) return;
+        int chunk = position / IlgpuEmbedding.ChunkPositions, rank = 0;
+        for (int q = chunk * IlgpuEmbedding.ChunkPositions; q < position; q++)
+            if (s.Ids[q] == id) rank++;
+        s.Order[s.Offsets[id * s.Chunks + chunk] + rank] = position;
+    }
+
+    /// <summary>Step 4: thread (row, column) adds dy[p, column] of its row's positions, ascending, to dTable[row, column].</summary>
+    internal static void ScatterAddSorted<T>(Index1D index, EmbeddingArgs<T> s) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int row = index / s.D, column = index % s.D;
-        long at = (long)row * s.D + column;
-        T sum = s.Table[at];
-        for (int position = 0; position < s.N; position++)
-            if (s.Ids[position] == row) sum += s.Rows[(long)position * s.D + column];
-        s.Table[at] = sum;
-    }
-
-    /// <summary>Split version, first pass: thread (split, element) sums the dy of positions [split·Chunk, (split + 1)·Chunk) with its id.</summary>
-    internal static void ScatterAddPartial<T>(Index1D index, EmbeddingArgs<T> s) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        int elements = s.Vocab * s.D, element = index % elements, split = index / elements;
-        int row = element / s.D, column = element % s.D;
-        int first = split * s.Chunk, end = s.N - first < s.Chunk ? s.N : first + s.Chunk;
-        T sum = T.Zero;
-        for (int position = first; position < end; position++)
-            if (s.Ids[position] == row) sum += s.Rows[(long)position * s.D + column];
-        s.Partials[index] = sum;
-    }
-
-    /// <summary>Split version, second pass: dTable[element] += its range sums, in range order.</summary>
-    internal static void ScatterAddSplits<T>(Index1D element, EmbeddingArgs<T> s) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        long elements = (long)s.Vocab * s.D;
-        T sum = T.Zero;
-        for (int split = 0; split < s.Splits; split++) sum += s.Partials[split * elements + element];
-        s.Table[element] += sum;
+        int first = s.Offsets[row * s.Chunks], end = s.Offsets[(row + 1) * s.Chunks];   // the entry after the last row's is the total
+        if (first == end) return;
+        T sum = s.Table[index];
+        for (int j = first; j < end; j++) sum += s.Rows[(long)s.Order[j] * s.D + column];
+        s.Table[index] = sum;
     }
 }
