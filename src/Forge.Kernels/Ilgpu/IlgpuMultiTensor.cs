@@ -1,6 +1,7 @@
 using System.Numerics;
 using ILGPU;
 using ILGPU.Runtime;
+using ILGPU.Algorithms.ScanReduceOperations;
 
 namespace Forge.Kernels.Ilgpu;
 
@@ -43,6 +44,41 @@ public static class IlgpuMultiTensor
             var group = xs.Slice(start, Math.Min(GroupSize, xs.Length - start));
             var args = new FillArgs<T> { Y = Group(group, out int total), Value = alpha };
             if (total > 0) kernels.Scale(backend.Stream, total, args);
+        }
+    }
+
+    /// <summary>
+    /// results[i] = Σ xs[i]² for every tensor, bit-identical to <see cref="IlgpuReduce.SumOfSquares{T}"/> tensor by tensor:
+    /// each tensor gets the same number of groups striding over it the same way (one launch for all of a
+    /// group's tensors), and the tensors that needed a second pass get it from one more launch, a group each.
+    /// </summary>
+    public static void SumOfSquares<T>(IlgpuBackend backend, ReadOnlySpan<ArrayView1D<T, Stride1D.Dense>> xs, ArrayView1D<T, Stride1D.Dense> results)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        const string kernel = "IlgpuMultiTensor.SumOfSquares";
+        Views.CheckType<T>(backend, kernel);
+        Check.AtLeast(kernel, nameof(results), Views.Length(results), xs.Length, "one element per tensor");
+        var kernels = backend.Kernels<Kernels<T>>();
+        for (int start = 0; start < xs.Length; start += GroupSize)
+        {
+            int count = Math.Min(GroupSize, xs.Length - start);
+            // The group's views, with cumulative *group* counts as their ends: group g of the launch belongs to Slot(g).
+            var views = new TensorGroup<T>();
+            int groups = 0;
+            bool secondPass = false;
+            for (int i = 0; i < count; i++)
+            {
+                int own = IlgpuReduce.WholeSumGroups(backend, xs[start + i].Length);
+                secondPass |= own > 1;
+                groups += own;
+                views.Set(i, xs[start + i], groups);
+            }
+            for (int i = count; i < GroupSize; i++) views.Set(i, ArrayView1D<T, Stride1D.Dense>.Empty, groups);
+            var partials = backend.Pool.Rent<T>(groups);   // partial g at index g; a one-group tensor writes its result directly
+            var args = new SumSquaresArgs<T> { X = views, Partials = partials.View, Results = results.SubView(start, count), Count = count };
+            kernels.PartialSumsOfSquares(backend.Stream, new KernelConfig(groups, backend.RowGroupSize), args);
+            if (secondPass) kernels.SumPartials(backend.Stream, new KernelConfig(count, backend.RowGroupSize), args);
+            backend.Pool.Return(partials);   // later renters queue behind these kernels on the same stream
         }
     }
 
@@ -100,17 +136,20 @@ public static class IlgpuMultiTensor
     {
         public required Action<AcceleratorStream, Index1D, FillArgs<T>> Fill, Scale;
         public required Action<AcceleratorStream, Index1D, AdamArgs<T>> Adam;
+        public required Action<AcceleratorStream, KernelConfig, SumSquaresArgs<T>> PartialSumsOfSquares, SumPartials;
 
         public static Kernels<T> Load(IlgpuBackend backend) => new()
         {
             Fill = KernelMethods.Indexed<T, FillArgs<T>>(backend, typeof(MultiTensorKernels), nameof(MultiTensorKernels.Fill)),
             Scale = KernelMethods.Indexed<T, FillArgs<T>>(backend, typeof(MultiTensorKernels), nameof(MultiTensorKernels.Scale)),
             Adam = KernelMethods.Indexed<T, AdamArgs<T>>(backend, typeof(MultiTensorKernels), nameof(MultiTensorKernels.Adam)),
+            PartialSumsOfSquares = KernelMethods.Grouped<T, SumSquaresArgs<T>>(backend, typeof(MultiTensorKernels), nameof(MultiTensorKernels.PartialSumsOfSquares)),
+            SumPartials = KernelMethods.Grouped<T, SumSquaresArgs<T>>(backend, typeof(MultiTensorKernels), nameof(MultiTensorKernels.SumPartials)),
         };
     }
 }
 
-/// <summary>Up to <see cref="IlgpuMultiTensor.GroupSize"/> tensors of one launch: their views and where each one's elements end in the launch's flat index.</summary>
+/// <summary>Up to <see cref="IlgpuMultiTensor.GroupSize"/> tensors of one launch: their views and where each one ends in the launch's flat index (of elements; of groups for the sums of squares).</summary>
 internal struct TensorGroup<T> where T : unmanaged
 {
     public ArrayView1D<T, Stride1D.Dense> View0, View1, View2, View3, View4, View5, View6, View7;
@@ -146,6 +185,11 @@ internal struct TensorGroup<T> where T : unmanaged
         return 7;
     }
 
+    public readonly int End(int slot) => slot switch
+    {
+        0 => End0, 1 => End1, 2 => End2, 3 => End3, 4 => End4, 5 => End5, 6 => End6, _ => End7,
+    };
+
     public readonly ArrayView1D<T, Stride1D.Dense> View(int slot) => slot switch
     {
         0 => View0, 1 => View1, 2 => View2, 3 => View3, 4 => View4, 5 => View5, 6 => View6, _ => View7,
@@ -157,6 +201,14 @@ internal struct FillArgs<T> where T : unmanaged
 {
     public TensorGroup<T> Y;
     public T Value;
+}
+
+/// <summary>A group of tensors whose ends count groups, not elements; the partial sums (one per group) and the results (one per tensor).</summary>
+internal struct SumSquaresArgs<T> where T : unmanaged
+{
+    public TensorGroup<T> X;
+    public ArrayView1D<T, Stride1D.Dense> Partials, Results;
+    public int Count;
 }
 
 internal struct AdamArgs<T> where T : unmanaged
@@ -180,6 +232,47 @@ internal static class MultiTensorKernels
         int slot = s.Y.Slot(i, out int local);
         var y = s.Y.View(slot);
         y[local] = s.Value * y[local];
+    }
+
+    /// <summary>
+    /// Group g: tensor Slot(g)'s partial sum of squares, strided exactly as <c>ReduceKernels.PartialSums</c> strides
+    /// over that tensor with its own group count; written to Results when it is the tensor's only group.
+    /// </summary>
+    internal static void PartialSumsOfSquares<T, TSum, TMax>(SumSquaresArgs<T> s)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TSum : struct, IScanReduceOperation<T> where TMax : struct, IScanReduceOperation<T>
+    {
+        int g = Grid.IdxX;
+        int slot = s.X.Slot(g, out int local);
+        int groups = s.X.End(slot) - (slot == 0 ? 0 : s.X.End(slot - 1));
+        var x = s.X.View(slot);
+        T sum = T.Zero;
+        long step = (long)groups * Group.DimX;
+        for (long e = (long)local * Group.DimX + Group.IdxX; e < x.Length; e += step)
+        {
+            T value = x[e];
+            sum += value * value;
+        }
+        sum = DeterministicGroup.AllReduce<T, TSum>(sum);
+        if (Group.IdxX == 0)
+        {
+            if (groups == 1) s.Results[slot] = sum;
+            else s.Partials[g] = sum;
+        }
+    }
+
+    /// <summary>Group t: for a tensor of several groups, Σ of its partials as <c>ReduceKernels.SumPartials</c> adds them.</summary>
+    internal static void SumPartials<T, TSum, TMax>(SumSquaresArgs<T> s)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TSum : struct, IScanReduceOperation<T> where TMax : struct, IScanReduceOperation<T>
+    {
+        int slot = Grid.IdxX;
+        int first = slot == 0 ? 0 : s.X.End(slot - 1), groups = s.X.End(slot) - first;
+        if (groups == 1) return;   // the whole group leaves together: no barrier is skipped by part of it
+        T sum = T.Zero;
+        for (int j = Group.IdxX; j < groups; j += Group.DimX) sum += s.Partials[first + j];
+        sum = DeterministicGroup.AllReduce<T, TSum>(sum);
+        if (Group.IdxX == 0) s.Results[slot] = sum;
     }
 
     internal static void Adam<T>(Index1D i, AdamArgs<T> s) where T : unmanaged, IFloatingPointIeee754<T>

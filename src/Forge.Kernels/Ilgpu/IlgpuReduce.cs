@@ -16,7 +16,7 @@ namespace Forge.Kernels.Ilgpu;
 public static class IlgpuReduce
 {
     /// <summary>Groups of the first pass of a whole-view sum (and so the partial sums the second pass adds).</summary>
-    const int MaxPartials = 256;
+    internal const int MaxPartials = 256;
 
     /// <summary>y[o, i] = Σ_k x[o, k, i]. x is (outer, axis, inner), y is (outer, inner) and overwritten.</summary>
     public static void Sum<T>(IlgpuBackend backend, ArrayView1D<T, Stride1D.Dense> x, int outer, int axis, int inner,
@@ -92,12 +92,15 @@ public static class IlgpuReduce
         backend.Pool.Return(partials);   // later renters queue behind these kernels on the same stream
     }
 
+    /// <summary>How many groups a whole-tensor sum of <paramref name="length"/> elements uses (1: no second pass).</summary>
+    internal static int WholeSumGroups(IlgpuBackend backend, long length) => (int)Math.Clamp(Views.GroupsFor(length, backend.RowGroupSize), 1, MaxPartials);
+
     static void Whole<T>(IlgpuBackend backend, string kernel, ArrayView1D<T, Stride1D.Dense> x, ArrayView1D<T, Stride1D.Dense> result,
         bool square) where T : unmanaged, IFloatingPointIeee754<T>
     {
         Check.AtLeast(kernel, nameof(result), Views.Length(result), 1, "one element for the sum");
         Views.CheckType<T>(backend, kernel);
-        int groups = (int)Math.Clamp(Views.GroupsFor(x.Length, backend.RowGroupSize), 1, MaxPartials);
+        int groups = WholeSumGroups(backend, x.Length);
         var kernels = backend.Kernels<Kernels<T>>();
         if (groups == 1)
         {

@@ -29,7 +29,7 @@ public class LaunchBudgetTests
 
     // Launches per step measured on the emulator (see the class summary); the budget is this count.
     [TestCase("sorting", 80)]
-    [TestCase("affine", 297)]
+    [TestCase("affine", 235)]
     [TestCase("retrieval", 160)]
     [TestCase("lm", 330)]
     public void ATrainingStep_StaysWithinItsLaunchBudget_AndWaitsForTheDeviceOnlyWhereTheTrainerMust(string name, int budget)

@@ -68,6 +68,21 @@ public class IlgpuMultiTensorTests<T>(IlgpuDeviceKind kind) : IlgpuParityTests<T
     }
 
     [Test]
+    public void SumOfSquares_IsBitIdenticalToTensorByTensor_InTwoLaunchesPerGroup()
+    {
+        // Long tensors need several groups and a second pass; short ones one group, written directly.
+        int[] sizes = [3000, 1, 0, 96, 7000, 129, 2, 16, 5, 0, 64, 2500];
+        var xs = sizes.Select((n, i) => Upload(Uniform<T>(n, seed: 40 + i))).ToArray();
+        var one = Upload(new T[sizes.Length]);
+        for (int i = 0; i < xs.Length; i++) IlgpuReduce.SumOfSquares(Backend, xs[i], one.SubView(i, 1));
+        var many = Upload(new T[sizes.Length]);
+        long launches = Backend.Launches;
+        IlgpuMultiTensor.SumOfSquares<T>(Backend, xs, many);
+        Assert.That(Backend.Launches - launches, Is.EqualTo(4), "two groups of tensors, each with a second pass");
+        Assert.That(Download(many), Is.EqualTo(Download(one)));
+    }
+
+    [Test]
     public void AdamMany_RejectsMismatchedLists()
     {
         var p = UploadAll(1);
