@@ -49,15 +49,18 @@ internal sealed class IlgpuKernels<T> : Backend<T> where T : unmanaged, IFloatin
     public override void Axpy(T alpha, Tensor<T> x, Tensor<T> y) => IlgpuElementwise.Axpy(_gpu, alpha, E(x), E(y));
     public override void Fill(Tensor<T> y, T value) => IlgpuElementwise.Fill(_gpu, E(y), value);
 
-    public override void FillMany(ReadOnlySpan<Tensor<T>> ys, T value)
+    public override void FillMany(ReadOnlySpan<Tensor<T>> ys, T value) => IlgpuMultiTensor.Fill(_gpu, ViewsOf(ys, 0), value);
+
+    // Reused arrays of views for the many-tensor kernels (a step allocates nothing); the backend queues on one stream.
+    readonly ArrayView1D<T, Stride1D.Dense>[][] _views = [[], [], [], []];
+
+    /// <summary>The tensors' views in reused array <paramref name="slot"/> (0–3: up to four lists at once).</summary>
+    ReadOnlySpan<ArrayView1D<T, Stride1D.Dense>> ViewsOf(ReadOnlySpan<Tensor<T>> xs, int slot)
     {
-        var views = new GroupViews();
-        for (int start = 0; start < ys.Length; start += IlgpuMultiTensor.GroupSize)
-        {
-            int count = Math.Min(IlgpuMultiTensor.GroupSize, ys.Length - start);
-            for (int i = 0; i < count; i++) views[i] = E(ys[start + i]);
-            IlgpuMultiTensor.Fill<T>(_gpu, ((ReadOnlySpan<ArrayView1D<T, Stride1D.Dense>>)views)[..count], value);
-        }
+        if (_views[slot].Length < xs.Length) _views[slot] = new ArrayView1D<T, Stride1D.Dense>[xs.Length];
+        var views = _views[slot];
+        for (int i = 0; i < xs.Length; i++) views[i] = E(xs[i]);
+        return views.AsSpan(0, xs.Length);
     }
 
     public override void Binary(BinaryOp op, ReadOnlySpan<int> shape, Tensor<T> a, ReadOnlySpan<int> aStrides, Tensor<T> b, ReadOnlySpan<int> bStrides, Tensor<T> y) =>
@@ -106,13 +109,7 @@ internal sealed class IlgpuKernels<T> : Backend<T> where T : unmanaged, IFloatin
             _hostSums = new T[xs.Length];
         }
         var sums = E(_sumOfSquares);
-        var views = new GroupViews();
-        for (int start = 0; start < xs.Length; start += IlgpuMultiTensor.GroupSize)
-        {
-            int count = Math.Min(IlgpuMultiTensor.GroupSize, xs.Length - start);
-            for (int i = 0; i < count; i++) views[i] = E(xs[start + i]);
-            IlgpuMultiTensor.SumOfSquares<T>(_gpu, ((ReadOnlySpan<ArrayView1D<T, Stride1D.Dense>>)views)[..count], sums.SubView(start, count));
-        }
+        IlgpuMultiTensor.SumOfSquares(_gpu, ViewsOf(xs, 0), sums);
         _sumOfSquares.Storage.CopyToHost(_sumOfSquares.Offset, _hostSums.AsSpan(0, xs.Length));
         double total = 0;
         for (int i = 0; i < xs.Length; i++) total += double.CreateChecked(_hostSums[i]);
@@ -188,36 +185,9 @@ internal sealed class IlgpuKernels<T> : Backend<T> where T : unmanaged, IFloatin
         else IlgpuOptimizers.Adam(_gpu, E(param), E(grad), E(m), E(v), lr, beta1, beta2, eps, weightDecay, step);
     }
 
-    public override void ScaleManyInPlace(ReadOnlySpan<Tensor<T>> xs, T alpha)
-    {
-        var views = new GroupViews();
-        for (int start = 0; start < xs.Length; start += IlgpuMultiTensor.GroupSize)
-        {
-            int count = Math.Min(IlgpuMultiTensor.GroupSize, xs.Length - start);
-            for (int i = 0; i < count; i++) views[i] = E(xs[start + i]);
-            IlgpuMultiTensor.ScaleInPlace<T>(_gpu, ((ReadOnlySpan<ArrayView1D<T, Stride1D.Dense>>)views)[..count], alpha);
-        }
-    }
+    public override void ScaleManyInPlace(ReadOnlySpan<Tensor<T>> xs, T alpha) => IlgpuMultiTensor.ScaleInPlace(_gpu, ViewsOf(xs, 0), alpha);
 
     public override void AdamMany(bool decoupled, ReadOnlySpan<Tensor<T>> parameters, ReadOnlySpan<Tensor<T>> grads, ReadOnlySpan<Tensor<T>> m,
-        ReadOnlySpan<Tensor<T>> v, T lr, T beta1, T beta2, T eps, T weightDecay, int step)
-    {
-        if (grads.Length != parameters.Length || m.Length != parameters.Length || v.Length != parameters.Length)
-            throw new ArgumentException($"AdamMany: {parameters.Length} parameters, {grads.Length} gradients, {m.Length} and {v.Length} moment buffers");
-        GroupViews p = new(), g = new(), m1 = new(), m2 = new();
-        for (int start = 0; start < parameters.Length; start += IlgpuMultiTensor.GroupSize)
-        {
-            int count = Math.Min(IlgpuMultiTensor.GroupSize, parameters.Length - start);
-            for (int i = 0; i < count; i++) (p[i], g[i], m1[i], m2[i]) = (E(parameters[start + i]), E(grads[start + i]), E(m[start + i]), E(v[start + i]));
-            IlgpuOptimizers.AdamMany<T>(_gpu, decoupled, ((ReadOnlySpan<ArrayView1D<T, Stride1D.Dense>>)p)[..count], ((ReadOnlySpan<ArrayView1D<T, Stride1D.Dense>>)g)[..count],
-                ((ReadOnlySpan<ArrayView1D<T, Stride1D.Dense>>)m1)[..count], ((ReadOnlySpan<ArrayView1D<T, Stride1D.Dense>>)m2)[..count], lr, beta1, beta2, eps, weightDecay, step);
-        }
-    }
-
-    /// <summary>One launch's worth of views on the stack (no allocation per call).</summary>
-    [System.Runtime.CompilerServices.InlineArray(IlgpuMultiTensor.GroupSize)]
-    struct GroupViews
-    {
-        ArrayView1D<T, Stride1D.Dense> _first;
-    }
+        ReadOnlySpan<Tensor<T>> v, T lr, T beta1, T beta2, T eps, T weightDecay, int step) =>
+        IlgpuOptimizers.AdamMany(_gpu, decoupled, ViewsOf(parameters, 0), ViewsOf(grads, 1), ViewsOf(m, 2), ViewsOf(v, 3), lr, beta1, beta2, eps, weightDecay, step);
 }

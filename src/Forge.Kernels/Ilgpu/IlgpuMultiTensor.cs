@@ -21,29 +21,23 @@ public static class IlgpuMultiTensor
 
     /// <summary>y[i] = value for every element of every tensor of <paramref name="ys"/>, in ⌈count / <see cref="GroupSize"/>⌉ launches.</summary>
     public static void Fill<T>(IlgpuBackend backend, ReadOnlySpan<ArrayView1D<T, Stride1D.Dense>> ys, T value)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        Views.CheckType<T>(backend, "IlgpuMultiTensor.Fill");
-        var kernels = backend.Kernels<Kernels<T>>();
-        for (int start = 0; start < ys.Length; start += GroupSize)
-        {
-            var group = ys.Slice(start, Math.Min(GroupSize, ys.Length - start));
-            var args = new FillArgs<T> { Y = Group(group, out int total), Value = value };
-            if (total > 0) kernels.Fill(backend.Stream, total, args);
-        }
-    }
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        WithScalar(backend, "IlgpuMultiTensor.Fill", ys, value, scale: false);
 
     /// <summary>x = alpha·x for every tensor of <paramref name="xs"/> (in place), in ⌈count / <see cref="GroupSize"/>⌉ launches.</summary>
     public static void ScaleInPlace<T>(IlgpuBackend backend, ReadOnlySpan<ArrayView1D<T, Stride1D.Dense>> xs, T alpha)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        WithScalar(backend, "IlgpuMultiTensor.ScaleInPlace", xs, alpha, scale: true);
+
+    static void WithScalar<T>(IlgpuBackend backend, string kernel, ReadOnlySpan<ArrayView1D<T, Stride1D.Dense>> xs, T value, bool scale)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Views.CheckType<T>(backend, "IlgpuMultiTensor.ScaleInPlace");
+        Views.CheckType<T>(backend, kernel);
         var kernels = backend.Kernels<Kernels<T>>();
         for (int start = 0; start < xs.Length; start += GroupSize)
         {
-            var group = xs.Slice(start, Math.Min(GroupSize, xs.Length - start));
-            var args = new FillArgs<T> { Y = Group(group, out int total), Value = alpha };
-            if (total > 0) kernels.Scale(backend.Stream, total, args);
+            var args = new FillArgs<T> { Y = Group(xs.Slice(start, Math.Min(GroupSize, xs.Length - start)), out int total), Value = value };
+            if (total > 0) (scale ? kernels.Scale : kernels.Fill)(backend.Stream, total, args);
         }
     }
 
