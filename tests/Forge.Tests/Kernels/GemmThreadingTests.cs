@@ -56,9 +56,16 @@ public class GemmThreadingTests
         var b = GemmCheck.Random<float>(n * k, seed: 2);
         var c = new float[m * n];
         for (int i = 0; i < 3; i++) Gemm.Run(false, true, m, n, k, 1f, a, k, b, k, 0f, c, n); // warm: buffers, JIT
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 10; i++) Gemm.Run(false, true, m, n, k, 1f, a, k, b, k, 0f, c, n);
-        Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.Zero);
+        // Three windows of 10 calls: an allocation per call shows in all of them; a one-off of the runtime's
+        // (a tiering or class-initialisation step landing in a window: 7,984 B once in a CI run) in one only.
+        var windows = new long[3];
+        for (int w = 0; w < windows.Length; w++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 10; i++) Gemm.Run(false, true, m, n, k, 1f, a, k, b, k, 0f, c, n);
+            windows[w] = GC.GetAllocatedBytesForCurrentThread() - before;
+        }
+        Assert.That(windows.Min(), Is.Zero, $"bytes allocated per window of 10 calls: {string.Join(", ", windows)}");
     }
 
     static float[] Multiply(bool transA, bool transB, int m, int n, int k, int threads)
