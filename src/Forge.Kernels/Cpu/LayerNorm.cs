@@ -109,11 +109,36 @@ public static unsafe class LayerNorm
             TensorPrimitives.Subtract(x, mean, y);                       // y = x − mean
             T variance = TensorPrimitives.SumOfSquares<T>(y) / count;    // biased, two-pass
             T rstd = T.One / T.Sqrt(variance + s->Eps);
-            TensorPrimitives.Multiply(y, rstd, y);                       // y = x̂
-            if (s->W != null) TensorPrimitives.Multiply(y, new ReadOnlySpan<T>(s->W, d), y);
-            if (s->B != null) TensorPrimitives.Add(y, new ReadOnlySpan<T>(s->B, d), y);
+            ScaleAndShift(s->Y + (long)row * d, rstd, s->W, s->B, d);   // y = x̂ ⊙ w + b
             if (s->Mean != null) s->Mean[row] = mean;
             if (s->Rstd != null) s->Rstd[row] = rstd;
+        }
+    }
+
+    /// <summary>
+    /// y = ((y·rstd)·w) + b in one pass (w, b null: skipped), rounding each step as separate multiply, multiply
+    /// and add passes would (no fused multiply-add), so the result is theirs bit for bit.
+    /// </summary>
+    static void ScaleAndShift<T>(T* y, T rstd, T* w, T* b, int d) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated && d >= Vector256<T>.Count)
+        {
+            var r = Vector256.Create(rstd);
+            for (; i <= d - Vector256<T>.Count; i += Vector256<T>.Count)
+            {
+                var v = Vector256.Load(y + i) * r;
+                if (w != null) v *= Vector256.Load(w + i);
+                if (b != null) v += Vector256.Load(b + i);
+                v.Store(y + i);
+            }
+        }
+        for (; i < d; i++)
+        {
+            T v = y[i] * rstd;
+            if (w != null) v *= w[i];
+            if (b != null) v += b[i];
+            y[i] = v;
         }
     }
 
