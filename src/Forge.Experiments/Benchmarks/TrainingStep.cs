@@ -55,17 +55,7 @@ public sealed class TrainingStep(MicroBatchGradient<float> gradient, Optimizer<f
     /// <summary>One step; allocates nothing after the first. On an ILGPU device it waits for the queued kernels, so a timed step is a finished one.</summary>
     public void Run()
     {
-        if (gradient.Count == 1)
-        {
-            Forward();
-            if (!float.IsFinite(Loss)) throw new InvalidOperationException("the training step's loss is not finite");
-            Backward();
-        }
-        else
-        {
-            gradient.ForwardBackward();
-            if (!float.IsFinite(Loss)) throw new InvalidOperationException("the training step's loss is not finite");
-        }
+        if (!gradient.TryLossAndGradient(out _)) throw new InvalidOperationException("the training step's loss is not finite");
         Clip();
         Update();
         (optimizer.Parameters[0].Data.Device as Forge.Kernels.Devices.IlgpuDevice)?.Synchronize();

@@ -69,7 +69,7 @@ public static class IlgpuMultiTensor
             }
             for (int i = count; i < GroupSize; i++) views.Set(i, ArrayView1D<T, Stride1D.Dense>.Empty, groups);
             var partials = backend.Pool.Rent<T>(groups);   // partial g at index g; a one-group tensor writes its result directly
-            var args = new SumSquaresArgs<T> { X = views, Partials = partials.View, Results = results.SubView(start, count), Count = count };
+            var args = new SumSquaresArgs<T> { X = views, Partials = partials.View, Results = results.SubView(start, count) };
             kernels.PartialSumsOfSquares(backend.Stream, new KernelConfig(groups, backend.RowGroupSize), args);
             if (secondPass) kernels.SumPartials(backend.Stream, new KernelConfig(count, backend.RowGroupSize), args);
             backend.Pool.Return(partials);   // later renters queue behind these kernels on the same stream
@@ -202,7 +202,6 @@ internal struct SumSquaresArgs<T> where T : unmanaged
 {
     public TensorGroup<T> X;
     public ArrayView1D<T, Stride1D.Dense> Partials, Results;
-    public int Count;
 }
 
 internal struct AdamArgs<T> where T : unmanaged

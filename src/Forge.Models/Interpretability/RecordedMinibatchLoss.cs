@@ -38,15 +38,7 @@ public sealed class RecordedMinibatchLoss<T> : IMinibatchLoss<T> where T : unman
     public double LossAndGradients(Rng rng)
     {
         _drawMinibatch(rng);
-        if (_gradient.Count > 1)
-        {
-            _gradient.ForwardBackward();   // a non-finite loss leaves unusable gradients: the sampler stops on it
-            return _gradient.Loss();
-        }
-        _gradient.Forward();
-        double value = _gradient.Loss();
-        if (!double.IsFinite(value)) return value;   // a diverged sampler stops here; its gradients are no use
-        _gradient.Backward();
+        _gradient.TryLossAndGradient(out double value);   // a non-finite loss: the sampler stops there, its gradients are no use
         return value;
     }
 }

@@ -63,7 +63,7 @@ public sealed unsafe class MicroBatchGradient<T> where T : unmanaged, IFloatingP
                 if (!Forge.Shape.SameShape(part.Parameters[i].ShapeSpan, parameters[i].ShapeSpan))
                     throw new ArgumentException($"MicroBatchGradient: parameter {i} ({parameters[i].Name}) has another shape in a micro-batch", nameof(parts));
         }
-        if (parts.Count == 1 && !ReferenceEquals(parts[0].Parameters, parameters) && !parts[0].Parameters.SequenceEqual(parameters))
+        if (parts.Count == 1 && !parts[0].Parameters.SequenceEqual(parameters))
             throw new ArgumentException("MicroBatchGradient: a single micro-batch must use the model's own parameters", nameof(parts));
         _parameters = parameters;
         _parts = [.. parts];
@@ -111,6 +111,28 @@ public sealed unsafe class MicroBatchGradient<T> where T : unmanaged, IFloatingP
     }
 
     /// <summary>
+    /// The batch's loss and, when it is finite, its gradient in the parameters — what a training or sampling
+    /// step needs. With one part the loss is read between forward and backward, so a non-finite loss stops
+    /// before any gradient is computed; with several, each part's backward follows its forward
+    /// (<see cref="ForwardBackward"/>) and the gradients of a non-finite loss must not be used. Returns
+    /// whether the loss is finite.
+    /// </summary>
+    public bool TryLossAndGradient(out double loss)
+    {
+        if (_parts.Length == 1)
+        {
+            Forward();
+            loss = Loss();
+            if (!double.IsFinite(loss)) return false;
+            Backward();
+            return true;
+        }
+        ForwardBackward();
+        loss = Loss();
+        return double.IsFinite(loss);
+    }
+
+    /// <summary>
     /// Forward and backward of every part, on the cores in parallel when there are several parts on the
     /// CPU; the parameters' gradients become the batch gradient (overwritten). When <see cref="Loss"/> is
     /// then not finite, the gradients are whatever the parts produced and must not be used.
@@ -123,18 +145,23 @@ public sealed unsafe class MicroBatchGradient<T> where T : unmanaged, IFloatingP
             // One part, a GPU, or the first step (recording allocates and uses the thread's active tape): in order, here.
             for (int c = 0; c < _parts.Length; c++) { ForwardPart(c); BackwardPart(c); }
         }
-        else
-        {
-            var handle = GCHandle.Alloc(this);
-            try { ForkJoin.For(_parts.Length, (void*)GCHandle.ToIntPtr(handle), &RunParts); }
-            finally { handle.Free(); }
-        }
+        else OnCores(_parts.Length, &RunParts);
         Reduce();
     }
 
+    // body(this, begin, end) over [0, count) on the kernel threads; a GC handle carries `this` without allocating.
+    void OnCores(int count, delegate*<void*, int, int, void> body)
+    {
+        var handle = GCHandle.Alloc(this);
+        try { ForkJoin.For(count, (void*)GCHandle.ToIntPtr(handle), body); }
+        finally { handle.Free(); }
+    }
+
+    static MicroBatchGradient<T> Self(void* state) => (MicroBatchGradient<T>)GCHandle.FromIntPtr((IntPtr)state).Target!;
+
     static void RunParts(void* state, int begin, int end)
     {
-        var self = (MicroBatchGradient<T>)GCHandle.FromIntPtr((IntPtr)state).Target!;
+        var self = Self(state);
         for (int c = begin; c < end; c++) { self.ForwardPart(c); self.BackwardPart(c); }
     }
 
@@ -185,27 +212,20 @@ public sealed unsafe class MicroBatchGradient<T> where T : unmanaged, IFloatingP
     void Reduce()
     {
         if (_parts.Length == 1) return;
-        if (_parallel)
-        {
-            var handle = GCHandle.Alloc(this);
-            try { ForkJoin.For(_parameters.Count, (void*)GCHandle.ToIntPtr(handle), &ReduceParameters); }
-            finally { handle.Free(); }
-        }
+        if (_parallel) OnCores(_parameters.Count, &ReduceParameters);
         else ReduceRange(0, _parameters.Count);
     }
 
-    static void ReduceParameters(void* state, int begin, int end) =>
-        ((MicroBatchGradient<T>)GCHandle.FromIntPtr((IntPtr)state).Target!).ReduceRange(begin, end);
+    static void ReduceParameters(void* state, int begin, int end) => Self(state).ReduceRange(begin, end);
 
     void ReduceRange(int begin, int end)
     {
         for (int i = begin; i < end; i++)
         {
             var target = _parameters[i].Grad;
-            var backend = Forge.Kernels.Backends.For<T>(target.Device);
             var first = _parts[0].Parameters[i].Grad;
-            backend.Copy(first.ShapeSpan, first, first.StridesSpan, target);
-            for (int c = 1; c < _parts.Length; c++) backend.Axpy(T.One, _parts[c].Parameters[i].Grad, target);
+            Backend.Copy(first.ShapeSpan, first, first.StridesSpan, target);
+            for (int c = 1; c < _parts.Length; c++) Backend.Axpy(T.One, _parts[c].Parameters[i].Grad, target);
         }
     }
 }

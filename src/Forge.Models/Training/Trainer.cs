@@ -42,22 +42,8 @@ public sealed class Trainer<T, TBatch> where T : unmanaged, IFloatingPointIeee75
     {
         _source.Fill(step, _batch);
         _batch.Upload();
-        double loss;
-        if (_gradient.Count == 1)
-        {
-            _gradient.Forward();
-            loss = _gradient.Loss();
-            if (!double.IsFinite(loss)) throw new TrainingDivergedException(step, loss);
-            _gradient.Backward();
-        }
-        else
-        {
-            // Each part's backward follows its forward while its activations are in cache; a non-finite
-            // loss still stops the step before the update (the gradients are not used).
-            _gradient.ForwardBackward();
-            loss = _gradient.Loss();
-            if (!double.IsFinite(loss)) throw new TrainingDivergedException(step, loss);
-        }
+        // A non-finite loss stops the step before the update (with one part, before the backward pass).
+        if (!_gradient.TryLossAndGradient(out double loss)) throw new TrainingDivergedException(step, loss);
         if (ClipNorm > 0) GradientClipping.ClipGlobalNorm(_optimizer.Parameters, ClipNorm);
         LearningRate = _schedule.At(step);
         _optimizer.LearningRate = LearningRate;
