@@ -9,7 +9,9 @@ Every round runs, for each thread count, one Forge process (`Forge.Bench.dll ste
 process (torch_steps.py), the order flipping from round to round, so that machine noise (other jobs,
 frequency changes) hits both engines alike. Per (engine, threads) the step times of all rounds are pooled;
 the table shows their median, the spread of the per-round medians, and GFLOP/s of the matrix products
-(training_cases.matmul_flops, the same estimate for both). The ratio is PyTorch's best thread setting over
+(training_cases.matmul_flops, the same estimate for both). PyTorch runs once per memory allocator in
+--torch-allocators (torch_steps.py --allocator; default: glibc tuned to keep freed memory, and tcmalloc where
+Debian's libtcmalloc-minimal4 is installed). The ratio is PyTorch's best (thread count, allocator) setting over
 Forge with the most threads: > 1 means Forge is faster.
 """
 
@@ -45,6 +47,9 @@ def parse_args(argv=None):
     parser.add_argument("--python", default=None,
                         help="a Python with torch for torch_steps.py (default: this one if it has torch, else /usr/bin/python3)")
     parser.add_argument("--torch-impl", choices=("fast", "reference"), default="fast", help="torch_steps.py --impl (default fast)")
+    parser.add_argument("--torch-allocators", default=None,
+                        help="comma-separated torch_steps.py --allocator values, each raced (default: tuned, plus tcmalloc "
+                             "when libtcmalloc_minimal.so.4 is installed)")
     parser.add_argument("--json", metavar="OUT", help="write every process's JSON record and the summary here")
     args = parser.parse_args(argv)
     args.cases = [c.strip() for c in args.cases.split(",") if c.strip()]
@@ -55,6 +60,14 @@ def parse_args(argv=None):
         args.threads = sorted({int(t) for t in args.threads.split(",")})
     except ValueError:
         parser.error(f"--threads must be comma-separated integers, got {args.threads!r}")
+    import torch_steps  # noqa: E402  (imports no torch at module level)
+    if args.torch_allocators is None:
+        args.torch_allocators = ["tuned"] + (["tcmalloc"] if torch_steps.find_library(torch_steps.PRELOADS["tcmalloc"][0]) else [])
+    else:
+        args.torch_allocators = [a.strip() for a in args.torch_allocators.split(",") if a.strip()]
+        bad = [a for a in args.torch_allocators if a not in torch_steps.ALLOCATORS]
+        if bad or not args.torch_allocators:
+            parser.error(f"--torch-allocators: unknown {', '.join(bad) or '(none given)'}; expected {', '.join(torch_steps.ALLOCATORS)}")
     if args.rounds < 1 or args.steps < 1 or min(args.threads) < 1:
         parser.error("--rounds, --steps and every thread count must be ≥ 1")
     return args
@@ -88,28 +101,30 @@ def run_process(command, label):
     return json.loads(lines[-1])
 
 
-def command_for(engine, case, threads, args):
+def command_for(engine, case, threads, args, allocator=None):
     common = ["--case", case, "--threads", str(threads), "--warmup", str(args.warmup),
               "--warmup-seconds", str(args.warmup_seconds), "--steps", str(args.steps), "--device", args.device]
     if engine == "forge":
         host = [args.dotnet, args.forge] if args.forge.endswith(".dll") else [args.forge]
         return host + ["steps"] + common
-    return [args.python, os.path.join(HERE, "torch_steps.py"), "--impl", args.torch_impl] + common
+    return [args.python, os.path.join(HERE, "torch_steps.py"), "--impl", args.torch_impl, "--allocator", allocator] + common
 
 
 def race_case(case, args, records):
-    """Runs the rounds of one case; returns {(engine, threads): [per-round records]}."""
+    """Runs the rounds of one case; returns {(engine, threads, allocator): [per-round records]} (allocator "" for Forge)."""
     runs = {}
     for round_index in range(args.rounds):
-        engines = ("forge", "torch") if round_index % 2 == 0 else ("torch", "forge")
+        contenders = [("forge", "")] + [("torch", a) for a in args.torch_allocators]
+        if round_index % 2:
+            contenders.reverse()
         for threads in args.threads:
-            for engine in engines:
-                label = f"{case} round {round_index + 1}/{args.rounds} {engine} threads {threads}"
+            for engine, allocator in contenders:
+                label = f"{case} round {round_index + 1}/{args.rounds} {engine}{' ' + allocator if allocator else ''} threads {threads}"
                 print(f"  {label} ...", file=sys.stderr, flush=True)
-                record = run_process(command_for(engine, case, threads, args), label)
+                record = run_process(command_for(engine, case, threads, args, allocator), label)
                 record["round"] = round_index
                 records.append(record)
-                runs.setdefault((engine, threads), []).append(record)
+                runs.setdefault((engine, threads, allocator), []).append(record)
     return runs
 
 
@@ -117,13 +132,15 @@ def summarize(case, runs, args):
     """Per (engine, threads): pooled median, per-round median spread, GFLOP/s; plus the best-thread ratio."""
     flops = training_cases.matmul_flops(training_cases.CASES[case])
     rows = {}
-    for (engine, threads), records in sorted(runs.items()):
+    for (engine, threads, allocator), records in sorted(runs.items()):
         pooled = [ms for r in records for ms in r["step_ms"]]
         round_medians = [statistics.median(r["step_ms"]) for r in records]
         median = statistics.median(pooled)
         alloc = [r["alloc_bytes"] for r in records if r.get("alloc_bytes") is not None]
-        rows[f"{engine}/{threads}"] = {
-            "engine": engine, "threads": threads, "median_ms": median,
+        faults = [r["minor_faults_per_step"] for r in records if r.get("minor_faults_per_step") is not None]
+        rows[f"{engine}/{threads}" + (f"/{allocator}" if allocator else "")] = {
+            "engine": engine, "threads": threads, "allocator": allocator or None, "median_ms": median,
+            "minor_faults_per_step": max(faults) if faults else None,
             "round_median_min_ms": min(round_medians), "round_median_max_ms": max(round_medians),
             "gflops": flops / (median * 1e6), "n_params": records[0]["n_params"],
             "alloc_bytes_per_step": max(alloc) / args.steps if alloc else None,
@@ -136,7 +153,7 @@ def summarize(case, runs, args):
     forge_best = min((row for row in rows.values() if row["engine"] == "forge"), key=lambda row: row["median_ms"])
     return {
         "case": case, "gflop_per_step": flops / 1e9, "rows": rows,
-        "torch_best_threads": torch_best["threads"], "torch_best_ms": torch_best["median_ms"],
+        "torch_best_threads": torch_best["threads"], "torch_best_allocator": torch_best["allocator"], "torch_best_ms": torch_best["median_ms"],
         "forge_threads": most, "forge_ms": forge_most["median_ms"],
         "ratio": torch_best["median_ms"] / forge_most["median_ms"],
         "forge_best_threads": forge_best["threads"], "forge_best_ms": forge_best["median_ms"],
@@ -150,12 +167,16 @@ def print_summary(summary):
     config = training_cases.CASES[case]
     n_params = next(iter(summary["rows"].values()))["n_params"]
     print(f"\n{case}: batch {config['batch']}, {n_params:,} parameters, ≈{summary['gflop_per_step']:.2f} GFLOP of matrix products per step")
-    print(f"  {'engine':<7} {'threads':>7} {'median ms':>10} {'round medians ms':>18} {'GFLOP/s':>8} {'alloc B/step':>12}")
+    print(f"  {'engine':<7} {'allocator':<9} {'threads':>7} {'median ms':>10} {'round medians ms':>18} {'GFLOP/s':>8} "
+          f"{'alloc B/step':>12} {'faults/step':>11}")
     for row in summary["rows"].values():
         spread = f"{row['round_median_min_ms']:.2f}–{row['round_median_max_ms']:.2f}"
         alloc = "-" if row["alloc_bytes_per_step"] is None else f"{row['alloc_bytes_per_step']:.0f}"
-        print(f"  {row['engine']:<7} {row['threads']:>7} {row['median_ms']:>10.2f} {spread:>18} {row['gflops']:>8.1f} {alloc:>12}")
-    print(f"  PyTorch best: {summary['torch_best_ms']:.2f} ms ({summary['torch_best_threads']} thread(s)); "
+        faults = "-" if row.get("minor_faults_per_step") is None else f"{row['minor_faults_per_step']:.0f}"
+        print(f"  {row['engine']:<7} {row['allocator'] or '-':<9} {row['threads']:>7} {row['median_ms']:>10.2f} {spread:>18} "
+              f"{row['gflops']:>8.1f} {alloc:>12} {faults:>11}")
+    print(f"  PyTorch best: {summary['torch_best_ms']:.2f} ms ({summary['torch_best_threads']} thread(s), "
+          f"allocator {summary['torch_best_allocator']}); "
           f"Forge {summary['forge_threads']} threads: {summary['forge_ms']:.2f} ms; "
           f"ratio PyTorch-best / Forge = {summary['ratio']:.2f}x")
     engines = {}
@@ -176,7 +197,7 @@ def main(argv=None):
     check_prerequisites(args)
     records, summaries = [], []
     for case in args.cases:
-        print(f"{case}: {args.rounds} round(s) × threads {args.threads} × (forge, torch), "
+        print(f"{case}: {args.rounds} round(s) × threads {args.threads} × (forge, torch with {', '.join(args.torch_allocators)}), "
               f"{args.steps} timed steps each", file=sys.stderr, flush=True)
         summaries.append(summarize(case, race_case(case, args, records), args))
         print_summary(summaries[-1])

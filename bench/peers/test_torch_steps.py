@@ -101,6 +101,29 @@ class SameWorkAsForge(unittest.TestCase):
             self.assertEqual(record["n_params"], training_cases.parameter_count(training_cases.CASES[name]["config"]))
             self.assertEqual(len(record["step_ms"]), 2)
             self.assertGreater(record["loss_initial"], 0)
+            self.assertEqual(record["allocator"], "tuned")          # the default, set by re-executing once
+            self.assertGreaterEqual(record["minor_faults_per_step"], 0)
+
+    def test_allocator_environment(self):
+        import torch_steps
+        start = {"PATH": "/bin", "LD_PRELOAD": "/x.so", "MALLOC_MMAP_THRESHOLD_": "1"}
+        tuned = torch_steps.allocator_environment("tuned", start)
+        self.assertEqual(tuned["MALLOC_MMAP_THRESHOLD_"], torch_steps.TUNED_GLIBC["MALLOC_MMAP_THRESHOLD_"])
+        self.assertNotIn("LD_PRELOAD", tuned)
+        self.assertEqual(tuned["PATH"], "/bin")
+        self.assertEqual(tuned[torch_steps.ALLOCATOR_MARK], "tuned")
+        plain = torch_steps.allocator_environment("glibc", start)
+        self.assertFalse(set(torch_steps.TUNED_GLIBC) & set(plain) or "LD_PRELOAD" in plain)
+        saved = torch_steps.find_library
+        try:
+            torch_steps.find_library = lambda name: None
+            with self.assertRaises(SystemExit) as stop:
+                torch_steps.allocator_environment("tcmalloc", start)
+            self.assertIn("libtcmalloc-minimal4", str(stop.exception))
+            torch_steps.find_library = lambda name: "/lib/" + name
+            self.assertEqual(torch_steps.allocator_environment("jemalloc", start)["LD_PRELOAD"], "/lib/libjemalloc.so.2")
+        finally:
+            torch_steps.find_library = saved
 
     def test_blas_core_choice(self):
         import torch_steps
