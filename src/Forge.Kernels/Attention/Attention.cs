@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 using Forge.Kernels.Threading;
 
 namespace Forge.Kernels;
@@ -159,21 +160,47 @@ public static unsafe class Attention
     {
         // Subtracting each row's max leaves its softmax unchanged and keeps exp from overflowing.
         // The masked −∞ entries stay −∞ and exp(−∞) = 0 turns them into exact zeros, so a single
-        // vectorised exp over the whole square serves every row.
+        // vectorised exp over the whole square serves every row. (The subtraction and the division are
+        // elementwise, so the hand-written vector loops give TensorPrimitives' bits; the exp and the row
+        // sums stay TensorPrimitives', whose results depend on how they are vectorised.)
         for (int i = 0; i < t; i++)
         {
             T* scoreRow = scores + (long)i * t;
             T max = scoreRow[0];
             for (int j = 1; j <= i; j++) max = T.Max(max, scoreRow[j]);
-            TensorPrimitives.Subtract(new ReadOnlySpan<T>(scoreRow, t), max, new Span<T>(pattern + (long)i * t, t));
+            RowMinus(scoreRow, max, pattern + (long)i * t, t);
         }
         var wholeSquare = new Span<T>(pattern, t * t);
         TensorPrimitives.Exp(wholeSquare, wholeSquare);
         for (int i = 0; i < t; i++)
         {
-            var visible = new Span<T>(pattern + (long)i * t, i + 1);
-            TensorPrimitives.Divide(visible, TensorPrimitives.Sum<T>(visible), visible);
+            T* visible = pattern + (long)i * t;
+            RowDivide(visible, TensorPrimitives.Sum<T>(new ReadOnlySpan<T>(visible, i + 1)), i + 1);
         }
+    }
+
+    /// <summary>output[j] = row[j] − value for j &lt; count.</summary>
+    static void RowMinus<T>(T* row, T value, T* output, int count) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int j = 0;
+        if (Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported)
+        {
+            var v = Vector256.Create(value);
+            for (; j + Vector256<T>.Count <= count; j += Vector256<T>.Count) (Vector256.Load(row + j) - v).Store(output + j);
+        }
+        for (; j < count; j++) output[j] = row[j] - value;
+    }
+
+    /// <summary>row[j] = row[j] / divisor for j &lt; count (a division, not a multiplication by the reciprocal).</summary>
+    static void RowDivide<T>(T* row, T divisor, int count) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int j = 0;
+        if (Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported)
+        {
+            var v = Vector256.Create(divisor);
+            for (; j + Vector256<T>.Count <= count; j += Vector256<T>.Count) (Vector256.Load(row + j) / v).Store(row + j);
+        }
+        for (; j < count; j++) row[j] /= divisor;
     }
 
     /// <summary>
@@ -187,7 +214,14 @@ public static unsafe class Attention
             T* patternRow = pattern + (long)i * t, dPatternRow = dPattern + (long)i * t, dScoresRow = dScores + (long)i * t;
             T weightedMean = T.Zero;
             for (int j = 0; j <= i; j++) weightedMean += patternRow[j] * dPatternRow[j];
-            for (int j = 0; j <= i; j++) dScoresRow[j] = patternRow[j] * (dPatternRow[j] - weightedMean);
+            int k = 0;
+            if (Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported)
+            {
+                var mean = Vector256.Create(weightedMean);
+                for (; k + Vector256<T>.Count <= i + 1; k += Vector256<T>.Count)
+                    (Vector256.Load(patternRow + k) * (Vector256.Load(dPatternRow + k) - mean)).Store(dScoresRow + k);
+            }
+            for (; k <= i; k++) dScoresRow[k] = patternRow[k] * (dPatternRow[k] - weightedMean);
             new Span<T>(dScoresRow + i + 1, t - i - 1).Clear();   // masked: no gradient flows through the mask
         }
     }

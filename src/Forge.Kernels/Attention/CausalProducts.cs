@@ -19,7 +19,9 @@ namespace Forge.Kernels;
 /// <para>
 /// Vectorised over the dHead axis with <see cref="Vector256{T}"/>; a scalar loop takes the tail
 /// (dHead not a multiple of the vector width). The order of float operations depends only on the
-/// sizes, never on threads.
+/// sizes, never on threads. For float32 on CPUs with AVX-512 the two weighted-sum products hand over to their
+/// register-tiled twins in <see cref="CausalProductsTiled"/>, which perform the same operations in the same order
+/// (bit-identical); the <c>…Generic</c> methods here are the loops that define that order.
 /// </para>
 /// </summary>
 internal static unsafe class CausalProducts
@@ -50,6 +52,16 @@ internal static unsafe class CausalProducts
     public static void LowerTimesRows<T>(T* lower, T* rows, T* output, int t, int n, int rowStride, T factor, bool accumulate)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (typeof(T) == typeof(float) && CausalProductsTiled.IsSupported)
+            CausalProductsTiled.LowerTimesRows((float*)lower, (float*)rows, (float*)output, t, n, rowStride, AsFloat(factor), accumulate);
+        else
+            LowerTimesRowsGeneric(lower, rows, output, t, n, rowStride, factor, accumulate);
+    }
+
+    /// <summary><see cref="LowerTimesRows{T}"/> one output row at a time (the reference order).</summary>
+    public static void LowerTimesRowsGeneric<T>(T* lower, T* rows, T* output, int t, int n, int rowStride, T factor, bool accumulate)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
         for (int i = 0; i < t; i++)
         {
             // Row i of lower, entries 0..i, weights rows 0..i.
@@ -62,6 +74,16 @@ internal static unsafe class CausalProducts
     /// lower is (t, t) (only i ≥ j is read); rows and output are t rows of n values, rowStride apart.
     /// </summary>
     public static void LowerTransposedTimesRows<T>(T* lower, T* rows, T* output, int t, int n, int rowStride, T factor, bool accumulate)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (typeof(T) == typeof(float) && CausalProductsTiled.IsSupported)
+            CausalProductsTiled.LowerTransposedTimesRows((float*)lower, (float*)rows, (float*)output, t, n, rowStride, AsFloat(factor), accumulate);
+        else
+            LowerTransposedTimesRowsGeneric(lower, rows, output, t, n, rowStride, factor, accumulate);
+    }
+
+    /// <summary><see cref="LowerTransposedTimesRows{T}"/> one output row at a time (the reference order).</summary>
+    public static void LowerTransposedTimesRowsGeneric<T>(T* lower, T* rows, T* output, int t, int n, int rowStride, T factor, bool accumulate)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         for (int j = 0; j < t; j++)
@@ -128,7 +150,7 @@ internal static unsafe class CausalProducts
     /// output[0..n) = factor · Σ_r weights[r·weightStride] · rows[r·rowStride + 0..n), added to output
     /// when <paramref name="accumulate"/>. The sum over r runs in registers, a strip of the n axis at a time.
     /// </summary>
-    static void WeightedSum<T>(T* weights, int weightStride, T* rows, int rowStride, int rowCount,
+    public static void WeightedSum<T>(T* weights, int weightStride, T* rows, int rowStride, int rowCount,
         T* output, int n, T factor, bool accumulate) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int d = 0;
@@ -202,6 +224,9 @@ internal static unsafe class CausalProducts
             return Fma.MultiplyAdd(a.As<T, double>(), b.As<T, double>(), addend.As<T, double>()).As<double, T>();
         return a * b + addend;
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static float AsFloat<T>(T value) where T : unmanaged => Unsafe.As<T, float>(ref value);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static bool UseVectors<T>() => Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported;
