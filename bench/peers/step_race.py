@@ -26,6 +26,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 import training_cases  # noqa: E402  (no torch import there)
+import torch_steps  # noqa: E402  (nor here: torch is imported inside run())
 
 DEFAULT_FORGE = os.path.join(REPO, "bench", "Forge.Bench", "bin", "Release", "net10.0", "Forge.Bench.dll")
 BUILD_COMMAND = "dotnet build bench/Forge.Bench -c Release"
@@ -60,7 +61,6 @@ def parse_args(argv=None):
         args.threads = sorted({int(t) for t in args.threads.split(",")})
     except ValueError:
         parser.error(f"--threads must be comma-separated integers, got {args.threads!r}")
-    import torch_steps  # noqa: E402  (imports no torch at module level)
     if args.torch_allocators is None:
         args.torch_allocators = ["tuned"] + (["tcmalloc"] if torch_steps.find_library(torch_steps.PRELOADS["tcmalloc"][0]) else [])
     else:
