@@ -58,7 +58,8 @@ public static class Footprint
             int twice = backward ? 2 : 1;   // the backward pass keeps a gradient of each
             yield return new($"the residual stream [{label} {batch} × positions {positions} × d_model {c.DModel}]", batch * positions * c.DModel, Float, (12 * c.NLayers + 6) * twice);
             yield return new($"attention scores [{label} {batch} × heads {c.NHeads} × positions {positions}²]", batch * c.NHeads * positions * positions, Float, 2 * c.NLayers * twice);
-            if (c.DMlp is int hidden) yield return new($"the MLP activations [{label} {batch} × positions {positions} × d_mlp {hidden}]", batch * positions * hidden, Float, 2 * c.NLayers * twice);
+            // Pre- and post-GELU activations (with their gradients when training), and the tanh the CPU keeps for GELU's backward pass.
+            if (c.DMlp is int hidden) yield return new($"the MLP activations [{label} {batch} × positions {positions} × d_mlp {hidden}]", batch * positions * hidden, Float, (2 * twice + (backward ? 1 : 0)) * c.NLayers);
             yield return new($"the logits [{label} {batch} × positions {positions} × d_vocab_out {c.DVocabOut}]", batch * positions * c.DVocabOut, Float, 1 + twice);
         }
     }

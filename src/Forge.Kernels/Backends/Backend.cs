@@ -130,6 +130,17 @@ public abstract class Backend<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>dx += GELU'(x)·dy, or dx = GELU'(x)·dy when !<paramref name="accumulate"/>.</summary>
     public abstract void GeluBackward(Tensor<T> x, Tensor<T> dy, Tensor<T> dx, bool accumulate);
 
+    /// <summary>
+    /// True when a GELU that will be differentiated should keep tanh(u) from forward to backward
+    /// (<see cref="GeluForward(Tensor{T}, Tensor{T}, Tensor{T})"/>): on a CPU the tanh is most of GELU's cost, on a GPU
+    /// computing it again is cheaper than the memory. False by default.
+    /// </summary>
+    public virtual bool GeluKeepsTanh => false;
+    /// <summary>y = GELU of x, keeping tanh(u) in <paramref name="tanh"/> (x's shape). The default ignores tanh.</summary>
+    public virtual void GeluForward(Tensor<T> x, Tensor<T> y, Tensor<T> tanh) => GeluForward(x, y);
+    /// <summary><see cref="GeluBackward(Tensor{T}, Tensor{T}, Tensor{T}, bool)"/> from the tanh its forward kept. The default computes it again.</summary>
+    public virtual void GeluBackward(Tensor<T> x, Tensor<T> tanh, Tensor<T> dy, Tensor<T> dx, bool accumulate) => GeluBackward(x, dy, dx, accumulate);
+
     /// <summary>y[i, :] = table[ids[i], :] for table (vocab, d).</summary>
     public abstract void EmbeddingGather(Tensor<int> ids, Tensor<T> table, Tensor<T> y, int vocab, int d);
     /// <summary>dTable[ids[i], :] += dy[i, :].</summary>

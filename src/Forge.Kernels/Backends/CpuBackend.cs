@@ -75,6 +75,10 @@ public sealed class CpuBackend<T> : Backend<T> where T : unmanaged, IFloatingPoi
 
     public override void GeluForward(Tensor<T> x, Tensor<T> y) => Gelu.Forward<T>(E(x), E(y));
     public override void GeluBackward(Tensor<T> x, Tensor<T> dy, Tensor<T> dx, bool accumulate) => Gelu.Backward<T>(E(x), E(dy), E(dx), accumulate);
+    public override bool GeluKeepsTanh => true;
+    public override void GeluForward(Tensor<T> x, Tensor<T> y, Tensor<T> tanh) => Gelu.Forward<T>(E(x), E(y), E(tanh));
+    public override void GeluBackward(Tensor<T> x, Tensor<T> tanh, Tensor<T> dy, Tensor<T> dx, bool accumulate) =>
+        Gelu.Backward<T>(E(x), E(tanh), E(dy), E(dx), accumulate);
 
     public override void EmbeddingGather(Tensor<int> ids, Tensor<T> table, Tensor<T> y, int vocab, int d) => Embedding.Gather<T>(E(ids), E(table), E(y), vocab, d);
     public override void EmbeddingScatterAdd(Tensor<int> ids, Tensor<T> dy, Tensor<T> dTable, int vocab, int d) => Embedding.ScatterAdd<T>(E(ids), E(dy), E(dTable), vocab, d);

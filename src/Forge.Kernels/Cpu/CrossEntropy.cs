@@ -12,7 +12,8 @@ namespace Forge.Kernels;
 /// Row loss = log Σ_j exp(x_j − m) − (x_target − m) with m = max_j x_j: computed from the log-sum-exp
 /// rather than as −log(prob), so it stays finite even when the target's probability underflows to 0
 /// (logits of ±1000). Rows whose weight is 0 are ignored (PyTorch's ignore_index): their target is
-/// not read (so padding may use −1), their row loss is 0 and they get no gradient.
+/// not read (so padding may use −1), no softmax is computed for them (their probabilities are written as 0),
+/// their row loss is 0 and they get no gradient. (The sorting task ignores 11 of its 21 positions.)
 /// </para>
 /// </summary>
 public static unsafe class CrossEntropy
@@ -21,7 +22,7 @@ public static unsafe class CrossEntropy
     /// Mean cross-entropy over counted rows: Σ_i mask_i·loss_i / Σ_i mask_i (0 when Σ mask = 0).
     /// logits and probs are (n, vocab), targets, mask and rowLoss are (n); an empty mask counts every
     /// row with weight 1. Writes the softmax to probs (kept for <see cref="Backward{T}"/>; may be the
-    /// logits span itself) and each row's unweighted loss to rowLoss.
+    /// logits span itself; zeros for rows of weight 0) and each row's unweighted loss to rowLoss.
     /// </summary>
     /// <exception cref="ArgumentException">A counted row's target is outside [0, vocab); the message names the row and value.</exception>
     public static T Forward<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> targets, ReadOnlySpan<T> mask,
@@ -131,11 +132,17 @@ public static unsafe class CrossEntropy
         {
             var logits = new ReadOnlySpan<T>(s->Logits + (long)i * vocab, vocab);
             var probs = new Span<T>(s->Probs + (long)i * vocab, vocab);
-            bool counted = s->Mask == null || s->Mask[i] != T.Zero;
+            if (s->Mask != null && s->Mask[i] == T.Zero)
+            {
+                // An ignored row: its probabilities are never used (Backward gives it zeros), so none are computed.
+                probs.Clear();
+                s->RowLoss[i] = T.Zero;
+                continue;
+            }
             // Read the target logit before probs (possibly the same memory) overwrites it.
-            T targetLogit = counted ? logits[s->Targets[i]] : T.Zero;
+            T targetLogit = logits[s->Targets[i]];
             T sum = Softmax.SoftmaxRow(logits, probs, out T max);
-            s->RowLoss[i] = counted ? T.Log(sum) - (targetLogit - max) : T.Zero;
+            s->RowLoss[i] = T.Log(sum) - (targetLogit - max);
         }
     }
 

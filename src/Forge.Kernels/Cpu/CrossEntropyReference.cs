@@ -7,6 +7,7 @@ namespace Forge.Kernels;
 //
 // Shapes: logits, probs, dLogits [position, vocab]; targets, mask, rowLoss [position].
 // FORWARD, per row:  probs = softmax(logits),  rowLoss = −log probs[target];  loss = Σ mask·rowLoss / Σ mask.
+// Rows with mask 0 are skipped: probs 0, rowLoss 0 (their gradient is 0 whatever the probabilities).
 // BACKWARD: −log softmax(x)[target] = log Σ_j exp(x[j]) − x[target], so
 //   ∂rowLoss/∂x[j] = exp(x[j]) / Σ_j' exp(x[j']) − [j = target] = probs[j] − [j = target]
 // (the softmax Jacobian, multiplied by −1/probs[target] at the target, collapses to this). The mean
@@ -23,13 +24,20 @@ public static class CrossEntropyReference
         for (int i = 0; i < n; i++)
         {
             var x = logits.Slice(i * vocab, vocab);
+            T w = mask.IsEmpty ? T.One : mask[i];
+            if (w == T.Zero)
+            {
+                // An ignored row: no softmax (its probabilities are never used), zeros instead.
+                probs.Slice(i * vocab, vocab).Clear();
+                rowLoss[i] = T.Zero;
+                continue;
+            }
             T max = T.NegativeInfinity;
             for (int j = 0; j < vocab; j++) max = T.Max(max, x[j]);
             T sum = T.Zero;
             for (int j = 0; j < vocab; j++) sum += T.Exp(x[j] - max);
-            T w = mask.IsEmpty ? T.One : mask[i];
             // −log softmax(x)[t] = log Σ exp(x_j − max) − (x_t − max)
-            T loss = w == T.Zero ? T.Zero : T.Log(sum) - (x[targets[i]] - max);
+            T loss = T.Log(sum) - (x[targets[i]] - max);
             for (int j = 0; j < vocab; j++) probs[i * vocab + j] = T.Exp(x[j] - max) / sum;
             rowLoss[i] = loss;
             total += w * loss;

@@ -12,7 +12,8 @@ namespace Forge.Kernels;
 /// <para>
 /// Each chunk is processed in small blocks: a vector loop writes u to a stack buffer,
 /// <see cref="TensorPrimitives.Tanh{T}"/> runs on it, and a second vector loop combines. Chunks run
-/// in parallel for long inputs.
+/// in parallel for long inputs. The tanh is most of the cost, so a training pass can keep it: the forward
+/// writes it to a caller's buffer and the backward reads it instead of computing it again (same bits).
 /// </para>
 /// </summary>
 public static unsafe class Gelu
@@ -31,6 +32,18 @@ public static unsafe class Gelu
     }
 
     /// <summary>
+    /// y = gelu(x), also keeping tanh(u) of every element in <paramref name="tanh"/> (n) for
+    /// <see cref="Backward{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, bool)"/>: the tanh is most of
+    /// GELU's cost on a CPU, so the backward pass then skips it. y may be x; tanh must be neither.
+    /// </summary>
+    public static void Forward<T>(ReadOnlySpan<T> x, Span<T> y, Span<T> tanh) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Check.AtLeast("Gelu.Forward", nameof(y), y.Length, x.Length, "x.Length");
+        Check.AtLeast("Gelu.Forward", nameof(tanh), tanh.Length, x.Length, "x.Length");
+        Run(x, default, y, x.Length, &ForwardChunks<T>, tanh: tanh);
+    }
+
+    /// <summary>
     /// dx += dy · gelu′(x), gelu′(x) = ½(1 + tanh u) + ½·x·(1 − tanh² u)·√(2/π)·(1 + 3·0.044715·x²);
     /// with <paramref name="accumulate"/> false, dx = dy · gelu′(x) (dx's old contents, even NaN, are never read).
     /// x, dy and dx are (n).
@@ -42,20 +55,37 @@ public static unsafe class Gelu
         Run(x, dy, dx, x.Length, &BackwardChunks<T>, accumulate);
     }
 
+    /// <summary>
+    /// As <see cref="Backward{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, bool)"/>, with tanh(u) taken from
+    /// <paramref name="tanh"/> as the forward pass saved it instead of computed again: the same bits, without the tanh.
+    /// </summary>
+    public static void Backward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> tanh, ReadOnlySpan<T> dy, Span<T> dx, bool accumulate = true)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Check.AtLeast("Gelu.Backward", nameof(tanh), tanh.Length, x.Length, "x.Length");
+        Check.AtLeast("Gelu.Backward", nameof(dy), dy.Length, x.Length, "x.Length");
+        Check.AtLeast("Gelu.Backward", nameof(dx), dx.Length, x.Length, "x.Length");
+        Run(x, dy, dx, x.Length, &BackwardChunks<T>, accumulate, tanh: MemoryMarshalSpan(tanh));
+    }
+
+    static Span<T> MemoryMarshalSpan<T>(ReadOnlySpan<T> span) =>
+        System.Runtime.InteropServices.MemoryMarshal.CreateSpan(ref System.Runtime.InteropServices.MemoryMarshal.GetReference(span), span.Length);
+
     struct State<T> where T : unmanaged
     {
         public T* X, DY, Out;
+        public T* Tanh;   // saved tanh(u): written by the forward pass, read by the backward pass; null when not kept
         public int Length;
         public bool Accumulate;
     }
 
     static void Run<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> dy, Span<T> output, int length, delegate*<void*, int, int, void> body,
-        bool accumulate = false) where T : unmanaged
+        bool accumulate = false, Span<T> tanh = default) where T : unmanaged
     {
         if (length == 0) return;
-        fixed (T* px = x, pdy = dy, pOut = output)
+        fixed (T* px = x, pdy = dy, pOut = output, pTanh = tanh)
         {
-            var state = new State<T> { X = px, DY = pdy, Out = pOut, Length = length, Accumulate = accumulate };
+            var state = new State<T> { X = px, DY = pdy, Out = pOut, Tanh = pTanh, Length = length, Accumulate = accumulate };
             int chunks = ParallelWork.ChunkCount(length);
             ForkJoin.For(chunks, &state, body, ParallelWork.MinBlock(chunks, ParallelWork.ChunkLength));
         }
@@ -69,16 +99,23 @@ public static unsafe class Gelu
         for (int start = begin * ParallelWork.ChunkLength; start < stop; start += Block)
         {
             int n = Math.Min(Block, stop - start);
-            TanhOfU(s->X + start, tanh, n);
-            CombineForward(s->X + start, tanh, s->Out + start, n);
+            T* t = s->Tanh == null ? tanh : s->Tanh + start;
+            TanhOfU(s->X + start, t, n);
+            CombineForward(s->X + start, t, s->Out + start, n);
         }
     }
 
     static void BackwardChunks<T>(void* statePointer, int begin, int end) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var s = (State<T>*)statePointer;
-        T* tanh = stackalloc T[Block];
         int stop = (int)Math.Min((long)end * ParallelWork.ChunkLength, s->Length);
+        if (s->Tanh != null)
+        {
+            int first = begin * ParallelWork.ChunkLength;
+            CombineBackward(s->X + first, s->DY + first, s->Tanh + first, s->Out + first, stop - first, s->Accumulate);
+            return;
+        }
+        T* tanh = stackalloc T[Block];
         for (int start = begin * ParallelWork.ChunkLength; start < stop; start += Block)
         {
             int n = Math.Min(Block, stop - start);

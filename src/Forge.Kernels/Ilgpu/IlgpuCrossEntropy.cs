@@ -21,7 +21,7 @@ namespace Forge.Kernels.Ilgpu;
 public static class IlgpuCrossEntropy
 {
     /// <summary>
-    /// probs = softmax(logits) row by row (probs may be logits), rowLoss[i] = the row's unweighted
+    /// probs = softmax(logits) row by row (probs may be logits; rows of weight 0 get zeros), rowLoss[i] = the row's unweighted
     /// loss, loss[0] = Σ mask_i·rowLoss_i / Σ mask_i (0 when Σ mask = 0).
     /// </summary>
     public static void Forward<T>(IlgpuBackend backend, ArrayView1D<T, Stride1D.Dense> logits, ArrayView1D<int, Stride1D.Dense> targets,
@@ -139,7 +139,14 @@ internal static class CrossEntropyKernels
         int row = Grid.IdxX, vocab = s.Vocab;
         long start = (long)row * vocab;
         bool counted = s.Mask.Length == 0 || s.Mask[row] != T.Zero;
-        int target = counted ? s.Targets[row] : 0;
+        if (!counted)
+        {
+            // An ignored row (the same for the whole group, so no barrier is skipped by part of it): no softmax, zeros.
+            for (int j = Group.IdxX; j < vocab; j += Group.DimX) s.Probs[start + j] = T.Zero;
+            if (Group.IdxX == 0) s.RowLoss[row] = T.Zero;
+            return;
+        }
+        int target = s.Targets[row];
         bool valid = target >= 0 && target < vocab;
         // Read before the reductions' barriers: Probs may be Logits, overwritten below.
         T targetLogit = vocab > 0 ? s.Logits[start + (valid ? target : 0)] : T.Zero;
@@ -151,7 +158,7 @@ internal static class CrossEntropyKernels
         sum = DeterministicGroup.AllReduce<T, TSum>(sum);
         for (int j = Group.IdxX; j < vocab; j += Group.DimX) s.Probs[start + j] = T.Exp(s.Logits[start + j] - max) / sum;
         if (Group.IdxX == 0)
-            s.RowLoss[row] = !counted ? T.Zero : valid ? T.Log(sum) - (targetLogit - max) : T.NaN;
+            s.RowLoss[row] = valid ? T.Log(sum) - (targetLogit - max) : T.NaN;
     }
 
     /// <summary>Weight of row i: mask_i, or 1 without a mask.</summary>

@@ -30,6 +30,32 @@ public class GeluTests<T> where T : unmanaged, IFloatingPointIeee754<T>
         KernelAssert.Close<T>(expected, x, Tol, "y in place");
     }
 
+    /// <summary>Keeping tanh(u) from forward to backward (what a training pass does on the CPU) changes no bit of y or dx.</summary>
+    [Test]
+    public void KeptTanh_GivesTheSameBits([Values(1, 7, 33, 255, 257, 8_193, 70_001)] int n, [Values] bool accumulate)
+    {
+        var x = Uniform<T>(n, seed: n + 3, low: -6, high: 6);
+        var (plainY, keptY, tanh) = (new T[n], new T[n], new T[n]);
+        Gelu.Forward<T>(x, plainY);
+        Gelu.Forward<T>(x, keptY, tanh);
+        KernelAssert.Equal<T>(plainY, keptY, "y");
+
+        var dy = Uniform<T>(n, seed: 4);
+        var plainDx = Uniform<T>(n, seed: 5);
+        var keptDx = (T[])plainDx.Clone();
+        if (!accumulate) Array.Fill(keptDx, T.NaN);   // overwritten, never read
+        Gelu.Backward<T>(x, dy, plainDx, accumulate);
+        Gelu.Backward<T>(x, tanh, dy, keptDx, accumulate);
+        if (!accumulate)
+        {
+            var fresh = new T[n];
+            Gelu.Backward<T>(x, dy, fresh, accumulate: false);
+            plainDx = fresh;
+        }
+        KernelAssert.Equal<T>(plainDx, keptDx, $"dx (accumulate {accumulate})");
+        Assert.Throws<ArgumentException>(() => Gelu.Backward<T>(x, new T[Math.Max(0, n - 1)], dy, keptDx));
+    }
+
     [Test]
     public void Forward_KnownValues()
     {

@@ -88,6 +88,34 @@ public class LayerNormTests<T> where T : unmanaged, IFloatingPointIeee754<T>
         KernelAssert.Close<T>(expected, x, Tol, "y", scale: 10);
     }
 
+    /// <summary>
+    /// The one-pass forward (LibrarySumOrder) must give the TensorPrimitives-composed forward's bits: every pinned
+    /// number of a LayerNorm model was computed with the latter. Widths around the library's vector and 8-vector
+    /// boundaries, with and without scale and bias, and in place.
+    /// </summary>
+    [Test]
+    public void Forward_EqualsComposedVersion_BitForBit([Values(1, 7, 8, 15, 16, 17, 31, 33, 48, 64, 96, 100, 127, 128, 129, 136, 144, 200, 257, 384, 768)] int d)
+    {
+        const int n = 9;
+        foreach (bool affine in new[] { true, false })
+        foreach (bool inPlace in new[] { false, true })
+        {
+            var x = Uniform<T>(n * d, seed: d, low: -3, high: 5);
+            for (int i = 0; i < x.Length; i += 5) x[i] *= T.CreateChecked(1000);   // rows whose order of summation matters
+            T[] w = affine ? Uniform<T>(d, seed: 1, low: 0.5, high: 1.5) : [];
+            T[] b = affine ? Uniform<T>(d, seed: 2) : [];
+            var (expectedY, expectedMean, expectedRstd) = (new T[n * d], new T[n], new T[n]);
+            LayerNorm.ForwardComposed<T>(x, w, b, expectedY, expectedMean, expectedRstd, n, d, Eps);
+            var actualY = inPlace ? (T[])x.Clone() : new T[n * d];
+            var (actualMean, actualRstd) = (new T[n], new T[n]);
+            LayerNorm.Forward<T>(inPlace ? actualY : x, w, b, actualY, actualMean, actualRstd, n, d, Eps);
+            string what = $"d = {d}, {(affine ? "affine" : "plain")}{(inPlace ? ", in place" : "")}";
+            KernelAssert.Equal<T>(expectedY, actualY, $"y ({what})");
+            KernelAssert.Equal<T>(expectedMean, actualMean, $"mean ({what})");
+            KernelAssert.Equal<T>(expectedRstd, actualRstd, $"rstd ({what})");
+        }
+    }
+
     [Test]
     public void ShortBuffers_Throw()
     {
