@@ -31,6 +31,15 @@ internal static unsafe class CausalProducts
     /// a, b: t rows of n values, rowStride apart. output is (t, t).
     /// </summary>
     public static void RowDots<T>(T* a, T* b, T* output, int t, int n, int rowStride, T factor, T maskedValue)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        RowDots(a, b, output, t, n, rowStride, factor, maskedValue, sumFourAtOnce: true);
+
+    /// <summary><see cref="RowDots{T}"/> with every dot reduced on its own (the reference order; the same bits).</summary>
+    public static void RowDotsGeneric<T>(T* a, T* b, T* output, int t, int n, int rowStride, T factor, T maskedValue)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        RowDots(a, b, output, t, n, rowStride, factor, maskedValue, sumFourAtOnce: false);
+
+    static void RowDots<T>(T* a, T* b, T* output, int t, int n, int rowStride, T factor, T maskedValue, bool sumFourAtOnce)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         for (int i = 0; i < t; i++)
@@ -39,7 +48,7 @@ internal static unsafe class CausalProducts
             T* aRow = a + (long)i * rowStride;
             int j = 0;
             // Four keys at a time share each load of a_i: loads, not multiplies, are the bottleneck.
-            for (; j + 4 <= i + 1; j += 4) Dot4(aRow, b + (long)j * rowStride, rowStride, n, factor, outputRow + j);
+            for (; j + 4 <= i + 1; j += 4) Dot4(aRow, b + (long)j * rowStride, rowStride, n, factor, outputRow + j, sumFourAtOnce);
             for (; j <= i; j++) outputRow[j] = factor * Dot(aRow, b + (long)j * rowStride, n);
             new Span<T>(outputRow + i + 1, t - i - 1).Fill(maskedValue);
         }
@@ -95,7 +104,7 @@ internal static unsafe class CausalProducts
     }
 
     /// <summary>output[r] = factor · (a · b_r) for the four rows b_0..b_3 (rowStride apart) of n values.</summary>
-    static void Dot4<T>(T* a, T* b, int rowStride, int n, T factor, T* output) where T : unmanaged, IFloatingPointIeee754<T>
+    static void Dot4<T>(T* a, T* b, int rowStride, int n, T factor, T* output, bool sumFourAtOnce) where T : unmanaged, IFloatingPointIeee754<T>
     {
         T* b0 = b, b1 = b + rowStride, b2 = b + 2L * rowStride, b3 = b + 3L * rowStride;
         T sum0 = T.Zero, sum1 = T.Zero, sum2 = T.Zero, sum3 = T.Zero;
@@ -111,6 +120,13 @@ internal static unsafe class CausalProducts
                 acc2 = MultiplyAdd(x, Vector256.Load(b2 + d), acc2);
                 acc3 = MultiplyAdd(x, Vector256.Load(b3 + d), acc3);
             }
+            if (sumFourAtOnce && d == n && typeof(T) == typeof(float) && Avx.IsSupported)
+            {
+                // The four horizontal sums at once, in Vector256.Sum's own order (see SumFour): the same bits.
+                (Vector128.Create(AsFloat(factor)) * SumFour(acc0.AsSingle(), acc1.AsSingle(), acc2.AsSingle(), acc3.AsSingle()))
+                    .Store((float*)output);
+                return;
+            }
             sum0 = Vector256.Sum(acc0); sum1 = Vector256.Sum(acc1); sum2 = Vector256.Sum(acc2); sum3 = Vector256.Sum(acc3);
         }
         for (; d < n; d++)
@@ -118,6 +134,19 @@ internal static unsafe class CausalProducts
             sum0 += a[d] * b0[d]; sum1 += a[d] * b1[d]; sum2 += a[d] * b2[d]; sum3 += a[d] * b3[d];
         }
         output[0] = factor * sum0; output[1] = factor * sum1; output[2] = factor * sum2; output[3] = factor * sum3;
+    }
+
+    /// <summary>
+    /// [Vector256.Sum(a), Sum(b), Sum(c), Sum(d)] with three horizontal adds and one add instead of four separate
+    /// reductions. Vector256.Sum of float is Sum(lower half) + Sum(upper half), each half ((x0 + x1) + (x2 + x3)):
+    /// the pairwise adds below form exactly those sums (CausalProductsTiledTests checks RowDots bit for bit).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector128<float> SumFour(Vector256<float> a, Vector256<float> b, Vector256<float> c, Vector256<float> d)
+    {
+        // per 128-bit half: [a0+a1, a2+a3, b0+b1, b2+b3], then [(a0+a1)+(a2+a3), (b0+b1)+(b2+b3), (c…), (d…)]
+        var quads = Avx.HorizontalAdd(Avx.HorizontalAdd(a, b), Avx.HorizontalAdd(c, d));
+        return quads.GetLower() + quads.GetUpper();
     }
 
     /// <summary>Σ_d a[d]·b[d] over n values.</summary>

@@ -53,6 +53,17 @@ public static unsafe class LayerNorm
     /// </summary>
     public static void Backward<T>(ReadOnlySpan<T> dy, ReadOnlySpan<T> x, ReadOnlySpan<T> w,
         ReadOnlySpan<T> mean, ReadOnlySpan<T> rstd, Span<T> dx, Span<T> dw, Span<T> db, int n, int d, bool accumulateDx = true)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        Backward(dy, x, w, mean, rstd, dx, dw, db, n, d, accumulateDx, onePassAllowed: true);
+
+    /// <summary><see cref="Backward{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, ReadOnlySpan{T}, ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, Span{T}, Span{T}, int, int, bool)"/> always as a row pass then a column pass (what the one-pass version must equal; tests).</summary>
+    internal static void BackwardInTwoPasses<T>(ReadOnlySpan<T> dy, ReadOnlySpan<T> x, ReadOnlySpan<T> w,
+        ReadOnlySpan<T> mean, ReadOnlySpan<T> rstd, Span<T> dx, Span<T> dw, Span<T> db, int n, int d, bool accumulateDx)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        Backward(dy, x, w, mean, rstd, dx, dw, db, n, d, accumulateDx, onePassAllowed: false);
+
+    static void Backward<T>(ReadOnlySpan<T> dy, ReadOnlySpan<T> x, ReadOnlySpan<T> w,
+        ReadOnlySpan<T> mean, ReadOnlySpan<T> rstd, Span<T> dx, Span<T> dw, Span<T> db, int n, int d, bool accumulateDx, bool onePassAllowed)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         const string kernel = "LayerNorm.Backward";
@@ -71,6 +82,13 @@ public static unsafe class LayerNorm
                 DY = pdy, X = px, W = pw, Mean = pMean, Rstd = pRstd, DX = pdx, DW = pdw, DB = pdb, N = n, D = d,
                 AccumulateDx = accumulateDx,
             };
+            if (onePassAllowed && ParallelWork.MinBlock(n, d) >= n && Vector512.IsHardwareAccelerated)
+            {
+                // Small enough for one thread: one pass, dw and db summed row by row as the rows go by —
+                // the order of the column pass below, so the same bits.
+                OneThreadBackward(&state);
+                return;
+            }
             ForkJoin.For(n, &state, &BackwardRows<T>, ParallelWork.MinBlock(n, d));
             if (pdw != null || pdb != null)
             {
@@ -214,6 +232,49 @@ public static unsafe class LayerNorm
             RowSums(s->DY + start, s->X + start, s->W, mean, rstd, d, out T dnormSum, out T dnormXhatSum);
             AccumulateRowGradient(s->DY + start, s->X + start, s->W, mean, rstd,
                 dnormSum / count, dnormXhatSum / count, s->DX + start, d, s->AccumulateDx);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="BackwardRows{T}"/> over every row on this thread, with the parameter gradients added as each row is
+    /// done: dx, dw and db get exactly the operations of the two-pass version, in the same order (the elementwise
+    /// lines run 512 bits wide, which changes no element's arithmetic).
+    /// </summary>
+    static void OneThreadBackward<T>(State<T>* s) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int d = s->D;
+        T count = T.CreateChecked(d);
+        for (int row = 0; row < s->N; row++)
+        {
+            long start = (long)row * d;
+            T* dy = s->DY + start, x = s->X + start, dx = s->DX + start, w = s->W, dw = s->DW, db = s->DB;
+            T mean = s->Mean[row], rstd = s->Rstd[row];
+            RowSums(dy, x, w, mean, rstd, d, out T dnormSum, out T dnormXhatSum);
+            T dnormMean = dnormSum / count, dnormXhatMean = dnormXhatSum / count;
+            var meanV = Vector512.Create(mean);
+            var rstdV = Vector512.Create(rstd);
+            var dnormMeanV = Vector512.Create(dnormMean);
+            var dnormXhatMeanV = Vector512.Create(dnormXhatMean);
+            int i = 0;
+            for (; i + Vector512<T>.Count <= d; i += Vector512<T>.Count)
+            {
+                var dyV = Vector512.Load(dy + i);
+                var dnorm = w == null ? dyV : dyV * Vector512.Load(w + i);
+                var xhat = (Vector512.Load(x + i) - meanV) * rstdV;
+                var contribution = (dnorm - dnormMeanV - xhat * dnormXhatMeanV) * rstdV;
+                (s->AccumulateDx ? Vector512.Load(dx + i) + contribution : contribution).Store(dx + i);
+                if (dw != null) (Vector512.Load(dw + i) + dyV * xhat).Store(dw + i);
+                if (db != null) (Vector512.Load(db + i) + dyV).Store(db + i);
+            }
+            for (; i < d; i++)
+            {
+                T dnorm = w == null ? dy[i] : dy[i] * w[i];
+                T xhat = (x[i] - mean) * rstd;
+                T contribution = (dnorm - dnormMean - xhat * dnormXhatMean) * rstd;
+                dx[i] = s->AccumulateDx ? dx[i] + contribution : contribution;
+                if (dw != null) dw[i] += dy[i] * xhat;
+                if (db != null) db[i] += dy[i];
+            }
         }
     }
 

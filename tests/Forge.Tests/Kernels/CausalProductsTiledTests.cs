@@ -44,6 +44,23 @@ public unsafe class CausalProductsTiledTests
         }
     }
 
+    /// <summary>RowDots reduces four dots at once (horizontal adds in Vector256.Sum's order): the bits of one reduction per dot.</summary>
+    [TestCaseSource(nameof(Shapes))]
+    public void RowDots_AreBitIdenticalToOneReductionPerDot(int t, int n, int heads)
+    {
+        int rowStride = heads * n;
+        var rng = new Random(t * 1000 + n + 7);
+        float[] a = Values(rng, t * rowStride), b = Values(rng, t * rowStride);
+        float[] fast = new float[t * t], reference = new float[t * t];
+        fixed (float* pa = a, pb = b, pf = fast, pr = reference)
+        {
+            int offset = heads > 1 ? n : 0;
+            CausalProducts.RowDots(pa + offset, pb + offset, pf, t, n, rowStride, 0.37f, float.NegativeInfinity);
+            CausalProducts.RowDotsGeneric(pa + offset, pb + offset, pr, t, n, rowStride, 0.37f, float.NegativeInfinity);
+        }
+        AssertBits(fast, reference, "RowDots");
+    }
+
     // Magnitudes over several decades, so that a different summation order would show in the last bits.
     static float[] Values(Random rng, int count)
     {

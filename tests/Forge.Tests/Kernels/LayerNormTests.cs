@@ -116,6 +116,29 @@ public class LayerNormTests<T> where T : unmanaged, IFloatingPointIeee754<T>
         }
     }
 
+    /// <summary>Small inputs run backward in one pass on one thread (dw, db summed as the rows go by): the two-pass version's bits.</summary>
+    [Test]
+    public void OnePassBackward_EqualsTwoPasses_BitForBit([Values(1, 7, 16, 33, 96, 128, 200)] int d, [Values] bool accumulateDx)
+    {
+        int n = Math.Max(1, 60_000 / d / 7);   // below the parallel threshold
+        foreach (bool affine in new[] { true, false })
+        {
+            var x = Uniform<T>(n * d, seed: d, low: -2, high: 3);
+            T[] w = affine ? Uniform<T>(d, seed: 1, low: 0.5, high: 1.5) : [];
+            var (mean, rstd) = (new T[n], new T[n]);
+            LayerNorm.Forward<T>(x, w, affine ? Uniform<T>(d, seed: 2) : [], new T[n * d], mean, rstd, n, d, Eps);
+            var dy = Uniform<T>(n * d, seed: 3);
+            var (dx1, dw1, db1) = (Uniform<T>(n * d, seed: 4), affine ? Uniform<T>(d, seed: 5) : [], affine ? Uniform<T>(d, seed: 6) : []);
+            var (dx2, dw2, db2) = ((T[])dx1.Clone(), (T[])dw1.Clone(), (T[])db1.Clone());
+            LayerNorm.BackwardInTwoPasses<T>(dy, x, w, mean, rstd, dx1, dw1, db1, n, d, accumulateDx);
+            LayerNorm.Backward<T>(dy, x, w, mean, rstd, dx2, dw2, db2, n, d, accumulateDx);
+            string what = $"n = {n}, d = {d}, {(affine ? "affine" : "plain")}, accumulate {accumulateDx}";
+            KernelAssert.Equal<T>(dx1, dx2, $"dx ({what})");
+            KernelAssert.Equal<T>(dw1, dw2, $"dw ({what})");
+            KernelAssert.Equal<T>(db1, db2, $"db ({what})");
+        }
+    }
+
     [Test]
     public void ShortBuffers_Throw()
     {
