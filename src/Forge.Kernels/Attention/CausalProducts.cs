@@ -42,11 +42,32 @@ internal static unsafe class CausalProducts
     static void RowDots<T>(T* a, T* b, T* output, int t, int n, int rowStride, T factor, T maskedValue, bool sumFourAtOnce)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        for (int i = 0; i < t; i++)
+        int tiledRows = 0;
+        if (sumFourAtOnce && typeof(T) == typeof(float) && Avx512F.VL.IsSupported && n % Vector256<float>.Count == 0 && n > 0)
+        {
+            // Four queries × four keys per pass below the diagonal blocks (16 accumulators in the 32 registers of
+            // AVX-512): each load feeds four dots instead of one. Every dot is still Dot4's own chain, so its bits.
+            tiledRows = t / 4 * 4;
+            for (int i0 = 0; i0 < tiledRows; i0 += 4)
+            {
+                for (int j0 = 0; j0 < i0; j0 += 4)
+                    Dot4x4((float*)a + (long)i0 * rowStride, (float*)b + (long)j0 * rowStride, rowStride, n, AsFloat(factor),
+                        (float*)output + (long)i0 * t + j0, t);
+                // The keys from i0 on, as the row loop below does them.
+                for (int i = i0; i < i0 + 4; i++) RowTail(a, b, output, t, n, rowStride, factor, maskedValue, i, i0, sumFourAtOnce);
+            }
+        }
+        for (int i = tiledRows; i < t; i++) RowTail(a, b, output, t, n, rowStride, factor, maskedValue, i, 0, sumFourAtOnce);
+    }
+
+    /// <summary>Row i of <see cref="RowDots{T}"/> from key <paramref name="firstKey"/> (a multiple of 4) on, masked part included.</summary>
+    static void RowTail<T>(T* a, T* b, T* output, int t, int n, int rowStride, T factor, T maskedValue, int i, int firstKey, bool sumFourAtOnce)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
         {
             T* outputRow = output + (long)i * t;
             T* aRow = a + (long)i * rowStride;
-            int j = 0;
+            int j = firstKey;
             // Four keys at a time share each load of a_i: loads, not multiplies, are the bottleneck.
             for (; j + 4 <= i + 1; j += 4) Dot4(aRow, b + (long)j * rowStride, rowStride, n, factor, outputRow + j, sumFourAtOnce);
             for (; j <= i; j++) outputRow[j] = factor * Dot(aRow, b + (long)j * rowStride, n);
@@ -147,6 +168,37 @@ internal static unsafe class CausalProducts
         // per 128-bit half: [a0+a1, a2+a3, b0+b1, b2+b3], then [(a0+a1)+(a2+a3), (b0+b1)+(b2+b3), (c…), (d…)]
         var quads = Avx.HorizontalAdd(Avx.HorizontalAdd(a, b), Avx.HorizontalAdd(c, d));
         return quads.GetLower() + quads.GetUpper();
+    }
+
+    /// <summary>
+    /// output[r·t + c] = factor · (a_r · b_c) for queries a_0..a_3 and keys b_0..b_3 (rowStride apart), n a multiple
+    /// of 8: sixteen of <see cref="Dot4{T}"/>'s chains (one accumulator per dot, fused multiply-adds in d order,
+    /// then Vector256.Sum's pairs), four loads of each side per step instead of five per four dots.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void Dot4x4(float* a, float* b, int rowStride, int n, float factor, float* output, int t)
+    {
+        float* a0 = a, a1 = a + rowStride, a2 = a + 2L * rowStride, a3 = a + 3L * rowStride;
+        float* b0 = b, b1 = b + rowStride, b2 = b + 2L * rowStride, b3 = b + 3L * rowStride;
+        Vector256<float> c00 = default, c01 = default, c02 = default, c03 = default, c10 = default, c11 = default, c12 = default, c13 = default,
+            c20 = default, c21 = default, c22 = default, c23 = default, c30 = default, c31 = default, c32 = default, c33 = default;
+        for (int d = 0; d < n; d += Vector256<float>.Count)
+        {
+            Vector256<float> k0 = Vector256.Load(b0 + d), k1 = Vector256.Load(b1 + d), k2 = Vector256.Load(b2 + d), k3 = Vector256.Load(b3 + d);
+            var q = Vector256.Load(a0 + d);
+            c00 = Fma.MultiplyAdd(q, k0, c00); c01 = Fma.MultiplyAdd(q, k1, c01); c02 = Fma.MultiplyAdd(q, k2, c02); c03 = Fma.MultiplyAdd(q, k3, c03);
+            q = Vector256.Load(a1 + d);
+            c10 = Fma.MultiplyAdd(q, k0, c10); c11 = Fma.MultiplyAdd(q, k1, c11); c12 = Fma.MultiplyAdd(q, k2, c12); c13 = Fma.MultiplyAdd(q, k3, c13);
+            q = Vector256.Load(a2 + d);
+            c20 = Fma.MultiplyAdd(q, k0, c20); c21 = Fma.MultiplyAdd(q, k1, c21); c22 = Fma.MultiplyAdd(q, k2, c22); c23 = Fma.MultiplyAdd(q, k3, c23);
+            q = Vector256.Load(a3 + d);
+            c30 = Fma.MultiplyAdd(q, k0, c30); c31 = Fma.MultiplyAdd(q, k1, c31); c32 = Fma.MultiplyAdd(q, k2, c32); c33 = Fma.MultiplyAdd(q, k3, c33);
+        }
+        var f = Vector128.Create(factor);
+        (f * SumFour(c00, c01, c02, c03)).Store(output);
+        (f * SumFour(c10, c11, c12, c13)).Store(output + t);
+        (f * SumFour(c20, c21, c22, c23)).Store(output + 2L * t);
+        (f * SumFour(c30, c31, c32, c33)).Store(output + 3L * t);
     }
 
     /// <summary>Σ_d a[d]·b[d] over n values.</summary>
