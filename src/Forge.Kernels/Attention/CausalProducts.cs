@@ -64,15 +64,13 @@ internal static unsafe class CausalProducts
     static void RowTail<T>(T* a, T* b, T* output, int t, int n, int rowStride, T factor, T maskedValue, int i, int firstKey, bool sumFourAtOnce)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        {
-            T* outputRow = output + (long)i * t;
-            T* aRow = a + (long)i * rowStride;
-            int j = firstKey;
-            // Four keys at a time share each load of a_i: loads, not multiplies, are the bottleneck.
-            for (; j + 4 <= i + 1; j += 4) Dot4(aRow, b + (long)j * rowStride, rowStride, n, factor, outputRow + j, sumFourAtOnce);
-            for (; j <= i; j++) outputRow[j] = factor * Dot(aRow, b + (long)j * rowStride, n);
-            new Span<T>(outputRow + i + 1, t - i - 1).Fill(maskedValue);
-        }
+        T* outputRow = output + (long)i * t;
+        T* aRow = a + (long)i * rowStride;
+        int j = firstKey;
+        // Four keys at a time share each load of a_i: loads, not multiplies, are the bottleneck.
+        for (; j + 4 <= i + 1; j += 4) Dot4(aRow, b + (long)j * rowStride, rowStride, n, factor, outputRow + j, sumFourAtOnce);
+        for (; j <= i; j++) outputRow[j] = factor * Dot(aRow, b + (long)j * rowStride, n);
+        new Span<T>(outputRow + i + 1, t - i - 1).Fill(maskedValue);
     }
 
     /// <summary>

@@ -65,11 +65,8 @@ public static unsafe class Gelu
         Check.AtLeast("Gelu.Backward", nameof(tanh), tanh.Length, x.Length, "x.Length");
         Check.AtLeast("Gelu.Backward", nameof(dy), dy.Length, x.Length, "x.Length");
         Check.AtLeast("Gelu.Backward", nameof(dx), dx.Length, x.Length, "x.Length");
-        Run(x, dy, dx, x.Length, &BackwardChunks<T>, accumulate, tanh: MemoryMarshalSpan(tanh));
+        Run(x, dy, dx, x.Length, &BackwardChunks<T>, accumulate, tanh: tanh);
     }
-
-    static Span<T> MemoryMarshalSpan<T>(ReadOnlySpan<T> span) =>
-        System.Runtime.InteropServices.MemoryMarshal.CreateSpan(ref System.Runtime.InteropServices.MemoryMarshal.GetReference(span), span.Length);
 
     struct State<T> where T : unmanaged
     {
@@ -80,7 +77,7 @@ public static unsafe class Gelu
     }
 
     static void Run<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> dy, Span<T> output, int length, delegate*<void*, int, int, void> body,
-        bool accumulate = false, Span<T> tanh = default) where T : unmanaged
+        bool accumulate = false, ReadOnlySpan<T> tanh = default) where T : unmanaged   // tanh: written by the forward body, read by the backward one
     {
         if (length == 0) return;
         fixed (T* px = x, pdy = dy, pOut = output, pTanh = tanh)

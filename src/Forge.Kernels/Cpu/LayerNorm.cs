@@ -117,25 +117,28 @@ public static unsafe class LayerNorm
     static void ForwardRows<T>(void* statePointer, int begin, int end) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var s = (State<T>*)statePointer;
-        int d = s->D;
-        T count = T.CreateChecked(d);
-        if (LibrarySumOrder.Applies<T>(d))
+        if (LibrarySumOrder.Applies<T>(s->D))
         {
             for (int row = begin; row < end; row++) FusedRow(s, row);
             return;
         }
-        for (int row = begin; row < end; row++)
-        {
-            var x = new ReadOnlySpan<T>(s->X + (long)row * d, d);
-            var y = new Span<T>(s->Y + (long)row * d, d);
-            T mean = TensorPrimitives.Sum(x) / count;
-            TensorPrimitives.Subtract(x, mean, y);                       // y = x − mean
-            T variance = TensorPrimitives.SumOfSquares<T>(y) / count;    // biased, two-pass
-            T rstd = T.One / T.Sqrt(variance + s->Eps);
-            ScaleAndShift(s->Y + (long)row * d, rstd, s->W, s->B, d);   // y = x̂ ⊙ w + b
-            if (s->Mean != null) s->Mean[row] = mean;
-            if (s->Rstd != null) s->Rstd[row] = rstd;
-        }
+        for (int row = begin; row < end; row++) ComposedRow(s, row);
+    }
+
+    /// <summary>One row of <see cref="ForwardRows{T}"/> through TensorPrimitives calls: the definition of the bits.</summary>
+    static void ComposedRow<T>(State<T>* s, int row) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int d = s->D;
+        T count = T.CreateChecked(d);
+        var x = new ReadOnlySpan<T>(s->X + (long)row * d, d);
+        var y = new Span<T>(s->Y + (long)row * d, d);
+        T mean = TensorPrimitives.Sum(x) / count;
+        TensorPrimitives.Subtract(x, mean, y);                       // y = x − mean
+        T variance = TensorPrimitives.SumOfSquares<T>(y) / count;    // biased, two-pass
+        T rstd = T.One / T.Sqrt(variance + s->Eps);
+        ScaleAndShift(s->Y + (long)row * d, rstd, s->W, s->B, d);   // y = x̂ ⊙ w + b
+        if (s->Mean != null) s->Mean[row] = mean;
+        if (s->Rstd != null) s->Rstd[row] = rstd;
     }
 
     /// <summary>
@@ -177,19 +180,10 @@ public static unsafe class LayerNorm
     internal static void ForwardComposed<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> w, ReadOnlySpan<T> b, Span<T> y,
         Span<T> mean, Span<T> rstd, int n, int d, T eps) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        T count = T.CreateChecked(d);
-        fixed (T* pw = w, pb = b, py = y)
+        fixed (T* px = x, pw = w, pb = b, py = y, pMean = mean, pRstd = rstd)
         {
-            for (int row = 0; row < n; row++)
-            {
-                var yRow = y.Slice(row * d, d);
-                T m = TensorPrimitives.Sum(x.Slice(row * d, d)) / count;
-                TensorPrimitives.Subtract(x.Slice(row * d, d), m, yRow);
-                T r = T.One / T.Sqrt(TensorPrimitives.SumOfSquares<T>(yRow) / count + eps);
-                ScaleAndShift(py + row * d, r, pw, pb, d);
-                mean[row] = m;
-                rstd[row] = r;
-            }
+            var state = new State<T> { X = px, W = pw, B = pb, Y = py, Mean = pMean, Rstd = pRstd, D = d, Eps = eps };
+            for (int row = 0; row < n; row++) ComposedRow(&state, row);
         }
     }
 
