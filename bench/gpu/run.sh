@@ -49,6 +49,15 @@ for gemm in tiled wide; do
     echo "profile retrieval ($gemm GEMM): exit $?"; head -6 "$out/profile-retrieval-$gemm.txt"
 done
 
+# 3c. Attention: one group per (batch, head) pair in shared memory (the default since 2026-12-07, never timed on a
+#     GPU) against the row kernels it replaced, on the sorting and LM steps.
+for attention in pairs rows; do
+    for case in sorting lm; do
+        FORGE_ILGPU_ATTENTION=$attention "$forge/Forge.Bench" profile --case $case --device cuda --steps 10 > "$out/profile-$case-attention-$attention.txt" 2>&1
+        echo "profile $case (attention $attention): exit $?"; grep -E "per step|Attention" "$out/profile-$case-attention-$attention.txt" | head -4
+    done
+done
+
 # 4. Training steps on the GPU: Forge (ILGPU, CUDA) vs PyTorch eager CUDA, alternating.
 python3 "$root/bench/peers/step_race.py" --device cuda --threads 1 --rounds 3 --steps 50 \
     --forge "$forge/Forge.Bench" --json "$out/race-cuda.json" > "$out/race-cuda.txt" 2>&1

@@ -13,7 +13,10 @@ namespace Forge.Kernels.Ilgpu;
 /// text of AttentionReference.cs; the device version splits it by what each output depends on, so that every
 /// output element is written by exactly one thread (deterministic, no atomics):
 /// <list type="bullet">
-/// <item>forward: one group per query row (pair, i) computes its scores, softmax and z_i;</item>
+/// <item>when a (batch, head) pair's rows and square fit a group's shared memory (every model of the experiments in
+/// float32): one group per pair does the whole forward, and one the whole backward, from shared memory
+/// (<see cref="AttentionPairKernels"/>) — 1 launch each way;</item>
+/// <item>otherwise, forward: one group per query row (pair, i) computes its scores, softmax and z_i;</item>
 /// <item>backward 1: one group per query row computes dPattern_i = dz_i·vᵀ and dScores_i;</item>
 /// <item>backward 2: one thread per (pair, key j, d) sums dv_j and dk_j over the queries i ≥ j;</item>
 /// <item>backward 3: one thread per (pair, query i, d) sums dq_i over the keys j ≤ i.</item>
@@ -43,7 +46,11 @@ public static class IlgpuAttention
         {
             Q = q, K = k, V = v, Scores = scores, Pattern = pattern, Z = z, Time = t, Heads = heads, DHead = dHead, Scale = scale,
         };
-        backend.Kernels<Kernels<T>>().ForwardRow(backend.Stream, new KernelConfig(checked((int)rows), backend.RowGroupSize), args);
+        var kernels = backend.Kernels<Kernels<T>>();
+        if (PairFits<T>(backend, AttentionPairKernels.ForwardElements(t, dHead)))
+            kernels.ForwardPair(backend.Stream, PairConfig<T>(backend, batch * heads, AttentionPairKernels.ForwardElements(t, dHead)), args);
+        else
+            kernels.ForwardRow(backend.Stream, new KernelConfig(checked((int)rows), backend.RowGroupSize), args);
     }
 
     /// <summary>
@@ -80,21 +87,43 @@ public static class IlgpuAttention
             AccumulateDq = accumulateDq ? 1 : 0, AccumulateDk = accumulateDk ? 1 : 0, AccumulateDv = accumulateDv ? 1 : 0,
         };
         var kernels = backend.Kernels<Kernels<T>>();
+        if (PairFits<T>(backend, AttentionPairKernels.BackwardElements(t, dHead)))
+        {
+            kernels.BackwardPair(backend.Stream, PairConfig<T>(backend, batch * heads, AttentionPairKernels.BackwardElements(t, dHead)), args);
+            return;
+        }
         kernels.BackwardRow(backend.Stream, new KernelConfig(checked((int)rows), backend.RowGroupSize), args);
         if (elements == 0) return;
         kernels.KeyValueGradients(backend.Stream, checked((int)elements), args);
         kernels.QueryGradients(backend.Stream, checked((int)elements), args);
     }
 
+    /// <summary>
+    /// Whether one pair's staging (<paramref name="elements"/> of T) fits a group's shared memory: at most 48 KiB, what
+    /// CUDA gives a group without opting in to more, and what the device has. Off when
+    /// <see cref="IlgpuBackend.AttentionInSharedMemory"/> is.
+    /// </summary>
+    static unsafe bool PairFits<T>(IlgpuBackend backend, long elements) where T : unmanaged =>
+        backend.AttentionInSharedMemory && elements * sizeof(T) <= Math.Min(MaxSharedBytes, backend.Accelerator.MaxSharedMemoryPerGroup);
+
+    /// <summary>The 48 KiB a CUDA group may use without the opt-in attribute.</summary>
+    const long MaxSharedBytes = 48 * 1024;
+
+    /// <summary>One group per pair, <see cref="IlgpuBackend.PairGroupSize"/> threads, the staging as dynamic shared memory.</summary>
+    static KernelConfig PairConfig<T>(IlgpuBackend backend, int pairs, long elements) where T : unmanaged =>
+        new(new Index3D(pairs, 1, 1), new Index3D(backend.PairGroupSize, 1, 1), SharedMemoryConfig.RequestDynamic<T>(checked((int)elements)));
+
     sealed class Kernels<T> : IKernelSet<Kernels<T>> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public required Action<AcceleratorStream, KernelConfig, AttentionArgs<T>> ForwardRow, BackwardRow;
+        public required Action<AcceleratorStream, KernelConfig, AttentionArgs<T>> ForwardRow, BackwardRow, ForwardPair, BackwardPair;
         public required Action<AcceleratorStream, Index1D, AttentionArgs<T>> KeyValueGradients, QueryGradients;
 
         public static Kernels<T> Load(IlgpuBackend backend) => new()
         {
             ForwardRow = KernelMethods.Grouped<T, AttentionArgs<T>>(backend, typeof(AttentionKernels), nameof(AttentionKernels.ForwardRow)),
             BackwardRow = KernelMethods.Grouped<T, AttentionArgs<T>>(backend, typeof(AttentionKernels), nameof(AttentionKernels.BackwardRow)),
+            ForwardPair = KernelMethods.Grouped<T, AttentionArgs<T>>(backend, typeof(AttentionPairKernels), nameof(AttentionPairKernels.ForwardPair)),
+            BackwardPair = KernelMethods.Grouped<T, AttentionArgs<T>>(backend, typeof(AttentionPairKernels), nameof(AttentionPairKernels.BackwardPair)),
             KeyValueGradients = KernelMethods.Indexed<T, AttentionArgs<T>>(backend, typeof(AttentionKernels), nameof(AttentionKernels.KeyValueGradients)),
             QueryGradients = KernelMethods.Indexed<T, AttentionArgs<T>>(backend, typeof(AttentionKernels), nameof(AttentionKernels.QueryGradients)),
         };

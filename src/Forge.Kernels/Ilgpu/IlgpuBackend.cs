@@ -38,6 +38,7 @@ public sealed class IlgpuBackend : IDisposable
         int rowGroup = kind == IlgpuDeviceKind.CpuEmulation ? accelerator.MaxNumThreadsPerGroup : 256;
         RowGroupSize = Math.Min(Math.Min(rowGroup, accelerator.MaxNumThreadsPerGroup), DeterministicGroup.MaxGroupSize) / accelerator.WarpSize * accelerator.WarpSize;
         SmallGemmTiles = kind == IlgpuDeviceKind.CpuEmulation && accelerator.MaxNumThreadsPerGroup < 256;
+        PairGroupSize = Math.Min(128, RowGroupSize);
         ParallelGroups = Math.Max(4, 2 * accelerator.NumMultiprocessors);
     }
 
@@ -61,6 +62,19 @@ public sealed class IlgpuBackend : IDisposable
 
     /// <summary>Threads per group of the one-group-per-row kernels (a multiple of the warp size).</summary>
     internal int RowGroupSize { get; }
+
+    /// <summary>
+    /// Threads per group of the one-group-per-(batch, head) attention kernels (<see cref="AttentionPairKernels"/>):
+    /// 128 on a GPU (four warps over a pair's few dozen rows), the emulator's group size there.
+    /// </summary>
+    internal int PairGroupSize { get; }
+
+    /// <summary>
+    /// Attention runs one group per (batch, head) pair from shared memory where the pair fits (the default), else one
+    /// group per query row. Off with the environment variable <c>FORGE_ILGPU_ATTENTION=rows</c> when the backend is
+    /// created, or by setting it: the row kernels, for comparing the two on a GPU (bench/gpu/run.sh) and in tests.
+    /// </summary>
+    public bool AttentionInSharedMemory { get; set; } = true;
 
     /// <summary>
     /// GEMM tiles of 4×4 threads instead of 16×16: the CPU emulator's groups are small, and every
@@ -119,6 +133,8 @@ public sealed class IlgpuBackend : IDisposable
             var backend = new IlgpuBackend(context, accelerator, kind);
             if (string.Equals(Environment.GetEnvironmentVariable("FORGE_ILGPU_GEMM"), "wide", StringComparison.OrdinalIgnoreCase))
                 backend.WideGemm = true;
+            if (string.Equals(Environment.GetEnvironmentVariable("FORGE_ILGPU_ATTENTION"), "rows", StringComparison.OrdinalIgnoreCase))
+                backend.AttentionInSharedMemory = false;
             return backend;
         }
         catch

@@ -9,10 +9,42 @@ namespace Forge.Tests.Ilgpu;
 [IlgpuParityFixtures]
 public class IlgpuAttentionTests<T>(IlgpuDeviceKind kind) : IlgpuParityTests<T>(kind) where T : unmanaged, IFloatingPointIeee754<T>
 {
+    [TearDown]
+    public void BackToDefault() { if (Backend is not null) Backend.AttentionInSharedMemory = true; }
+
+    /// <summary>Both device paths: one group per (batch, head) pair in shared memory (the default), one group per query row.</summary>
     [Test]
     public void ForwardAndBackward_MatchReference([Values(1, 7, 19)] int t, [Values(1, 2)] int batch, [Values(1, 3)] int heads,
-        [Values(1, 5)] int dHead)
+        [Values(1, 5)] int dHead, [Values] bool sharedMemory) =>
+        CheckAgainstReference(t, batch, heads, dHead, sharedMemory);
+
+    /// <summary>The experiments' own head shapes (sorting t 21 × d_head 48, affine 15 × 16, LM 64 × 32), one pair each.</summary>
+    [Test]
+    public void ModelShapes_MatchReference([Values(21, 15, 64)] int t, [Values] bool sharedMemory) =>
+        CheckAgainstReference(t, batch: 1, heads: 2, dHead: t switch { 21 => 48, 15 => 16, _ => 32 }, sharedMemory);
+
+    /// <summary>
+    /// A pair too large for a group's shared memory (float64, t 64, d_head 64: 98 KB) takes the row kernels even when
+    /// the shared path is on, and its results stay right.
+    /// </summary>
+    [Test]
+    public void PairTooLargeForSharedMemory_FallsBackToRows()
     {
+        if (typeof(T) != typeof(double)) Assert.Ignore("the float64 staging of this shape is the one over 48 KiB");
+        Backend.StartLaunchTally();
+        try
+        {
+            CheckAgainstReference(64, batch: 1, heads: 1, dHead: 64, sharedMemory: true);
+            var kernels = Backend.LaunchesByKernel().Select(pair => pair.Key).ToList();
+            Assert.That(kernels, Does.Not.Contain("AttentionPairKernels.ForwardPair").And.Not.Contain("AttentionPairKernels.BackwardPair"));
+            Assert.That(kernels, Does.Contain("AttentionKernels.ForwardRow").And.Contain("AttentionKernels.QueryGradients"));
+        }
+        finally { Backend.StopLaunchTally(); }
+    }
+
+    void CheckAgainstReference(int t, int batch, int heads, int dHead, bool sharedMemory)
+    {
+        Backend.AttentionInSharedMemory = sharedMemory;
         int rows = batch * t * heads * dHead, squares = batch * heads * t * t;
         T scale = T.One / T.Sqrt(T.CreateChecked(dHead));
         var q = Uniform<T>(rows, seed: 1);

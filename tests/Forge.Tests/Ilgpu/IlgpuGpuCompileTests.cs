@@ -140,6 +140,29 @@ public class IlgpuGpuCompileTests
     }
 
     /// <summary>
+    /// The one-group-per-pair attention kernels work from shared memory (their products read <c>ld.shared</c>, not
+    /// global memory, in the inner loops), keep everything in registers (no <c>.local</c>) and divide only in 32 bits.
+    /// </summary>
+    [Test]
+    public void PairAttention_WorksFromSharedMemory()
+    {
+        using var context = Context.Create(builder => builder.Cuda().EnableAlgorithms().Optimize(OptimizationLevel.O2));
+        var backend = new PTXBackend(context, new CudaCapabilityContext(CudaArchitecture.SM_70), CudaArchitecture.SM_70,
+            CudaInstructionSet.ISA_70, nvvmAPI: null);
+        foreach (var (method, isExplicit) in Closed(typeof(float)))
+        {
+            if (method.DeclaringType!.Name != "AttentionPairKernels") continue;
+            string ptx = ((PTXCompiledKernel)backend.Compile(EntryPointDescription.FromExplicitlyGroupedKernel(method), KernelSpecialization.Empty)).PTXAssembly;
+            int sharedLoads = Regex.Matches(ptx, @"ld\.shared\.f32").Count, globalLoads = Regex.Matches(ptx, @"ld\.global\.f32").Count;
+            int divisions64 = Regex.Matches(ptx, @"\b(div|rem)\.[su]64\b").Count;
+            TestContext.Out.WriteLine($"{method.Name}: ld.shared.f32 {sharedLoads}, ld.global.f32 {globalLoads}, 64-bit div/rem {divisions64}");
+            Assert.That(sharedLoads, Is.GreaterThanOrEqualTo(method.Name == "ForwardPair" ? 4 : 8), method.Name + ": reads from shared memory");
+            Assert.That(ptx, Does.Not.Contain(".local"), method.Name + ": local memory");
+            Assert.That(divisions64, Is.Zero, method.Name + ": 64-bit division");
+        }
+    }
+
+    /// <summary>
     /// A bias gradient's column sums (the split reduction's first pass runs over thousands of rows per thread)
     /// have no division at all inside their loop: at most the one div and one rem per thread that place it.
     /// </summary>
