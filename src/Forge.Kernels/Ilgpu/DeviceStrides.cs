@@ -25,7 +25,9 @@ internal struct DeviceStrides
     /// <summary>From a host <see cref="StridedLayout"/> (outermost first there).</summary>
     public static unsafe DeviceStrides From(in StridedLayout layout, string kernel)
     {
-        var result = new DeviceStrides();
+        // Unused axes have size 1, not 0: the decode below may divide by every axis whatever Rank is (ILGPU turns its
+        // ifs into selects), and in OpenCL C a division by zero is undefined behaviour a compiler may build on.
+        var result = new DeviceStrides { Dim0 = 1, Dim1 = 1, Dim2 = 1, Dim3 = 1, Dim4 = 1, Dim5 = 1 };
         fixed (int* dims = layout.Dims, a = layout.StridesA, b = layout.StridesB)
             for (int axis = 0; axis < layout.Rank; axis++)
                 result.Add(kernel, dims[layout.Rank - 1 - axis], a[layout.Rank - 1 - axis], b[layout.Rank - 1 - axis]);

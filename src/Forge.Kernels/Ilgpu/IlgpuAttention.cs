@@ -101,10 +101,13 @@ public static class IlgpuAttention
     /// <summary>
     /// Whether one pair's staging (<paramref name="elements"/> of T) fits a group's shared memory: at most 48 KiB, what
     /// CUDA gives a group without opting in to more, and what the device has. Off when
-    /// <see cref="IlgpuBackend.AttentionInSharedMemory"/> is.
+    /// <see cref="IlgpuBackend.AttentionInSharedMemory"/> is, and on OpenCL: ILGPU 1.5.3 hands an OpenCL kernel its
+    /// dynamic shared memory through a program-scope pointer variable, one for all groups, so groups running at the
+    /// same time overwrite each other's pointer (on PoCL every pair with more than one group came out wrong).
     /// </summary>
     static unsafe bool PairFits<T>(IlgpuBackend backend, long elements) where T : unmanaged =>
-        backend.AttentionInSharedMemory && elements * sizeof(T) <= Math.Min(MaxSharedBytes, backend.Accelerator.MaxSharedMemoryPerGroup);
+        backend.AttentionInSharedMemory && backend.Kind != IlgpuDeviceKind.OpenCL
+        && elements * sizeof(T) <= Math.Min(MaxSharedBytes, backend.Accelerator.MaxSharedMemoryPerGroup);
 
     /// <summary>The 48 KiB a CUDA group may use without the opt-in attribute.</summary>
     const long MaxSharedBytes = 48 * 1024;

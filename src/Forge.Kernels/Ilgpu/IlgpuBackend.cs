@@ -36,7 +36,7 @@ public sealed class IlgpuBackend : IDisposable
         // warps busy on rows of a few hundred to thousands of columns; the CPU emulator runs every
         // GPU thread as an OS thread, so there the group is as small as it allows.
         int rowGroup = kind == IlgpuDeviceKind.CpuEmulation ? accelerator.MaxNumThreadsPerGroup : 256;
-        RowGroupSize = Math.Min(Math.Min(rowGroup, accelerator.MaxNumThreadsPerGroup), DeterministicGroup.MaxGroupSize) / accelerator.WarpSize * accelerator.WarpSize;
+        RowGroupSize = RowGroupFor(Math.Min(Math.Min(rowGroup, accelerator.MaxNumThreadsPerGroup), DeterministicGroup.MaxGroupSize), accelerator.WarpSize);
         SmallGemmTiles = kind == IlgpuDeviceKind.CpuEmulation && accelerator.MaxNumThreadsPerGroup < 256;
         PairGroupSize = Math.Min(128, RowGroupSize);
         ParallelGroups = Math.Max(4, 2 * accelerator.NumMultiprocessors);
@@ -62,6 +62,15 @@ public sealed class IlgpuBackend : IDisposable
 
     /// <summary>Threads per group of the one-group-per-row kernels (a multiple of the warp size).</summary>
     internal int RowGroupSize { get; }
+
+    /// <summary>
+    /// <paramref name="limit"/> rounded down to whole warps — or <paramref name="limit"/> itself when the device's
+    /// "warp" is no use for that: OpenCL devices report the kernel's preferred work-group multiple as the warp size,
+    /// which PoCL's CPU driver puts at 4,096 (and a driver may leave at 0). Rounding down to that gave groups of 0
+    /// threads: every row kernel and whole-view sum failed on such devices.
+    /// </summary>
+    internal static int RowGroupFor(int limit, int warpSize) =>
+        warpSize >= 1 && warpSize <= limit ? limit / warpSize * warpSize : limit;
 
     /// <summary>
     /// Threads per group of the one-group-per-(batch, head) attention kernels (<see cref="AttentionPairKernels"/>):

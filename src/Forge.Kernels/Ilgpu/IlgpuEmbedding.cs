@@ -51,12 +51,13 @@ public static class IlgpuEmbedding
         int n = (int)ids.Length, chunks = (n + ChunkPositions - 1) / ChunkPositions;
         long cells = (long)vocab * chunks;
         if (cells >= int.MaxValue) throw new NotSupportedException($"{kernel}: {vocab} ids × {chunks} chunks of positions.");
-        var offsets = backend.Pool.Rent<int>(cells + 1);   // counts, then exclusive offsets (id-major, chunk-minor); the last entry: valid positions
+        var counts = backend.Pool.Rent<int>(cells);        // positions per (id, chunk)
+        var offsets = backend.Pool.Rent<int>(cells + 1);   // exclusive offsets (id-major, chunk-minor); the last entry: valid positions
         var order = backend.Pool.Rent<int>(n);             // positions sorted by id, stable
         var args = new EmbeddingArgs<T>
         {
             Ids = ids, Table = dTable, Rows = dy, Vocab = vocab, D = d, N = n,
-            Chunks = chunks, Offsets = offsets.View, Order = order.View,
+            Chunks = chunks, Counts = counts.View, Offsets = offsets.View, Order = order.View,
         };
         var kernels = backend.Kernels<Kernels<T>>();
         kernels.CountIds(backend.Stream, (int)cells, args);
@@ -65,6 +66,7 @@ public static class IlgpuEmbedding
         kernels.ScatterAddSorted(backend.Stream, vocab * d, args);
         backend.Pool.Return(order);     // later renters queue behind these kernels on the same stream
         backend.Pool.Return(offsets);
+        backend.Pool.Return(counts);
     }
 
     static void CheckArguments<T>(string kernel, ArrayView1D<T, Stride1D.Dense> table, string tableName, int vocab, int d) where T : unmanaged
@@ -105,7 +107,7 @@ public static class IlgpuEmbedding
 /// <summary>Arguments of the embedding kernels: Table is table / dTable, Rows is y / dy.</summary>
 internal struct EmbeddingArgs<T> where T : unmanaged
 {
-    public ArrayView1D<int, Stride1D.Dense> Ids, Offsets, Order;
+    public ArrayView1D<int, Stride1D.Dense> Ids, Counts, Offsets, Order;
     public ArrayView1D<T, Stride1D.Dense> Table, Rows;
     public int Vocab, D, N, Chunks;   // Chunks: of IlgpuEmbedding.ChunkPositions positions, for the counting sort
 }
@@ -120,20 +122,23 @@ internal static class EmbeddingKernels
         s.Rows[index] = id >= 0 && id < s.Vocab ? s.Table[(long)id * s.D + column] : T.NaN;
     }
 
-    /// <summary>Sort, step 1: thread (id, chunk) counts the positions of the chunk holding the id, into Offsets[id·Chunks + chunk].</summary>
+    /// <summary>Sort, step 1: thread (id, chunk) counts the positions of the chunk holding the id, into Counts[id·Chunks + chunk].</summary>
     internal static void CountIds<T>(Index1D cell, EmbeddingArgs<T> s) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int id = cell / s.Chunks, chunk = cell % s.Chunks;
         int first = chunk * IlgpuEmbedding.ChunkPositions, end = Math.Min(s.N, first + IlgpuEmbedding.ChunkPositions), count = 0;
         for (int position = first; position < end; position++)
             if (s.Ids[position] == id) count++;
-        s.Offsets[cell] = count;
+        s.Counts[cell] = count;
     }
 
     /// <summary>
-    /// Sort, step 2, one group: the counts become exclusive offsets in place (id-major, chunk-minor), and the
-    /// entry after the last holds the number of valid positions. Each thread takes a contiguous block of
-    /// cells; integer sums are exact, so the order of the additions does not matter.
+    /// Sort, step 2, one group: the counts become exclusive offsets (id-major, chunk-minor), and the entry after the
+    /// last holds the number of valid positions. Each thread takes a contiguous block of cells; integer sums are
+    /// exact, so the order of the additions does not matter. Counts and offsets are two buffers: done in place
+    /// ("count = offsets[c]; offsets[c] = running; running += count"), ILGPU 1.5.3 emitted the load after the store
+    /// in PTX and OpenCL alike, so every offset after the first occupied cell came out doubled (the CPU emulator runs
+    /// the .NET code and never showed it; PoCL did, and the PTX shows it).
     /// </summary>
     internal static void ExclusiveOffsets<T>(EmbeddingArgs<T> s) where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -141,16 +146,15 @@ internal static class EmbeddingKernels
         int cells = s.Vocab * s.Chunks, threads = Group.DimX, t = Group.IdxX;
         int block = (cells + threads - 1) / threads, first = Math.Min(cells, t * block), end = Math.Min(cells, first + block);
         int sum = 0;
-        for (int c = first; c < end; c++) sum += s.Offsets[c];
+        for (int c = first; c < end; c++) sum += s.Counts[c];
         blockSums[t] = sum;
         Group.Barrier();
         int running = 0;
         for (int j = 0; j < t; j++) running += blockSums[j];
         for (int c = first; c < end; c++)
         {
-            int count = s.Offsets[c];
             s.Offsets[c] = running;
-            running += count;
+            running += s.Counts[c];
         }
         if (t == threads - 1) s.Offsets[cells] = running;
     }

@@ -98,7 +98,12 @@ internal struct SoftmaxArgs<T> where T : unmanaged
 internal static class SoftmaxKernels
 {
     /// <summary>Columns of <paramref name="row"/> that take part (the causal triangle, or all).</summary>
-    internal static int Seen(int row, int cols, int causalT) => causalT == 0 ? cols : row % causalT + 1;
+    /// <remarks>
+    /// The remainder is taken by max(causalT, 1), never by 0: ILGPU turns the conditional into a select that computes
+    /// both sides, and in OpenCL C a remainder by zero is undefined behaviour that the compiler may assume away — PoCL's
+    /// compiled <c>causalT == 0 ? cols : row % causalT + 1</c> as the second branch, so every full row saw one column.
+    /// </remarks>
+    internal static int Seen(int row, int cols, int causalT) => causalT == 0 ? cols : row % Math.Max(causalT, 1) + 1;
 
     /// <summary>Out[row, :] = exp(In − max) / Σ exp(In − max) on the seen columns, 0 on the rest.</summary>
     internal static void ForwardRow<T, TSum, TMax>(SoftmaxArgs<T> s)

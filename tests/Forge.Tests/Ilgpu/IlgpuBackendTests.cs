@@ -21,6 +21,19 @@ public class IlgpuBackendTests
         if (IlgpuDevices.Has(IlgpuDeviceKind.Cuda)) Assert.That(preferred!.Kind, Is.EqualTo(IlgpuDeviceKind.Cuda), "CUDA comes first");
     }
 
+    /// <summary>
+    /// Row groups are whole warps where the warp is a real one, and never 0 threads: OpenCL drivers report the preferred
+    /// work-group multiple as the warp size (PoCL: 4,096), which rounded every row group down to nothing.
+    /// </summary>
+    [TestCase(256, 32, 256)]
+    [TestCase(16, 4, 16)]
+    [TestCase(250, 32, 224)]
+    [TestCase(256, 4096, 256)]
+    [TestCase(256, 0, 256)]
+    [TestCase(256, 1, 256)]
+    public void RowGroups_AreWholeWarps_AndNeverEmpty(int limit, int warpSize, int expected) =>
+        Assert.That(IlgpuBackend.RowGroupFor(limit, warpSize), Is.EqualTo(expected));
+
     [Test]
     public void Create_MissingDevice_ThrowsNamingIt()
     {
