@@ -210,10 +210,20 @@ internal static class LayerNormKernels
     internal static void ParameterGradientSplits<T>(Index1D column, LayerNormArgs<T> s) where T : unmanaged, IFloatingPointIeee754<T>
     {
         T dw = T.Zero, db = T.Zero;
-        for (int split = 0; split < s.Splits; split++)
+        long w = column, b = (long)s.Splits * s.D + column, step = s.D;
+        int split = 0;
+        for (; split + 2 <= s.Splits; split += 2, w += 2 * step, b += 2 * step)   // four loads in flight, added in split order
         {
-            dw += s.Partials[(long)split * s.D + column];
-            db += s.Partials[(long)(s.Splits + split) * s.D + column];
+            T w0 = s.Partials[w], w1 = s.Partials[w + step], b0 = s.Partials[b], b1 = s.Partials[b + step];
+            dw += w0;
+            dw += w1;
+            db += b0;
+            db += b1;
+        }
+        for (; split < s.Splits; split++, w += step, b += step)
+        {
+            dw += s.Partials[w];
+            db += s.Partials[b];
         }
         if (s.DW.Length > 0) s.DW[column] += dw;
         if (s.DB.Length > 0) s.DB[column] += db;

@@ -163,6 +163,32 @@ public class IlgpuGpuCompileTests
     }
 
     /// <summary>
+    /// The serial passes over partial sums (split-k's, the split reductions', LayerNorm's dw/db) and the column sums load
+    /// four values per loop trip before adding them in order: one global load in flight per thread was all a serial loop
+    /// had, and these passes run few threads over up to hundreds of partials. (ILGPU writes each load next to its add;
+    /// within the unrolled block ptxas is free to issue the four loads first.)
+    /// </summary>
+    [Test]
+    public void SerialPasses_LoadFourValuesPerTrip()
+    {
+        using var context = Context.Create(builder => builder.Cuda().EnableAlgorithms().Optimize(OptimizationLevel.O2));
+        var backend = new PTXBackend(context, new CudaCapabilityContext(CudaArchitecture.SM_70), CudaArchitecture.SM_70,
+            CudaInstructionSet.ISA_70, nvvmAPI: null);
+        string[] unrolled = ["SumSplits", "ReduceBroadcastSplits", "ReduceColumns", "ReduceColumnsPartial", "ParameterGradientSplits"];
+        var seen = new List<string>();
+        foreach (var (method, isExplicit) in Closed(typeof(float)))
+        {
+            if (!unrolled.Contains(method.Name)) continue;
+            string ptx = ((PTXCompiledKernel)backend.Compile(EntryPointDescription.FromImplicitlyGroupedKernel(method), KernelSpecialization.Empty)).PTXAssembly;
+            int loads = Regex.Matches(ptx, @"ld\.global\.f32").Count;
+            TestContext.Out.WriteLine($"{method.DeclaringType!.Name}.{method.Name}: {loads} ld.global.f32");
+            Assert.That(loads, Is.GreaterThanOrEqualTo(5), method.Name + ": four loads per trip plus the tail's");
+            seen.Add(method.Name);
+        }
+        Assert.That(seen, Is.EquivalentTo(unrolled));
+    }
+
+    /// <summary>
     /// A bias gradient's column sums (the split reduction's first pass runs over thousands of rows per thread)
     /// have no division at all inside their loop: at most the one div and one rem per thread that place it.
     /// </summary>
