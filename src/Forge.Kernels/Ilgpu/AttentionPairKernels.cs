@@ -1,5 +1,6 @@
 using System.Numerics;
 using ILGPU;
+using ILGPU.Runtime;
 
 namespace Forge.Kernels.Ilgpu;
 
@@ -33,43 +34,34 @@ internal static class AttentionPairKernels
     /// </summary>
     internal static void ForwardPair<T>(AttentionArgs<T> s) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int pair = Grid.IdxX, t = s.Time, dHead = s.DHead, pitch = Pitch(dHead), squarePitch = Pitch(t);
-        int rowStride = s.Heads * dHead, rowValues = t * dHead, squareValues = t * t;
-        int kAt = t * pitch, vAt = 2 * t * pitch, sAt = 3 * t * pitch;
-        long rows = s.Row(pair, 0), square = s.Square(pair, 0);
+        var pair = PairLayout.Of(s);
+        int t = pair.T, kAt = t * pair.Pitch, vAt = 2 * t * pair.Pitch, sAt = 3 * t * pair.Pitch;
         var shared = SharedMemory.GetDynamic<T>();
-
-        for (int e = Group.IdxX; e < rowValues; e += Group.DimX)
-        {
-            int i = e / dHead, d = e - i * dHead;
-            long at = rows + (long)i * rowStride + d;
-            int to = i * pitch + d;
-            shared[to] = s.Q[at];
-            shared[kAt + to] = s.K[at];
-            shared[vAt + to] = s.V[at];
-        }
+        StageRows(shared, pair, 0, s.Q);
+        StageRows(shared, pair, kAt, s.K);
+        StageRows(shared, pair, vAt, s.V);
         Group.Barrier();
 
         // scores[i, j] = scale·q_i·k_j for j ≤ i, −∞ above the diagonal.
-        for (int e = Group.IdxX; e < squareValues; e += Group.DimX)
+        for (int e = Group.IdxX; e < t * t; e += Group.DimX)
         {
             int i = e / t, j = e - i * t;
             T score = T.NegativeInfinity;
             if (j <= i)
             {
                 T dot = T.Zero;
-                for (int d = 0; d < dHead; d++) dot += shared[i * pitch + d] * shared[kAt + j * pitch + d];
+                for (int d = 0; d < pair.DHead; d++) dot += shared[i * pair.Pitch + d] * shared[kAt + j * pair.Pitch + d];
                 score = s.Scale * dot;
             }
-            shared[sAt + i * squarePitch + j] = score;
-            s.Scores[square + e] = score;
+            shared[sAt + i * pair.SquarePitch + j] = score;
+            s.Scores[pair.Square + e] = score;
         }
         Group.Barrier();
 
         // pattern row i = softmax over keys 0..i, one thread per row (max, then exp and sum, then the division).
         for (int i = Group.IdxX; i < t; i += Group.DimX)
         {
-            int row = sAt + i * squarePitch;
+            int row = sAt + i * pair.SquarePitch;
             T max = shared[row];
             for (int j = 1; j <= i; j++) max = T.Max(max, shared[row + j]);
             T sum = T.Zero;
@@ -84,19 +76,13 @@ internal static class AttentionPairKernels
         }
         Group.Barrier();
 
-        for (int e = Group.IdxX; e < squareValues; e += Group.DimX)
+        for (int e = Group.IdxX; e < t * t; e += Group.DimX)
         {
             int i = e / t, j = e - i * t;
-            s.Pattern[square + e] = shared[sAt + i * squarePitch + j];
+            s.Pattern[pair.Square + e] = shared[sAt + i * pair.SquarePitch + j];
         }
-        // z_i = Σ_{j ≤ i} pattern[i, j]·v_j
-        for (int e = Group.IdxX; e < rowValues; e += Group.DimX)
-        {
-            int i = e / dHead, d = e - i * dHead;
-            T acc = T.Zero;
-            for (int j = 0; j <= i; j++) acc += shared[sAt + i * squarePitch + j] * shared[vAt + j * pitch + d];
-            s.Z[rows + (long)i * rowStride + d] = acc;
-        }
+        // z = pattern·v
+        LowerTimesRows(shared, pair, sAt, vAt, s.Z, T.One, accumulate: false);
     }
 
     /// <summary>
@@ -106,44 +92,30 @@ internal static class AttentionPairKernels
     /// </summary>
     internal static void BackwardPair<T>(AttentionArgs<T> s) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int pair = Grid.IdxX, t = s.Time, dHead = s.DHead, pitch = Pitch(dHead), squarePitch = Pitch(t);
-        int rowStride = s.Heads * dHead, rowValues = t * dHead, squareValues = t * t;
-        int bAt = t * pitch, pAt = 2 * t * pitch, wAt = pAt + t * squarePitch;
-        long rows = s.Row(pair, 0), square = s.Square(pair, 0);
+        var pair = PairLayout.Of(s);
+        int t = pair.T, bAt = t * pair.Pitch, pAt = 2 * t * pair.Pitch, wAt = pAt + t * pair.SquarePitch;
         var shared = SharedMemory.GetDynamic<T>();
 
         // Stage dz (block a), v (block b) and the pattern.
-        for (int e = Group.IdxX; e < rowValues; e += Group.DimX)
-        {
-            int i = e / dHead, d = e - i * dHead;
-            long at = rows + (long)i * rowStride + d;
-            shared[i * pitch + d] = s.DZ[at];
-            shared[bAt + i * pitch + d] = s.V[at];
-        }
-        for (int e = Group.IdxX; e < squareValues; e += Group.DimX)
+        StageRows(shared, pair, 0, s.DZ);
+        StageRows(shared, pair, bAt, s.V);
+        for (int e = Group.IdxX; e < t * t; e += Group.DimX)
         {
             int i = e / t, j = e - i * t;
-            shared[pAt + i * squarePitch + j] = s.Pattern[square + e];
+            shared[pAt + i * pair.SquarePitch + j] = s.Pattern[pair.Square + e];
         }
         Group.Barrier();
 
-        // dv_j = Σ_{i ≥ j} pattern[i, j]·dz_i
-        for (int e = Group.IdxX; e < rowValues; e += Group.DimX)
-        {
-            int j = e / dHead, d = e - j * dHead;
-            T acc = T.Zero;
-            for (int i = j; i < t; i++) acc += shared[pAt + i * squarePitch + j] * shared[i * pitch + d];
-            long at = rows + (long)j * rowStride + d;
-            s.DV[at] = s.AccumulateDv != 0 ? s.DV[at] + acc : acc;
-        }
+        // dv = patternᵀ·dz
+        LowerTransposedTimesRows(shared, pair, pAt, 0, s.DV, T.One, s.AccumulateDv != 0);
         // dPattern[i, j] = dz_i·v_j on the triangle, 0 above it (kept in the scratch square, read back below).
-        for (int e = Group.IdxX; e < squareValues; e += Group.DimX)
+        for (int e = Group.IdxX; e < t * t; e += Group.DimX)
         {
             int i = e / t, j = e - i * t;
             T dot = T.Zero;
             if (j <= i)
-                for (int d = 0; d < dHead; d++) dot += shared[i * pitch + d] * shared[bAt + j * pitch + d];
-            s.DPattern[square + e] = dot;
+                for (int d = 0; d < pair.DHead; d++) dot += shared[i * pair.Pitch + d] * shared[bAt + j * pair.Pitch + d];
+            s.DPattern[pair.Square + e] = dot;
         }
         Group.Barrier();   // also makes the group's writes of dPattern visible to the whole group
 
@@ -151,47 +123,81 @@ internal static class AttentionPairKernels
         for (int i = Group.IdxX; i < t; i += Group.DimX)
         {
             T weighted = T.Zero;
-            for (int j = 0; j <= i; j++) weighted += shared[pAt + i * squarePitch + j] * s.DPattern[square + i * t + j];
+            for (int j = 0; j <= i; j++) weighted += shared[pAt + i * pair.SquarePitch + j] * s.DPattern[pair.Square + i * t + j];
             shared[wAt + i] = weighted;
         }
         Group.Barrier();
 
         // dScores = pattern ⊙ (dPattern − mean), into the pattern's place; q and k replace dz and v.
-        for (int e = Group.IdxX; e < squareValues; e += Group.DimX)
+        for (int e = Group.IdxX; e < t * t; e += Group.DimX)
         {
-            int i = e / t, j = e - i * t, at = pAt + i * squarePitch + j;
-            T dScore = j <= i ? shared[at] * (s.DPattern[square + e] - shared[wAt + i]) : T.Zero;
+            int i = e / t, j = e - i * t, at = pAt + i * pair.SquarePitch + j;
+            T dScore = j <= i ? shared[at] * (s.DPattern[pair.Square + e] - shared[wAt + i]) : T.Zero;
             shared[at] = dScore;
-            s.DScores[square + e] = dScore;
+            s.DScores[pair.Square + e] = dScore;
         }
-        for (int e = Group.IdxX; e < rowValues; e += Group.DimX)
-        {
-            int i = e / dHead, d = e - i * dHead;
-            long at = rows + (long)i * rowStride + d;
-            shared[i * pitch + d] = s.Q[at];
-            shared[bAt + i * pitch + d] = s.K[at];
-        }
+        StageRows(shared, pair, 0, s.Q);
+        StageRows(shared, pair, bAt, s.K);
         Group.Barrier();
 
-        // dk_j = scale·Σ_{i ≥ j} dScores[i, j]·q_i
-        for (int e = Group.IdxX; e < rowValues; e += Group.DimX)
-        {
-            int j = e / dHead, d = e - j * dHead;
-            T acc = T.Zero;
-            for (int i = j; i < t; i++) acc += shared[pAt + i * squarePitch + j] * shared[i * pitch + d];
-            long at = rows + (long)j * rowStride + d;
-            s.DK[at] = s.AccumulateDk != 0 ? s.DK[at] + s.Scale * acc : s.Scale * acc;
-        }
+        // dk = scale·dScoresᵀ·q
+        LowerTransposedTimesRows(shared, pair, pAt, 0, s.DK, s.Scale, s.AccumulateDk != 0);
         Group.Barrier();   // dk before dq, as the row kernels order them
+        // dq = scale·dScores·k
+        LowerTimesRows(shared, pair, pAt, bAt, s.DQ, s.Scale, s.AccumulateDq != 0);
+    }
 
-        // dq_i = scale·Σ_{j ≤ i} dScores[i, j]·k_j
-        for (int e = Group.IdxX; e < rowValues; e += Group.DimX)
+    /// <summary>Where one pair's rows and square are, in global and in shared memory.</summary>
+    readonly struct PairLayout
+    {
+        public readonly int T, DHead, Pitch, SquarePitch, RowStride;
+        public readonly long Rows, Square;   // the pair's first row in the (batch, t, heads, dHead) buffers; its square
+
+        /// <summary>The layout of this group's pair (Grid.IdxX).</summary>
+        public static PairLayout Of<TElement>(in AttentionArgs<TElement> s) where TElement : unmanaged =>
+            new(s.Time, s.DHead, s.Heads, s.Row(Grid.IdxX, 0), s.Square(Grid.IdxX, 0));
+
+        public PairLayout(int t, int dHead, int heads, long rows, long square)
         {
-            int i = e / dHead, d = e - i * dHead;
+            (T, DHead, Pitch, SquarePitch, RowStride, Rows, Square) = (t, dHead, AttentionPairKernels.Pitch(dHead), AttentionPairKernels.Pitch(t), heads * dHead, rows, square);
+        }
+    }
+
+    /// <summary>The pair's t rows of <paramref name="source"/> into shared memory from <paramref name="at"/> on, rows <c>Pitch</c> apart.</summary>
+    static void StageRows<T>(ArrayView<T> shared, in PairLayout pair, int at, ArrayView1D<T, Stride1D.Dense> source) where T : unmanaged
+    {
+        for (int e = Group.IdxX; e < pair.T * pair.DHead; e += Group.DimX)
+        {
+            int i = e / pair.DHead, d = e - i * pair.DHead;
+            shared[at + i * pair.Pitch + d] = source[pair.Rows + (long)i * pair.RowStride + d];
+        }
+    }
+
+    /// <summary>output_i (+)= scale·Σ_{j ≤ i} lower[i, j]·rows_j, one thread per output value (lower and rows in shared memory).</summary>
+    static void LowerTimesRows<T>(ArrayView<T> shared, in PairLayout pair, int lowerAt, int rowsAt, ArrayView1D<T, Stride1D.Dense> output,
+        T scale, bool accumulate) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int e = Group.IdxX; e < pair.T * pair.DHead; e += Group.DimX)
+        {
+            int i = e / pair.DHead, d = e - i * pair.DHead;
             T acc = T.Zero;
-            for (int j = 0; j <= i; j++) acc += shared[pAt + i * squarePitch + j] * shared[bAt + j * pitch + d];
-            long at = rows + (long)i * rowStride + d;
-            s.DQ[at] = s.AccumulateDq != 0 ? s.DQ[at] + s.Scale * acc : s.Scale * acc;
+            for (int j = 0; j <= i; j++) acc += shared[lowerAt + i * pair.SquarePitch + j] * shared[rowsAt + j * pair.Pitch + d];
+            long at = pair.Rows + (long)i * pair.RowStride + d;
+            output[at] = accumulate ? output[at] + scale * acc : scale * acc;
+        }
+    }
+
+    /// <summary>output_j (+)= scale·Σ_{i ≥ j} lower[i, j]·rows_i, one thread per output value (lower and rows in shared memory).</summary>
+    static void LowerTransposedTimesRows<T>(ArrayView<T> shared, in PairLayout pair, int lowerAt, int rowsAt, ArrayView1D<T, Stride1D.Dense> output,
+        T scale, bool accumulate) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int e = Group.IdxX; e < pair.T * pair.DHead; e += Group.DimX)
+        {
+            int j = e / pair.DHead, d = e - j * pair.DHead;
+            T acc = T.Zero;
+            for (int i = j; i < pair.T; i++) acc += shared[lowerAt + i * pair.SquarePitch + j] * shared[rowsAt + i * pair.Pitch + d];
+            long at = pair.Rows + (long)j * pair.RowStride + d;
+            output[at] = accumulate ? output[at] + scale * acc : scale * acc;
         }
     }
 }

@@ -124,20 +124,7 @@ internal static class GemmKernels
     {
         long perMatrix = (long)g.M * g.N;
         int local = index / PerMatrix32(perMatrix), within = index % PerMatrix32(perMatrix), row = within / g.N, col = within % g.N;
-        T sum = T.Zero;
-        long at = (long)local * g.Splits * perMatrix + within;
-        int s = 0;
-        // Four partials loaded, then added in split order (the same sum): four loads in flight instead of one per
-        // partial — a serial loop waits out a global load for each of the up to several hundred splits.
-        for (; s + 4 <= g.Splits; s += 4, at += 4 * perMatrix)
-        {
-            T p0 = g.Partials[at], p1 = g.Partials[at + perMatrix], p2 = g.Partials[at + 2 * perMatrix], p3 = g.Partials[at + 3 * perMatrix];
-            sum += p0;
-            sum += p1;
-            sum += p2;
-            sum += p3;
-        }
-        for (; s < g.Splits; s++, at += perMatrix) sum += g.Partials[at];
+        T sum = SerialSum.Add(T.Zero, g.Partials, (long)local * g.Splits * perMatrix + within, perMatrix, g.Splits);
         Store(g, (local + g.BatchOffset) * g.StrideC + (long)row * g.Ldc, col, sum);
     }
 

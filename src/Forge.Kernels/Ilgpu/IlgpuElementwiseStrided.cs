@@ -266,17 +266,7 @@ internal static class StridedElementwiseKernels
     /// </summary>
     internal static void ReduceColumns<T>(Index1D target, StridedArgs<T> s) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        T sum = s.Y[target];
-        int at = target, copy = 0, step = s.Targets;
-        for (; copy + 4 <= s.Count; copy += 4, at += 4 * step)   // four loads in flight, added in row order
-        {
-            T a0 = s.A[at], a1 = s.A[at + step], a2 = s.A[at + 2 * step], a3 = s.A[at + 3 * step];
-            sum += a0;
-            sum += a1;
-            sum += a2;
-            sum += a3;
-        }
-        for (; copy < s.Count; copy++, at += step) sum += s.A[at];
+        T sum = SerialSum.Add(s.Y[target], s.A, target, s.Targets, s.Count);
         s.Y[target] = sum;
     }
 
@@ -285,34 +275,14 @@ internal static class StridedElementwiseKernels
     {
         int target = index % s.Targets, split = index / s.Targets;
         int first = split * s.Chunk, end = s.Count - first < s.Chunk ? s.Count : first + s.Chunk;
-        T sum = T.Zero;
-        int at = first * s.Targets + target, copy = first, step = s.Targets;
-        for (; copy + 4 <= end; copy += 4, at += 4 * step)   // four loads in flight, added in row order
-        {
-            T a0 = s.A[at], a1 = s.A[at + step], a2 = s.A[at + 2 * step], a3 = s.A[at + 3 * step];
-            sum += a0;
-            sum += a1;
-            sum += a2;
-            sum += a3;
-        }
-        for (; copy < end; copy++, at += step) sum += s.A[at];
+        T sum = SerialSum.Add(T.Zero, s.A, (long)first * s.Targets + target, s.Targets, end - first);
         s.Partials[index] = sum;
     }
 
     /// <summary>Split reduction, second pass: Y[target] += the partial sums, in split order.</summary>
     internal static void ReduceBroadcastSplits<T>(Index1D target, StridedArgs<T> s) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        T sum = s.Y[target];
-        int split = 0, at = target, step = s.Targets;
-        for (; split + 4 <= s.Splits; split += 4, at += 4 * step)   // four loads in flight, added in split order
-        {
-            T p0 = s.Partials[at], p1 = s.Partials[at + step], p2 = s.Partials[at + 2 * step], p3 = s.Partials[at + 3 * step];
-            sum += p0;
-            sum += p1;
-            sum += p2;
-            sum += p3;
-        }
-        for (; split < s.Splits; split++, at += step) sum += s.Partials[at];
+        T sum = SerialSum.Add(s.Y[target], s.Partials, target, s.Targets, s.Splits);
         s.Y[target] = sum;
     }
 }

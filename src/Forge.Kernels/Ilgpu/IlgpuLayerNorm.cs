@@ -209,22 +209,8 @@ internal static class LayerNormKernels
     /// <summary>Split version, second pass: dw[c] and db[c] += their partial sums, in split order.</summary>
     internal static void ParameterGradientSplits<T>(Index1D column, LayerNormArgs<T> s) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        T dw = T.Zero, db = T.Zero;
-        long w = column, b = (long)s.Splits * s.D + column, step = s.D;
-        int split = 0;
-        for (; split + 2 <= s.Splits; split += 2, w += 2 * step, b += 2 * step)   // four loads in flight, added in split order
-        {
-            T w0 = s.Partials[w], w1 = s.Partials[w + step], b0 = s.Partials[b], b1 = s.Partials[b + step];
-            dw += w0;
-            dw += w1;
-            db += b0;
-            db += b1;
-        }
-        for (; split < s.Splits; split++, w += step, b += step)
-        {
-            dw += s.Partials[w];
-            db += s.Partials[b];
-        }
+        T dw = SerialSum.Add(T.Zero, s.Partials, column, s.D, s.Splits);
+        T db = SerialSum.Add(T.Zero, s.Partials, (long)s.Splits * s.D + column, s.D, s.Splits);
         if (s.DW.Length > 0) s.DW[column] += dw;
         if (s.DB.Length > 0) s.DB[column] += db;
     }
