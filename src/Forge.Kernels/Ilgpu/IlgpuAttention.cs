@@ -46,11 +46,10 @@ public static class IlgpuAttention
         {
             Q = q, K = k, V = v, Scores = scores, Pattern = pattern, Z = z, Time = t, Heads = heads, DHead = dHead, Scale = scale,
         };
-        var kernels = backend.Kernels<Kernels<T>>();
         if (PairFits<T>(backend, AttentionPairKernels.ForwardElements(t, dHead)))
-            kernels.ForwardPair(backend.Stream, PairConfig<T>(backend, batch * heads, AttentionPairKernels.ForwardElements(t, dHead)), args);
+            backend.Kernels<PairKernels<T>>().Forward(backend.Stream, PairConfig<T>(backend, batch * heads, AttentionPairKernels.ForwardElements(t, dHead)), args);
         else
-            kernels.ForwardRow(backend.Stream, new KernelConfig(checked((int)rows), backend.RowGroupSize), args);
+            backend.Kernels<Kernels<T>>().ForwardRow(backend.Stream, new KernelConfig(checked((int)rows), backend.RowGroupSize), args);
     }
 
     /// <summary>
@@ -86,12 +85,12 @@ public static class IlgpuAttention
             DQ = dq, DK = dk, DV = dv, Time = t, Heads = heads, DHead = dHead, Scale = scale,
             AccumulateDq = accumulateDq ? 1 : 0, AccumulateDk = accumulateDk ? 1 : 0, AccumulateDv = accumulateDv ? 1 : 0,
         };
-        var kernels = backend.Kernels<Kernels<T>>();
         if (PairFits<T>(backend, AttentionPairKernels.BackwardElements(t, dHead)))
         {
-            kernels.BackwardPair(backend.Stream, PairConfig<T>(backend, batch * heads, AttentionPairKernels.BackwardElements(t, dHead)), args);
+            backend.Kernels<PairKernels<T>>().Backward(backend.Stream, PairConfig<T>(backend, batch * heads, AttentionPairKernels.BackwardElements(t, dHead)), args);
             return;
         }
+        var kernels = backend.Kernels<Kernels<T>>();
         kernels.BackwardRow(backend.Stream, new KernelConfig(checked((int)rows), backend.RowGroupSize), args);
         if (elements == 0) return;
         kernels.KeyValueGradients(backend.Stream, checked((int)elements), args);
@@ -118,17 +117,30 @@ public static class IlgpuAttention
 
     sealed class Kernels<T> : IKernelSet<Kernels<T>> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public required Action<AcceleratorStream, KernelConfig, AttentionArgs<T>> ForwardRow, BackwardRow, ForwardPair, BackwardPair;
+        public required Action<AcceleratorStream, KernelConfig, AttentionArgs<T>> ForwardRow, BackwardRow;
         public required Action<AcceleratorStream, Index1D, AttentionArgs<T>> KeyValueGradients, QueryGradients;
 
         public static Kernels<T> Load(IlgpuBackend backend) => new()
         {
             ForwardRow = KernelMethods.Grouped<T, AttentionArgs<T>>(backend, typeof(AttentionKernels), nameof(AttentionKernels.ForwardRow)),
             BackwardRow = KernelMethods.Grouped<T, AttentionArgs<T>>(backend, typeof(AttentionKernels), nameof(AttentionKernels.BackwardRow)),
-            ForwardPair = KernelMethods.Grouped<T, AttentionArgs<T>>(backend, typeof(AttentionPairKernels), nameof(AttentionPairKernels.ForwardPair)),
-            BackwardPair = KernelMethods.Grouped<T, AttentionArgs<T>>(backend, typeof(AttentionPairKernels), nameof(AttentionPairKernels.BackwardPair)),
             KeyValueGradients = KernelMethods.Indexed<T, AttentionArgs<T>>(backend, typeof(AttentionKernels), nameof(AttentionKernels.KeyValueGradients)),
             QueryGradients = KernelMethods.Indexed<T, AttentionArgs<T>>(backend, typeof(AttentionKernels), nameof(AttentionKernels.QueryGradients)),
+        };
+    }
+
+    /// <summary>
+    /// The one-group-per-pair kernels, a set of their own so that they are compiled only where they run: an OpenCL
+    /// driver without program-scope variables (how ILGPU passes OpenCL kernels dynamic shared memory) could not build them.
+    /// </summary>
+    sealed class PairKernels<T> : IKernelSet<PairKernels<T>> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public required Action<AcceleratorStream, KernelConfig, AttentionArgs<T>> Forward, Backward;
+
+        public static PairKernels<T> Load(IlgpuBackend backend) => new()
+        {
+            Forward = KernelMethods.Grouped<T, AttentionArgs<T>>(backend, typeof(AttentionPairKernels), nameof(AttentionPairKernels.ForwardPair)),
+            Backward = KernelMethods.Grouped<T, AttentionArgs<T>>(backend, typeof(AttentionPairKernels), nameof(AttentionPairKernels.BackwardPair)),
         };
     }
 }
