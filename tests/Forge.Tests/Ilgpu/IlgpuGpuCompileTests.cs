@@ -189,6 +189,69 @@ public class IlgpuGpuCompileTests
     }
 
     /// <summary>
+    /// No kernel loads, in straight-line code, from a global address it has just stored to. ILGPU 1.5.3 may emit a load
+    /// after a later store to the same element: <c>count = offsets[c]; offsets[c] = running; running += count</c> came out
+    /// as store-then-load in PTX and OpenCL alike, so the embedding sort doubled its offsets on every real GPU while the
+    /// CPU emulator (which runs the .NET code) passed. This finds the pattern by the address arithmetic: an address
+    /// <c>base + index·size</c> stored to and then loaded from with no label, branch or redefinition in between.
+    /// </summary>
+    [Test]
+    public void NoKernel_LoadsFromAnAddressItJustStoredTo()
+    {
+        using var context = Context.Create(builder => builder.Cuda().EnableAlgorithms().Optimize(OptimizationLevel.O2));
+        var backend = new PTXBackend(context, new CudaCapabilityContext(CudaArchitecture.SM_70), CudaArchitecture.SM_70,
+            CudaInstructionSet.ISA_70, nvvmAPI: null);
+        var offenders = new List<string>();
+        foreach (var (method, isExplicit) in Closed(typeof(float)))
+        {
+            var entry = isExplicit ? EntryPointDescription.FromExplicitlyGroupedKernel(method) : EntryPointDescription.FromImplicitlyGroupedKernel(method);
+            string ptx = ((PTXCompiledKernel)backend.Compile(entry, KernelSpecialization.Empty)).PTXAssembly;
+            foreach (string hazard in StoreThenLoad(ptx)) offenders.Add($"{method.DeclaringType!.Name}.{method.Name}: {hazard}");
+        }
+        Assert.That(offenders, Is.Empty, "loads after a store to the same address:\n" + string.Join("\n", offenders));
+    }
+
+    /// <summary>The store-then-load pairs of one kernel's PTX (see <see cref="NoKernel_LoadsFromAnAddressItJustStoredTo"/>).</summary>
+    internal static IEnumerable<string> StoreThenLoad(string ptx)
+    {
+        var offsets = new Dictionary<string, string>();                        // %rdX → the index register of mul.wide %rdX, index, size
+        var addresses = new Dictionary<string, (string Base, string Index)>(); // %rdY → (base, index) of add.u64 %rdY, base, %rdX
+        var stored = new List<(string Base, string Index)>();
+        foreach (string raw in ptx.Split('\n'))
+        {
+            string line = raw.Trim();
+            if (line.Length == 0 || line.StartsWith("//")) continue;
+            if (line.EndsWith(':') || line.Contains("bra") || line.StartsWith("bar.") || line.StartsWith("ret") || line.StartsWith('}'))
+            {
+                stored.Clear();
+                continue;
+            }
+            var match = Regex.Match(line, @"^(@%p\d+\s+)?([a-z][\w.]*)\s+(.*?);");
+            if (!match.Success) continue;
+            string op = match.Groups[2].Value;
+            string[] operands = match.Groups[3].Value.Split(',', StringSplitOptions.TrimEntries);
+            if (op.StartsWith("st.global"))
+            {
+                string at = operands[0].Trim('[', ']');
+                if (addresses.TryGetValue(at, out var target)) stored.Add(target);
+                continue;
+            }
+            if (op.StartsWith("ld.global"))
+            {
+                string at = operands[1].Trim('[', ']');
+                if (addresses.TryGetValue(at, out var source) && stored.Contains(source)) yield return $"{line} after a store to {source.Base}[{source.Index}]";
+            }
+            if (operands.Length == 0 || !operands[0].StartsWith('%')) continue;
+            string destination = operands[0];
+            stored.RemoveAll(s => s.Base == destination || s.Index == destination);   // redefined: no longer the same address
+            offsets.Remove(destination);
+            addresses.Remove(destination);
+            if (op.StartsWith("mul.wide") && operands.Length == 3) offsets[destination] = operands[1];
+            else if (op == "add.u64" && operands.Length == 3 && offsets.TryGetValue(operands[2], out string? index)) addresses[destination] = (operands[1], index);
+        }
+    }
+
+    /// <summary>
     /// A bias gradient's column sums (the split reduction's first pass runs over thousands of rows per thread)
     /// have no division at all inside their loop: at most the one div and one rem per thread that place it.
     /// </summary>
