@@ -75,9 +75,8 @@ public class IlgpuGpuCompileTests
     [Test]
     public void EveryKernel_CompilesToPtx([Values(typeof(float), typeof(double))] Type element)
     {
-        using var context = Context.Create(builder => builder.Cuda().EnableAlgorithms().Optimize(OptimizationLevel.O2));
-        var backend = new PTXBackend(context, new CudaCapabilityContext(CudaArchitecture.SM_70), CudaArchitecture.SM_70,
-            CudaInstructionSet.ISA_70, nvvmAPI: null);
+        using var context = PtxContext();
+        var backend = Ptx(context);
         CompileAll(backend, element);
     }
 
@@ -100,9 +99,8 @@ public class IlgpuGpuCompileTests
     [Test]
     public void ElementwiseKernels_HaveNo64BitDivisionInTheirPtx()
     {
-        using var context = Context.Create(builder => builder.Cuda().EnableAlgorithms().Optimize(OptimizationLevel.O2));
-        var backend = new PTXBackend(context, new CudaCapabilityContext(CudaArchitecture.SM_70), CudaArchitecture.SM_70,
-            CudaInstructionSet.ISA_70, nvvmAPI: null);
+        using var context = PtxContext();
+        var backend = Ptx(context);
         string[] mustBe32Bit = ["ElementwiseKernels", "StridedElementwiseKernels", "GeluKernels", "GemmKernels"];
         var offenders = new List<string>();
         foreach (var (method, isExplicit) in Closed(typeof(float)))
@@ -124,9 +122,8 @@ public class IlgpuGpuCompileTests
     [Test]
     public void WideGemm_ReadsSharedMemoryAsVectors_AndSpillsNothing()
     {
-        using var context = Context.Create(builder => builder.Cuda().EnableAlgorithms().Optimize(OptimizationLevel.O2));
-        var backend = new PTXBackend(context, new CudaCapabilityContext(CudaArchitecture.SM_70), CudaArchitecture.SM_70,
-            CudaInstructionSet.ISA_70, nvvmAPI: null);
+        using var context = PtxContext();
+        var backend = Ptx(context);
         var method = typeof(IlgpuBackend).Assembly.GetType("Forge.Kernels.Ilgpu.GemmWideKernels")!
             .GetMethod("Tiled", BindingFlags.Static | BindingFlags.NonPublic)!;
         string ptx = ((PTXCompiledKernel)backend.Compile(EntryPointDescription.FromExplicitlyGroupedKernel(method), KernelSpecialization.Empty)).PTXAssembly;
@@ -146,9 +143,8 @@ public class IlgpuGpuCompileTests
     [Test]
     public void PairAttention_WorksFromSharedMemory()
     {
-        using var context = Context.Create(builder => builder.Cuda().EnableAlgorithms().Optimize(OptimizationLevel.O2));
-        var backend = new PTXBackend(context, new CudaCapabilityContext(CudaArchitecture.SM_70), CudaArchitecture.SM_70,
-            CudaInstructionSet.ISA_70, nvvmAPI: null);
+        using var context = PtxContext();
+        var backend = Ptx(context);
         foreach (var (method, isExplicit) in Closed(typeof(float)))
         {
             if (method.DeclaringType!.Name != "AttentionPairKernels") continue;
@@ -171,9 +167,8 @@ public class IlgpuGpuCompileTests
     [Test]
     public void SerialPasses_LoadFourValuesPerTrip()
     {
-        using var context = Context.Create(builder => builder.Cuda().EnableAlgorithms().Optimize(OptimizationLevel.O2));
-        var backend = new PTXBackend(context, new CudaCapabilityContext(CudaArchitecture.SM_70), CudaArchitecture.SM_70,
-            CudaInstructionSet.ISA_70, nvvmAPI: null);
+        using var context = PtxContext();
+        var backend = Ptx(context);
         string[] unrolled = ["SumSplits", "ReduceBroadcastSplits", "ReduceColumns", "ReduceColumnsPartial", "ParameterGradientSplits"];
         var seen = new List<string>();
         foreach (var (method, isExplicit) in Closed(typeof(float)))
@@ -198,9 +193,8 @@ public class IlgpuGpuCompileTests
     [Test]
     public void NoKernel_LoadsFromAnAddressItJustStoredTo()
     {
-        using var context = Context.Create(builder => builder.Cuda().EnableAlgorithms().Optimize(OptimizationLevel.O2));
-        var backend = new PTXBackend(context, new CudaCapabilityContext(CudaArchitecture.SM_70), CudaArchitecture.SM_70,
-            CudaInstructionSet.ISA_70, nvvmAPI: null);
+        using var context = PtxContext();
+        var backend = Ptx(context);
         var offenders = new List<string>();
         foreach (var (method, isExplicit) in Closed(typeof(float)))
         {
@@ -258,9 +252,8 @@ public class IlgpuGpuCompileTests
     [Test]
     public void BiasColumnSums_DivideOnlyToPlaceTheThread()
     {
-        using var context = Context.Create(builder => builder.Cuda().EnableAlgorithms().Optimize(OptimizationLevel.O2));
-        var backend = new PTXBackend(context, new CudaCapabilityContext(CudaArchitecture.SM_70), CudaArchitecture.SM_70,
-            CudaInstructionSet.ISA_70, nvvmAPI: null);
+        using var context = PtxContext();
+        var backend = Ptx(context);
         foreach (var (method, isExplicit) in Closed(typeof(float)))
         {
             if (method.Name is not ("ReduceColumns" or "ReduceColumnsPartial")) continue;
@@ -270,6 +263,13 @@ public class IlgpuGpuCompileTests
             Assert.That(divisions, Is.LessThanOrEqualTo(method.Name == "ReduceColumns" ? 0 : 2), method.Name);
         }
     }
+
+    /// <summary>A CUDA context for offline compilation (no device needed), as the kernels are built for a GPU.</summary>
+    static Context PtxContext() => Context.Create(builder => builder.Cuda().EnableAlgorithms().Optimize(OptimizationLevel.O2));
+
+    /// <summary>ILGPU's PTX backend for SM 70 (Volta, the oldest architecture the kernels target), without NVVM.</summary>
+    static PTXBackend Ptx(Context context) =>
+        new(context, new CudaCapabilityContext(CudaArchitecture.SM_70), CudaArchitecture.SM_70, CudaInstructionSet.ISA_70, nvvmAPI: null);
 
     static void CompileAll(Backend backend, Type element)
     {
