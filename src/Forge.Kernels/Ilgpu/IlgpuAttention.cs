@@ -46,8 +46,9 @@ public static class IlgpuAttention
         {
             Q = q, K = k, V = v, Scores = scores, Pattern = pattern, Z = z, Time = t, Heads = heads, DHead = dHead, Scale = scale,
         };
-        if (PairFits<T>(backend, AttentionPairKernels.ForwardElements(t, dHead)))
-            backend.Kernels<PairKernels<T>>().Forward(backend.Stream, PairConfig<T>(backend, batch * heads, AttentionPairKernels.ForwardElements(t, dHead)), args);
+        long staging = AttentionPairKernels.ForwardElements(t, dHead);
+        if (PairFits<T>(backend, staging))
+            backend.Kernels<PairKernels<T>>().Forward(backend.Stream, PairConfig<T>(backend, batch * heads, staging), args);
         else
             backend.Kernels<Kernels<T>>().ForwardRow(backend.Stream, new KernelConfig(checked((int)rows), backend.RowGroupSize), args);
     }
@@ -85,9 +86,10 @@ public static class IlgpuAttention
             DQ = dq, DK = dk, DV = dv, Time = t, Heads = heads, DHead = dHead, Scale = scale,
             AccumulateDq = accumulateDq ? 1 : 0, AccumulateDk = accumulateDk ? 1 : 0, AccumulateDv = accumulateDv ? 1 : 0,
         };
-        if (PairFits<T>(backend, AttentionPairKernels.BackwardElements(t, dHead)))
+        long staging = AttentionPairKernels.BackwardElements(t, dHead);
+        if (PairFits<T>(backend, staging))
         {
-            backend.Kernels<PairKernels<T>>().Backward(backend.Stream, PairConfig<T>(backend, batch * heads, AttentionPairKernels.BackwardElements(t, dHead)), args);
+            backend.Kernels<PairKernels<T>>().Backward(backend.Stream, PairConfig<T>(backend, batch * heads, staging), args);
             return;
         }
         var kernels = backend.Kernels<Kernels<T>>();
@@ -98,18 +100,12 @@ public static class IlgpuAttention
     }
 
     /// <summary>
-    /// Whether one pair's staging (<paramref name="elements"/> of T) fits a group's shared memory: at most 48 KiB, what
-    /// CUDA gives a group without opting in to more, and what the device has. Off when
-    /// <see cref="IlgpuBackend.AttentionInSharedMemory"/> is, and on OpenCL: ILGPU 1.5.3 hands an OpenCL kernel its
-    /// dynamic shared memory through a program-scope pointer variable, one for all groups, so groups running at the
-    /// same time overwrite each other's pointer (on PoCL every pair with more than one group came out wrong).
+    /// Whether one pair's staging (<paramref name="elements"/> of T) fits the dynamic shared memory a group may have
+    /// (<see cref="IlgpuBackend.DynamicSharedMemoryBytes"/>: none on OpenCL); off when
+    /// <see cref="IlgpuBackend.AttentionInSharedMemory"/> is.
     /// </summary>
     static unsafe bool PairFits<T>(IlgpuBackend backend, long elements) where T : unmanaged =>
-        backend.AttentionInSharedMemory && backend.Kind != IlgpuDeviceKind.OpenCL
-        && elements * sizeof(T) <= Math.Min(MaxSharedBytes, backend.Accelerator.MaxSharedMemoryPerGroup);
-
-    /// <summary>The 48 KiB a CUDA group may use without the opt-in attribute.</summary>
-    const long MaxSharedBytes = 48 * 1024;
+        backend.AttentionInSharedMemory && elements * sizeof(T) <= backend.DynamicSharedMemoryBytes;
 
     /// <summary>One group per pair, <see cref="IlgpuBackend.PairGroupSize"/> threads, the staging as dynamic shared memory.</summary>
     static KernelConfig PairConfig<T>(IlgpuBackend backend, int pairs, long elements) where T : unmanaged =>
@@ -130,8 +126,8 @@ public static class IlgpuAttention
     }
 
     /// <summary>
-    /// The one-group-per-pair kernels, a set of their own so that they are compiled only where they run: an OpenCL
-    /// driver without program-scope variables (how ILGPU passes OpenCL kernels dynamic shared memory) could not build them.
+    /// The one-group-per-pair kernels, a set of their own so that they are compiled only where they run: never on a
+    /// device without usable dynamic shared memory (OpenCL, whose drivers may not even build how ILGPU passes it).
     /// </summary>
     sealed class PairKernels<T> : IKernelSet<PairKernels<T>> where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -39,6 +39,7 @@ public sealed class IlgpuBackend : IDisposable
         RowGroupSize = RowGroupFor(Math.Min(Math.Min(rowGroup, accelerator.MaxNumThreadsPerGroup), DeterministicGroup.MaxGroupSize), accelerator.WarpSize);
         SmallGemmTiles = kind == IlgpuDeviceKind.CpuEmulation && accelerator.MaxNumThreadsPerGroup < 256;
         PairGroupSize = Math.Min(128, RowGroupSize);
+        DynamicSharedMemoryBytes = kind == IlgpuDeviceKind.OpenCL ? 0 : Math.Min(48 * 1024, accelerator.MaxSharedMemoryPerGroup);
         ParallelGroups = Math.Max(4, 2 * accelerator.NumMultiprocessors);
     }
 
@@ -60,7 +61,7 @@ public sealed class IlgpuBackend : IDisposable
     /// <summary>Whether double-precision kernels can run here.</summary>
     public bool SupportsFloat64 { get; }
 
-    /// <summary>Threads per group of the one-group-per-row kernels (a multiple of the warp size).</summary>
+    /// <summary>Threads per group of the one-group-per-row kernels (whole warps where the device reports a usable warp size).</summary>
     internal int RowGroupSize { get; }
 
     /// <summary>
@@ -77,6 +78,14 @@ public sealed class IlgpuBackend : IDisposable
     /// 128 on a GPU (four warps over a pair's few dozen rows), the emulator's group size there.
     /// </summary>
     internal int PairGroupSize { get; }
+
+    /// <summary>
+    /// The dynamic shared memory a kernel may request per group: 48 KiB (what CUDA gives a group without the opt-in
+    /// attribute) or the device's limit if lower — and none on OpenCL, where ILGPU 1.5.3 hands a kernel its dynamic
+    /// shared memory through one program-scope pointer variable written by every group, so groups running at the same
+    /// time overwrite each other's pointer (on PoCL every launch of more than one group came out wrong).
+    /// </summary>
+    internal long DynamicSharedMemoryBytes { get; }
 
     /// <summary>
     /// Attention runs one group per (batch, head) pair from shared memory where the pair fits (the default), else one

@@ -44,7 +44,7 @@ public class IlgpuAttentionTests<T>(IlgpuDeviceKind kind) : IlgpuParityTests<T>(
 
     void CheckAgainstReference(int t, int batch, int heads, int dHead, bool sharedMemory)
     {
-        if (sharedMemory && Kind == IlgpuDeviceKind.OpenCL) Assert.Ignore("OpenCL always takes the row kernels (IlgpuAttention.PairFits says why)");
+        if (sharedMemory && Kind == IlgpuDeviceKind.OpenCL) Assert.Ignore("OpenCL always takes the row kernels (IlgpuBackend.DynamicSharedMemoryBytes says why)");
         Backend.AttentionInSharedMemory = sharedMemory;
         int rows = batch * t * heads * dHead, squares = batch * heads * t * t;
         T scale = T.One / T.Sqrt(T.CreateChecked(dHead));

@@ -105,8 +105,7 @@ public class IlgpuGpuCompileTests
         var offenders = new List<string>();
         foreach (var (method, isExplicit) in Closed(typeof(float)))
         {
-            var entry = isExplicit ? EntryPointDescription.FromExplicitlyGroupedKernel(method) : EntryPointDescription.FromImplicitlyGroupedKernel(method);
-            string ptx = ((PTXCompiledKernel)backend.Compile(entry, KernelSpecialization.Empty)).PTXAssembly;
+            string ptx = PtxOf(backend, method, isExplicit);
             int divisions = Regex.Matches(ptx, @"\b(div|rem)\.[su]64\b").Count;
             string name = method.DeclaringType!.Name + "." + method.Name;
             TestContext.Out.WriteLine($"{name}: {divisions} 64-bit div/rem");
@@ -126,7 +125,7 @@ public class IlgpuGpuCompileTests
         var backend = Ptx(context);
         var method = typeof(IlgpuBackend).Assembly.GetType("Forge.Kernels.Ilgpu.GemmWideKernels")!
             .GetMethod("Tiled", BindingFlags.Static | BindingFlags.NonPublic)!;
-        string ptx = ((PTXCompiledKernel)backend.Compile(EntryPointDescription.FromExplicitlyGroupedKernel(method), KernelSpecialization.Empty)).PTXAssembly;
+        string ptx = PtxOf(backend, method, isExplicit: true);
         int vectorLoads = Regex.Matches(ptx, @"ld\.shared\.v4\.f32").Count;
         int fma = Regex.Matches(ptx, @"\bfma\.rn\.f32").Count, mul = Regex.Matches(ptx, @"\bmul(\.rn)?\.f32").Count, add = Regex.Matches(ptx, @"\badd(\.rn)?\.f32").Count;
         TestContext.Out.WriteLine($"ld.shared.v4.f32: {vectorLoads}, ld.shared.f32: {Regex.Matches(ptx, @"ld\.shared\.f32").Count}, fma.f32: {fma}, mul.f32: {mul}, add.f32: {add}");
@@ -148,7 +147,7 @@ public class IlgpuGpuCompileTests
         foreach (var (method, isExplicit) in Closed(typeof(float)))
         {
             if (method.DeclaringType!.Name != "AttentionPairKernels") continue;
-            string ptx = ((PTXCompiledKernel)backend.Compile(EntryPointDescription.FromExplicitlyGroupedKernel(method), KernelSpecialization.Empty)).PTXAssembly;
+            string ptx = PtxOf(backend, method, isExplicit: true);
             int sharedLoads = Regex.Matches(ptx, @"ld\.shared\.f32").Count, globalLoads = Regex.Matches(ptx, @"ld\.global\.f32").Count;
             int divisions64 = Regex.Matches(ptx, @"\b(div|rem)\.[su]64\b").Count;
             TestContext.Out.WriteLine($"{method.Name}: ld.shared.f32 {sharedLoads}, ld.global.f32 {globalLoads}, 64-bit div/rem {divisions64}");
@@ -174,7 +173,7 @@ public class IlgpuGpuCompileTests
         foreach (var (method, isExplicit) in Closed(typeof(float)))
         {
             if (!unrolled.Contains(method.Name)) continue;
-            string ptx = ((PTXCompiledKernel)backend.Compile(EntryPointDescription.FromImplicitlyGroupedKernel(method), KernelSpecialization.Empty)).PTXAssembly;
+            string ptx = PtxOf(backend, method, isExplicit: false);
             int loads = Regex.Matches(ptx, @"ld\.global\.f32").Count;
             TestContext.Out.WriteLine($"{method.DeclaringType!.Name}.{method.Name}: {loads} ld.global.f32");
             Assert.That(loads, Is.GreaterThanOrEqualTo(5), method.Name + ": four loads per trip plus the tail's");
@@ -198,8 +197,7 @@ public class IlgpuGpuCompileTests
         var offenders = new List<string>();
         foreach (var (method, isExplicit) in Closed(typeof(float)))
         {
-            var entry = isExplicit ? EntryPointDescription.FromExplicitlyGroupedKernel(method) : EntryPointDescription.FromImplicitlyGroupedKernel(method);
-            string ptx = ((PTXCompiledKernel)backend.Compile(entry, KernelSpecialization.Empty)).PTXAssembly;
+            string ptx = PtxOf(backend, method, isExplicit);
             foreach (string hazard in StoreThenLoad(ptx)) offenders.Add($"{method.DeclaringType!.Name}.{method.Name}: {hazard}");
         }
         Assert.That(offenders, Is.Empty, "loads after a store to the same address:\n" + string.Join("\n", offenders));
@@ -257,7 +255,7 @@ public class IlgpuGpuCompileTests
         foreach (var (method, isExplicit) in Closed(typeof(float)))
         {
             if (method.Name is not ("ReduceColumns" or "ReduceColumnsPartial")) continue;
-            string ptx = ((PTXCompiledKernel)backend.Compile(EntryPointDescription.FromImplicitlyGroupedKernel(method), KernelSpecialization.Empty)).PTXAssembly;
+            string ptx = PtxOf(backend, method, isExplicit: false);
             int divisions = Regex.Matches(ptx, @"\b(div|rem)\.[su](32|64)\b").Count;
             TestContext.Out.WriteLine($"{method.Name}: {divisions} integer div/rem");
             Assert.That(divisions, Is.LessThanOrEqualTo(method.Name == "ReduceColumns" ? 0 : 2), method.Name);
@@ -270,6 +268,13 @@ public class IlgpuGpuCompileTests
     /// <summary>ILGPU's PTX backend for SM 70 (Volta, the oldest architecture the kernels target), without NVVM.</summary>
     static PTXBackend Ptx(Context context) =>
         new(context, new CudaCapabilityContext(CudaArchitecture.SM_70), CudaArchitecture.SM_70, CudaInstructionSet.ISA_70, nvvmAPI: null);
+
+    /// <summary>The PTX of one closed kernel method, explicitly or implicitly grouped.</summary>
+    static string PtxOf(PTXBackend backend, MethodInfo method, bool isExplicit)
+    {
+        var entry = isExplicit ? EntryPointDescription.FromExplicitlyGroupedKernel(method) : EntryPointDescription.FromImplicitlyGroupedKernel(method);
+        return ((PTXCompiledKernel)backend.Compile(entry, KernelSpecialization.Empty)).PTXAssembly;
+    }
 
     static void CompileAll(Backend backend, Type element)
     {
