@@ -56,7 +56,9 @@ public static unsafe class Gemm
     /// empty. W is stored (k, n), or (n, k) when <paramref name="transW"/>, with leading dimension ldw.
     /// Where the weight gradient is split along k (many rows, a small W) both run in one pass over the rows
     /// (<see cref="GemmLinearBackward"/>); where both are small on two threads they run side by side, one
-    /// thread each; the bits are those of the two separate GEMMs either way.
+    /// thread each; where at least a quarter of dY's rows are zero (the positions a masked loss ignores) only
+    /// the other rows are multiplied (<see cref="GemmZeroRows"/>); the bits are those of the two separate GEMMs
+    /// every way (a zero's sign aside).
     /// </summary>
     /// <exception cref="ArgumentException">A size is negative, a leading dimension is short, or a span is too short.</exception>
     public static void LinearBackward<T>(int m, int k, int n, ReadOnlySpan<T> dy, ReadOnlySpan<T> x,
@@ -65,6 +67,15 @@ public static unsafe class Gemm
     {
         if (!dx.IsEmpty) GemmArguments.Check(false, !transW, m, k, n, dy.Length, n, w.Length, ldw, dx.Length, k);
         if (!dw.IsEmpty) GemmArguments.Check(true, false, k, n, m, x.Length, k, dy.Length, n, dw.Length, n);
+        if (m > 0 && k > 0 && n > 0 && !(dx.IsEmpty && dw.IsEmpty))
+        {
+            // A masked loss's ignored positions: their rows of dY are zero and are not multiplied (same bits).
+            fixed (T* dyPtr = dy, xPtr = x, wPtr = w, dxPtr = dx, dwPtr = dw)
+            {
+                if (GemmZeroRows.TryRun(m, k, n, dyPtr, xPtr, wPtr, transW, ldw, dx.IsEmpty ? null : dxPtr, betaX, dw.IsEmpty ? null : dwPtr, betaW))
+                    return;
+            }
+        }
         bool both = !dx.IsEmpty && !dw.IsEmpty && m > 0 && k > 0 && n > 0;
         bool fused = both && GemmLinearBackward.Applies<T>(m, k, n);
         if (fused || (both && GemmLinearBackward.RunsSideBySide<T>(m, k, n)))
