@@ -34,6 +34,14 @@ public sealed partial class Var<T>
     /// <summary>this [..., k] · weight [k, n] + bias [n], fused (nn.Linear with the weight stored [in, out]).</summary>
     public Var<T> Linear(Var<T> weight, Var<T> bias) => MatMulOp<T>.Linear(this, weight, bias);
 
+    /// <summary>
+    /// <see cref="Linear(Var{T}, Var{T})"/> of which only some rows are read: <paramref name="neededRows"/> has this
+    /// tensor's leading shape (e.g. a loss mask [batch, pos]), and a row whose entry is 0 is not needed — the CPU
+    /// skips it and writes 0 there, a GPU may compute it. The needed rows get the bits of the full op. Read at every
+    /// replay, so it may change between steps (fill it in place).
+    /// </summary>
+    public Var<T> Linear(Var<T> weight, Var<T> bias, Tensor<T>? neededRows) => MatMulOp<T>.Linear(this, weight, bias, neededRows);
+
     public Var<T> Sum() => SumOp<T>.All(this, mean: false);
     public Var<T> Mean() => SumOp<T>.All(this, mean: true);
     public Var<T> Sum(int axis, bool keepDim = false) => SumOp<T>.Apply(this, axis, keepDim, mean: false);
@@ -47,6 +55,13 @@ public sealed partial class Var<T>
 
     /// <summary>LayerNorm over the last axis with weight and bias [d].</summary>
     public Var<T> LayerNorm(Var<T> weight, Var<T> bias, double eps = 1e-5) => LayerNormOp<T>.Apply(this, weight, bias, T.CreateChecked(eps));
+
+    /// <summary>
+    /// <see cref="LayerNorm(Var{T}, Var{T}, double)"/> of which only the rows with a non-zero entry in
+    /// <paramref name="neededRows"/> (this tensor's leading shape) are read; as <see cref="Linear(Var{T}, Var{T}, Tensor{T}?)"/>.
+    /// </summary>
+    public Var<T> LayerNorm(Var<T> weight, Var<T> bias, Tensor<T>? neededRows, double eps = 1e-5) =>
+        LayerNormOp<T>.Apply(this, weight, bias, T.CreateChecked(eps), neededRows);
 
     /// <summary>Rows of this [vocab, d] table picked by <paramref name="ids"/> → [..., d].</summary>
     public Var<T> Embedding(Tensor<int> ids) => EmbeddingOp<T>.Apply(this, ids);

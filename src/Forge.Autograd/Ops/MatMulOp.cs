@@ -21,11 +21,12 @@ internal sealed class MatMulOp<T> : Op<T> where T : unmanaged, IFloatingPointIee
 {
     readonly MatrixLayout _a, _b;
     readonly int _m, _n, _k, _batch;
+    readonly Tensor<T>? _neededRows;   // Linear only: rows whose entry is 0 are not read (the CPU skips them)
 
-    MatMulOp(Var<T>[] inputs, MatrixLayout la, MatrixLayout lb, int m, int n, int k, int batch)
+    MatMulOp(Var<T>[] inputs, MatrixLayout la, MatrixLayout lb, int m, int n, int k, int batch, Tensor<T>? neededRows = null)
         : base(inputs.Length == 3 ? "Linear" : "MatMul", inputs)
     {
-        (_a, _b, _m, _n, _k, _batch) = (la, lb, m, n, k, batch);
+        (_a, _b, _m, _n, _k, _batch, _neededRows) = (la, lb, m, n, k, batch, neededRows);
     }
 
     bool HasBias => Inputs.Length == 3;
@@ -38,14 +39,15 @@ internal sealed class MatMulOp<T> : Op<T> where T : unmanaged, IFloatingPointIee
     }
 
     /// <summary>x [..., k] · W [k, n] + bias [n] in one op: the GEMM adds the bias as it stores C (no pass of its own).</summary>
-    public static Var<T> Linear(Var<T> x, Var<T> w, Var<T> bias)
+    public static Var<T> Linear(Var<T> x, Var<T> w, Var<T> bias, Tensor<T>? neededRows = null)
     {
         if (x.Rank < 2 || w.Rank != 2 || x.Size(-1) != w.Size(0)) throw new ShapeException("Linear", "needs x [..., k] and W [k, n]", x.Shape, w.Shape);
         if (bias.Rank != 1 || bias.Size(0) != w.Size(1)) throw new ShapeException("Linear", "bias must be [n] for W [k, n]", w.Shape, bias.Shape);
-        return ApplyToWeight(x, w, ContiguousOp<T>.Ensure(bias));
+        NeededRows.Check("Linear", x, neededRows);
+        return ApplyToWeight(x, w, ContiguousOp<T>.Ensure(bias), neededRows);
     }
 
-    static Var<T> ApplyToWeight(Var<T> a, Var<T> w, Var<T>? bias)
+    static Var<T> ApplyToWeight(Var<T> a, Var<T> w, Var<T>? bias, Tensor<T>? neededRows = null)
     {
         a = ContiguousOp<T>.Ensure(a);
         w = EnsureMatrix(w);
@@ -53,7 +55,7 @@ internal sealed class MatMulOp<T> : Op<T> where T : unmanaged, IFloatingPointIee
         var la = new MatrixLayout(false, Math.Max(k, 1), 0, 1);
         int[] shape = [.. a.Shape[..^1], n];
         Var<T>[] inputs = bias is null ? [a, w] : [a, w, bias];
-        return new MatMulOp<T>(inputs, la, MatrixLayout.Of(w.Data)!.Value, m, n, k, 1).Run(shape);
+        return new MatMulOp<T>(inputs, la, MatrixLayout.Of(w.Data)!.Value, m, n, k, 1, neededRows).Run(shape);
     }
 
     static Var<T> ApplyBatched(Var<T> a, Var<T> b)
@@ -81,7 +83,9 @@ internal sealed class MatMulOp<T> : Op<T> where T : unmanaged, IFloatingPointIee
     // C (batch, m, n) = A (batch, m, k) · B (batch, k, n)  [+ bias (n) on every row]
     public override void Forward()
     {
-        if (HasBias)
+        if (HasBias && _neededRows is not null)
+            Backend.LinearForwardOnRows(_m, _n, _k, A.Data, B.Data, _b.Transposed, _b.LeadingDimension, Inputs[2].Data, Output.Data, _neededRows);
+        else if (HasBias)
             Backend.GemmWithBias(_a.Transposed, _b.Transposed, _m, _n, _k, T.One,
                 A.Data, _a.LeadingDimension, B.Data, _b.LeadingDimension, Inputs[2].Data, Output.Data, _n);
         else

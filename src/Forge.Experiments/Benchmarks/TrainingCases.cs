@@ -118,7 +118,7 @@ public static class TrainingCases
             mask[i] = positionMask[i % config.NCtx];
         }
         batch.Upload();
-        var gradient = MicroBatches.Of(model, batch, microBatches, static (m, part) => m.Forward(part.Tokens).CrossEntropy(part.Targets, part.Mask));
+        var gradient = MicroBatches.Of(model, batch, microBatches, TokenLoss.MaskedCrossEntropy);
         var step = new TrainingStep(gradient, optimizer(model.Parameters.All), model.Parameters.ElementCount);
         step.Forward();   // records
         return step;

@@ -33,7 +33,7 @@ public sealed class LmRun : ExperimentRun
         var schedule = new LearningRateSchedule.WarmupCosine(recipe.LearningRate, recipe.WarmupSteps, steps, recipe.LearningRate * recipe.FinalLrFraction);
         var batch = new TokenBatch<float>(recipe.BatchSize, recipe.Context, device);
         _trainer = new Trainer<float, TokenBatch<float>>(Optimizer, schedule, Train, batch, MicroBatches.Of(Model, batch, recipe.MicroBatchCount(recipe.BatchSize),
-            static (model, part) => model.Forward(part.Tokens).CrossEntropy(part.Targets, part.Mask)));
+            TokenLoss.MaskedCrossEntropy));
         _validation = new TokenEvaluator<float>(Model, Validation, EvalBatch);
     }
 

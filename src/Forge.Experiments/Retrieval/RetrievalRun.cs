@@ -32,7 +32,7 @@ public sealed class RetrievalRun : ExperimentRun
         var schedule = new LearningRateSchedule.WarmupCosine(recipe.LearningRate, recipe.WarmupSteps, steps, recipe.LearningRate);
         var batch = new TokenBatch<float>(recipe.BatchSize, Task.Context, device);
         _trainer = new Trainer<float, TokenBatch<float>>(Optimizer, schedule, Train, batch, MicroBatches.Of(Model, batch, recipe.MicroBatchCount(recipe.BatchSize),
-            static (model, part) => model.Forward(part.Tokens).CrossEntropy(part.Targets, part.Mask)));
+            TokenLoss.MaskedCrossEntropy));
         _byHops = ByHops.Select(set => new TokenEvaluator<float>(Model, set, EvalBatch)).ToArray();
         EvalColumns = ["val_loss", "val_acc", .. Enumerable.Range(1, recipe.Depth).Select(h => $"acc_hops_{h}")];
     }

@@ -29,7 +29,7 @@ public sealed class SortingRun : ExperimentRun
         var schedule = new LearningRateSchedule.PerEpochLinear(recipe.LearningRate, recipe.FinalLearningRate, recipe.Epochs, recipe.StepsPerEpoch);
         var batch = new TokenBatch<float>(recipe.BatchSize, task.Context, device);
         _trainer = new Trainer<float, TokenBatch<float>>(Optimizer, schedule, Train, batch, MicroBatches.Of(Model, batch, recipe.MicroBatchCount(recipe.BatchSize),
-            static (model, part) => model.Forward(part.Tokens).CrossEntropy(part.Targets, part.Mask)));
+            TokenLoss.MaskedCrossEntropy));
         _validation = new TokenEvaluator<float>(Model, Validation, EvalBatch);
     }
 

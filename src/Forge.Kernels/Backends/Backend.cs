@@ -97,6 +97,16 @@ public abstract class Backend<T> where T : unmanaged, IFloatingPointIeee754<T>
         Tensor<T> a, int lda, Tensor<T> b, int ldb, Tensor<T> bias, Tensor<T> c, int ldc);
 
     /// <summary>
+    /// A linear layer's forward, Y (m, n) = X (m, k)·op(W) + bias, of which only the rows whose entry in
+    /// <paramref name="needed"/> (m values) is not 0 are read — the positions a masked loss scores. The other rows are
+    /// not needed: a backend may compute them or not (the CPU skips them and writes 0; this default computes every
+    /// row). X and Y contiguous; op(W) is (k, n), stored (n, k) when <paramref name="transW"/>.
+    /// </summary>
+    public virtual void LinearForwardOnRows(int m, int n, int k, Tensor<T> x, Tensor<T> w, bool transW, int ldw,
+        Tensor<T> bias, Tensor<T> y, Tensor<T> needed) =>
+        GemmWithBias(false, transW, m, n, k, T.One, x, k, w, ldw, bias, y, n);
+
+    /// <summary>
     /// A linear layer's input and weight gradients, as <see cref="Gemm.LinearBackward{T}"/>: dX (m, k) =
     /// dY·op(W)ᵀ + betaX·dX and dW (k, n) = Xᵀ·dY + betaW·dW, each skipped when null. X, dY, dX and dW are
     /// contiguous; W is stored (k, n), or (n, k) when <paramref name="transW"/>, with leading dimension ldw.
@@ -122,6 +132,13 @@ public abstract class Backend<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     /// <summary>LayerNorm over rows of x (n, d); saves mean and 1/σ per row (n).</summary>
     public abstract void LayerNormForward(Tensor<T> x, Tensor<T> w, Tensor<T> b, Tensor<T> y, Tensor<T> mean, Tensor<T> rstd, int n, int d, T eps);
+    /// <summary>
+    /// <see cref="LayerNormForward"/> where only the rows whose entry in <paramref name="needed"/> (n values) is not 0 are
+    /// read: the others may be computed or not (the CPU writes 0 to their y, mean and rstd, which gives them a zero
+    /// gradient; this default computes every row).
+    /// </summary>
+    public virtual void LayerNormForwardOnRows(Tensor<T> x, Tensor<T> w, Tensor<T> b, Tensor<T> y, Tensor<T> mean, Tensor<T> rstd, int n, int d, T eps, Tensor<T> needed) =>
+        LayerNormForward(x, w, b, y, mean, rstd, n, d, eps);
     /// <summary>Accumulates dx, dw, db of <see cref="LayerNormForward"/>; dx is overwritten instead when !<paramref name="accumulateDx"/>.</summary>
     public abstract void LayerNormBackward(Tensor<T> dy, Tensor<T> x, Tensor<T> w, Tensor<T> mean, Tensor<T> rstd, Tensor<T> dx, Tensor<T> dw, Tensor<T> db, int n, int d, bool accumulateDx);
 

@@ -58,6 +58,9 @@ public sealed class CpuBackend<T> : Backend<T> where T : unmanaged, IFloatingPoi
     public override void GemmWithBias(bool transA, bool transB, int m, int n, int k, T alpha,
         Tensor<T> a, int lda, Tensor<T> b, int ldb, Tensor<T> bias, Tensor<T> c, int ldc) =>
         Kernels.Gemm.RunWithBias(transA, transB, m, n, k, alpha, From(a), lda, From(b), ldb, From(bias), From(c), ldc);
+    public override void LinearForwardOnRows(int m, int n, int k, Tensor<T> x, Tensor<T> w, bool transW, int ldw,
+        Tensor<T> bias, Tensor<T> y, Tensor<T> needed) =>
+        Kernels.Gemm.LinearForwardOnRows(m, n, k, From(x), From(w), transW, ldw, From(bias), From(y), E(needed));
     public override void LinearBackward(int m, int k, int n, Tensor<T> dy, Tensor<T> x, Tensor<T> w, bool transW, int ldw,
         Tensor<T>? dx, T betaX, Tensor<T>? dw, T betaW) =>
         Kernels.Gemm.LinearBackward(m, k, n, From(dy), From(x), From(w), transW, ldw,
@@ -70,6 +73,8 @@ public sealed class CpuBackend<T> : Backend<T> where T : unmanaged, IFloatingPoi
 
     public override void LayerNormForward(Tensor<T> x, Tensor<T> w, Tensor<T> b, Tensor<T> y, Tensor<T> mean, Tensor<T> rstd, int n, int d, T eps) =>
         LayerNorm.Forward<T>(E(x), E(w), E(b), E(y), E(mean), E(rstd), n, d, eps);
+    public override void LayerNormForwardOnRows(Tensor<T> x, Tensor<T> w, Tensor<T> b, Tensor<T> y, Tensor<T> mean, Tensor<T> rstd, int n, int d, T eps, Tensor<T> needed) =>
+        LayerNorm.Forward<T>(E(x), E(w), E(b), E(y), E(mean), E(rstd), n, d, eps, E(needed));
     public override void LayerNormBackward(Tensor<T> dy, Tensor<T> x, Tensor<T> w, Tensor<T> mean, Tensor<T> rstd, Tensor<T> dx, Tensor<T> dw, Tensor<T> db, int n, int d, bool accumulateDx) =>
         LayerNorm.Backward<T>(E(dy), E(x), E(w), E(mean), E(rstd), E(dx), E(dw), E(db), n, d, accumulateDx);
 

@@ -27,6 +27,16 @@ public static unsafe class LayerNorm
     /// </summary>
     public static void Forward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> w, ReadOnlySpan<T> b, Span<T> y,
         Span<T> mean, Span<T> rstd, int n, int d, T eps)
+        where T : unmanaged, IFloatingPointIeee754<T> => Forward(x, w, b, y, mean, rstd, n, d, eps, default);
+
+    /// <summary>
+    /// <see cref="Forward{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, Span{T}, Span{T}, int, int, T)"/>
+    /// on the rows whose entry in <paramref name="needed"/> (n values, or empty for all) is not 0: the other rows of
+    /// y and their mean and rstd are written as 0, so <see cref="Backward{T}"/> gives them a zero gradient (when their
+    /// x is finite). The computed rows have the full forward's bits.
+    /// </summary>
+    public static void Forward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> w, ReadOnlySpan<T> b, Span<T> y,
+        Span<T> mean, Span<T> rstd, int n, int d, T eps, ReadOnlySpan<T> needed)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         const string kernel = "LayerNorm.Forward";
@@ -35,10 +45,11 @@ public static unsafe class LayerNorm
         Check.AtLeast(kernel, nameof(y), y.Length, (long)n * d, "n·d");
         Check.EmptyOrAtLeast(kernel, nameof(mean), mean.Length, n, "n, or empty to skip saving");
         Check.EmptyOrAtLeast(kernel, nameof(rstd), rstd.Length, n, "n, or empty to skip saving");
+        Check.EmptyOrAtLeast(kernel, nameof(needed), needed.Length, n, "n, or empty for every row");
         if ((long)n * d == 0) return;
-        fixed (T* px = x, pw = w, pb = b, py = y, pMean = mean, pRstd = rstd)
+        fixed (T* px = x, pw = w, pb = b, py = y, pMean = mean, pRstd = rstd, pNeeded = needed)
         {
-            var state = new State<T> { X = px, W = pw, B = pb, Y = py, Mean = pMean, Rstd = pRstd, D = d, Eps = eps };
+            var state = new State<T> { X = px, W = pw, B = pb, Y = py, Mean = pMean, Rstd = pRstd, Needed = pNeeded, D = d, Eps = eps };
             ForkJoin.For(n, &state, &ForwardRows<T>, ParallelWork.MinBlock(n, d));
         }
     }
@@ -109,6 +120,7 @@ public static unsafe class LayerNorm
     struct State<T> where T : unmanaged
     {
         public T* X, W, B, Y, Mean, Rstd, DY, DX, DW, DB;
+        public T* Needed;   // forward: rows whose entry is 0 are skipped (null: none)
         public int N, D;
         public T Eps;
         public bool AccumulateDx;
@@ -117,12 +129,21 @@ public static unsafe class LayerNorm
     static void ForwardRows<T>(void* statePointer, int begin, int end) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var s = (State<T>*)statePointer;
-        if (LibrarySumOrder.Applies<T>(s->D))
+        bool fused = LibrarySumOrder.Applies<T>(s->D);
+        for (int row = begin; row < end; row++)
         {
-            for (int row = begin; row < end; row++) FusedRow(s, row);
-            return;
+            if (s->Needed != null && s->Needed[row] == T.Zero) SkippedRow(s, row);
+            else if (fused) FusedRow(s, row);
+            else ComposedRow(s, row);
         }
-        for (int row = begin; row < end; row++) ComposedRow(s, row);
+    }
+
+    /// <summary>A row nobody reads: y, mean and rstd are 0 (rstd 0 makes its gradient 0).</summary>
+    static void SkippedRow<T>(State<T>* s, int row) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        new Span<T>(s->Y + (long)row * s->D, s->D).Clear();
+        if (s->Mean != null) s->Mean[row] = T.Zero;
+        if (s->Rstd != null) s->Rstd[row] = T.Zero;
     }
 
     /// <summary>One row of <see cref="ForwardRows{T}"/> through TensorPrimitives calls: the definition of the bits.</summary>

@@ -51,13 +51,24 @@ public static unsafe class Gemm
     }
 
     /// <summary>
+    /// Y = X·op(W) + bias on the rows whose entry in <paramref name="needed"/> is not 0, the other rows of Y set to 0:
+    /// a linear layer of which only some tokens' outputs are read (a masked loss's positions; see
+    /// <see cref="GemmRowSubset"/>). X (m, k) and Y (m, n) are contiguous; op(W) is (k, n), stored (n, k) when
+    /// <paramref name="transW"/>. Each computed row has the bits <see cref="RunWithBias{T}"/> gives it.
+    /// </summary>
+    /// <exception cref="ArgumentException">As <see cref="RunWithBias{T}"/>, or <paramref name="needed"/> is shorter than m.</exception>
+    public static void LinearForwardOnRows<T>(int m, int n, int k, ReadOnlySpan<T> x, ReadOnlySpan<T> w, bool transW, int ldw,
+        ReadOnlySpan<T> bias, Span<T> y, ReadOnlySpan<T> needed) where T : unmanaged, IFloatingPointIeee754<T> =>
+        GemmRowSubset.LinearForward(m, n, k, x, w, transW, ldw, bias, y, needed);
+
+    /// <summary>
     /// The two gradients of a linear layer Y = X·op(W) (X (m, k), op(W) (k, n), dY (m, n)):
     /// dX = dY·op(W)ᵀ + betaX·dX (m, k) and dW = Xᵀ·dY + betaW·dW (k, n), either skipped when its span is
     /// empty. W is stored (k, n), or (n, k) when <paramref name="transW"/>, with leading dimension ldw.
     /// Where the weight gradient is split along k (many rows, a small W) both run in one pass over the rows
     /// (<see cref="GemmLinearBackward"/>); where both are small on two threads they run side by side, one
     /// thread each; where at least a quarter of dY's rows are zero (the positions a masked loss ignores) only
-    /// the other rows are multiplied (<see cref="GemmZeroRows"/>); the bits are those of the two separate GEMMs
+    /// the other rows are multiplied (<see cref="GemmRowSubset"/>); the bits are those of the two separate GEMMs
     /// every way (a zero's sign aside).
     /// </summary>
     /// <exception cref="ArgumentException">A size is negative, a leading dimension is short, or a span is too short.</exception>
@@ -72,7 +83,7 @@ public static unsafe class Gemm
             // A masked loss's ignored positions: their rows of dY are zero and are not multiplied (same bits).
             fixed (T* dyPtr = dy, xPtr = x, wPtr = w, dxPtr = dx, dwPtr = dw)
             {
-                if (GemmZeroRows.TryRun(m, k, n, dyPtr, xPtr, wPtr, transW, ldw, dx.IsEmpty ? null : dxPtr, betaX, dw.IsEmpty ? null : dwPtr, betaW))
+                if (GemmRowSubset.TryLinearBackward(m, k, n, dyPtr, xPtr, wPtr, transW, ldw, dx.IsEmpty ? null : dxPtr, betaX, dw.IsEmpty ? null : dwPtr, betaW))
                     return;
             }
         }

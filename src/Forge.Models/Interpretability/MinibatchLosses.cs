@@ -17,6 +17,6 @@ public static class MinibatchLosses
     {
         var batch = new TokenBatch<T>(batchSize, data.Positions);
         return new RecordedMinibatchLoss<T>(model.Parameters.All, rng => data.FillRandom(rng, batch),
-            MicroBatches.Of(model, batch, microBatches, static (m, b) => m.Forward(b.Tokens).CrossEntropy(b.Targets, b.Mask)));
+            MicroBatches.Of(model, batch, microBatches, TokenLoss.MaskedCrossEntropy));
     }
 }

@@ -43,11 +43,15 @@ public sealed class AttentionLayer<T> where T : unmanaged, IFloatingPointIeee754
     public Var<T> BV { get; }
     public Var<T> BO { get; }
 
-    /// <summary>x [batch, pos, d_model] → attention output [batch, pos, d_model].</summary>
-    public Var<T> Forward(Var<T> x, HookSet<T>? hooks)
+    /// <summary>
+    /// x [batch, pos, d_model] → attention output [batch, pos, d_model]. With <paramref name="neededRows"/> ([batch, pos])
+    /// only the outputs of the positions with a non-zero entry are read: their queries and output rows are all that is
+    /// computed (keys and values are needed at every position).
+    /// </summary>
+    public Var<T> Forward(Var<T> x, HookSet<T>? hooks, Tensor<T>? neededRows = null)
     {
         int batch = x.Size(0), positions = x.Size(1);
-        var q = hooks.Hook(HookNames.Q(_layer), Project(x, WQ, BQ, batch, positions));
+        var q = hooks.Hook(HookNames.Q(_layer), Project(x, WQ, BQ, batch, positions, neededRows));
         var k = hooks.Hook(HookNames.K(_layer), Project(x, WK, BK, batch, positions));
         var v = hooks.Hook(HookNames.V(_layer), Project(x, WV, BV, batch, positions));
         var z = hooks.Hook(HookNames.Z(_layer), NeedsUnfused(hooks) ? Unfused(q, k, v, hooks!) : Fused(q, k, v, hooks));
@@ -58,14 +62,14 @@ public sealed class AttentionLayer<T> where T : unmanaged, IFloatingPointIeee754
             var result = hooks.Hook(HookNames.Result(_layer), perHead.Reshape(_heads, batch, positions, _dModel).Permute(1, 2, 0, 3));
             return result.Sum(2) + BO;
         }
-        return z.Reshape(batch, positions, _heads * _dHead).Linear(WO.Reshape(_heads * _dHead, _dModel), BO);
+        return z.Reshape(batch, positions, _heads * _dHead).Linear(WO.Reshape(_heads * _dHead, _dModel), BO, neededRows);
     }
 
     /// <summary>x·W[h] + b[h] for all heads at once: [batch, pos, d_model] → [batch, pos, head, d_head].</summary>
-    Var<T> Project(Var<T> x, Var<T> w, Var<T> b, int batch, int positions)
+    Var<T> Project(Var<T> x, Var<T> w, Var<T> b, int batch, int positions, Tensor<T>? neededRows = null)
     {
         var allHeads = w.Permute(1, 0, 2).Reshape(_dModel, _heads * _dHead);   // [d_model, head·d_head]
-        return x.Linear(allHeads, b.Reshape(_heads * _dHead)).Reshape(batch, positions, _heads, _dHead);
+        return x.Linear(allHeads, b.Reshape(_heads * _dHead), neededRows).Reshape(batch, positions, _heads, _dHead);
     }
 
     bool NeedsUnfused(HookSet<T>? hooks) => hooks is not null &&

@@ -17,4 +17,7 @@ public sealed class LayerNormLayer<T> where T : unmanaged, IFloatingPointIeee754
     public Var<T>? B { get; }
 
     public Var<T> Forward(Var<T> x) => W is null ? x : x.LayerNorm(W, B!);
+
+    /// <summary>As <see cref="Forward(Var{T})"/>, computing only the rows with a non-zero entry in <paramref name="neededRows"/> ([batch, pos]; null: all).</summary>
+    public Var<T> Forward(Var<T> x, Tensor<T>? neededRows) => W is null ? x : x.LayerNorm(W, B!, neededRows);
 }

@@ -24,12 +24,13 @@ public sealed class MlpLayer<T> where T : unmanaged, IFloatingPointIeee754<T>
     public Var<T> WOut { get; }
     public Var<T> BOut { get; }
 
-    public Var<T> Forward(Var<T> x, HookSet<T>? hooks)
+    /// <summary>x [batch, pos, d_model] → [batch, pos, d_model]; with <paramref name="neededRows"/> ([batch, pos]) only the rows with a non-zero entry are computed.</summary>
+    public Var<T> Forward(Var<T> x, HookSet<T>? hooks, Tensor<T>? neededRows = null)
     {
-        var pre = x.Linear(WIn, BIn);
+        var pre = x.Linear(WIn, BIn, neededRows);
         pre = hooks.Hook(HookNames.MlpPre(_layer), pre);
         var post = pre.Gelu();
         post = hooks.Hook(HookNames.MlpPost(_layer), post);
-        return post.Linear(WOut, BOut);
+        return post.Linear(WOut, BOut, neededRows);
     }
 }

@@ -104,25 +104,41 @@ public sealed class Transformer<T> where T : unmanaged, IFloatingPointIeee754<T>
         return copy;
     }
 
-    /// <summary>Token ids [batch, pos] → logits [batch, pos, d_vocab_out].</summary>
-    public Var<T> Forward(Tensor<int> tokens, HookSet<T>? hooks = null)
+    /// <summary>
+    /// Token ids [batch, pos] → logits [batch, pos, d_vocab_out]. <paramref name="outputs"/> ([batch, pos], e.g. a loss
+    /// mask) names the positions whose logits will be read, where its entry is not 0: the last block's queries,
+    /// attention output and MLP, the final LayerNorm and the unembedding then run for those rows only (on the CPU; the
+    /// other rows' logits are 0 there, a GPU computes them). The logits that are read, the loss and its gradient are
+    /// bit for bit those of the full pass. For losses; leave it out to look at every position.
+    /// </summary>
+    public Var<T> Forward(Tensor<int> tokens, HookSet<T>? hooks = null, Tensor<T>? outputs = null)
     {
         if (Config.IsContinuous) throw new InvalidOperationException("Transformer: this model reads continuous inputs; call Forward(Tensor<T> inputs)");
         if (tokens.Rank != 2) throw new ShapeException("Transformer.Forward", "tokens must be [batch, pos]", tokens.Shape);
         CheckPositions(tokens.Size(1));
         CheckDevice(tokens.Device);
-        return Run(WE.Embedding(tokens), hooks);
+        CheckOutputs(outputs, tokens.Size(0), tokens.Size(1), tokens.Device);
+        return Run(WE.Embedding(tokens), hooks, outputs);
     }
 
-    /// <summary>Continuous inputs [batch, pos, d_in] → outputs [batch, pos, d_vocab_out].</summary>
-    public Var<T> Forward(Tensor<T> inputs, HookSet<T>? hooks = null)
+    /// <summary>Continuous inputs [batch, pos, d_in] → outputs [batch, pos, d_vocab_out]; <paramref name="outputs"/> as for tokens.</summary>
+    public Var<T> Forward(Tensor<T> inputs, HookSet<T>? hooks = null, Tensor<T>? outputs = null)
     {
         if (!Config.IsContinuous) throw new InvalidOperationException("Transformer: this model reads tokens; call Forward(Tensor<int> tokens)");
         if (inputs.Rank != 3 || inputs.Size(2) != Config.DIn)
             throw new ShapeException("Transformer.Forward", $"inputs must be [batch, pos, d_in={Config.DIn}]", inputs.Shape);
         CheckPositions(inputs.Size(1));
         CheckDevice(inputs.Device);
-        return Run(Var<T>.Constant(inputs).MatMul(WE), hooks);
+        CheckOutputs(outputs, inputs.Size(0), inputs.Size(1), inputs.Device);
+        return Run(Var<T>.Constant(inputs).MatMul(WE), hooks, outputs);
+    }
+
+    static void CheckOutputs(Tensor<T>? outputs, int batch, int positions, Device device)
+    {
+        if (outputs is null) return;
+        if (outputs.Rank != 2 || outputs.Size(0) != batch || outputs.Size(1) != positions)
+            throw new ShapeException("Transformer.Forward", $"outputs must be [batch={batch}, pos={positions}]", outputs.Shape);
+        if (outputs.Device != device) throw new InvalidOperationException($"Transformer.Forward: outputs live on '{outputs.Device.Name}', the inputs on '{device.Name}'");
     }
 
     void CheckDevice(Device inputs)
@@ -135,14 +151,16 @@ public sealed class Transformer<T> where T : unmanaged, IFloatingPointIeee754<T>
         if (positions > Config.NCtx) throw new ShapeException($"Transformer.Forward: {positions} positions exceed n_ctx = {Config.NCtx}");
     }
 
-    Var<T> Run(Var<T> embedded, HookSet<T>? hooks)
+    Var<T> Run(Var<T> embedded, HookSet<T>? hooks, Tensor<T>? outputs)
     {
         int batch = embedded.Size(0), positions = embedded.Size(1);
         var embed = hooks.Hook(HookNames.Embed, embedded);
         var pos = hooks.Hook(HookNames.PosEmbed, WPos.Narrow(0, 0, positions).Expand(batch, positions, Config.DModel));
         var residual = embed + pos;
-        foreach (var block in Blocks) residual = block.Forward(residual, hooks);
-        var normalized = hooks.Hook(HookNames.FinalNormalized, LnFinal.Forward(residual));
-        return normalized.Linear(WU, BU);
+        // Only the last block's rows at unread positions are unread: earlier blocks feed every position's keys and values.
+        for (int layer = 0; layer < Blocks.Count; layer++)
+            residual = Blocks[layer].Forward(residual, hooks, layer == Blocks.Count - 1 ? outputs : null);
+        var normalized = hooks.Hook(HookNames.FinalNormalized, LnFinal.Forward(residual, outputs));
+        return normalized.Linear(WU, BU, outputs);
     }
 }

@@ -5,7 +5,7 @@ using Forge.Kernels.Threading;
 namespace Forge.Tests.Kernels;
 
 /// <summary>
-/// <see cref="Gemm.LinearBackward{T}"/> when many rows of dY are zero (<see cref="GemmZeroRows"/>: only the others
+/// <see cref="Gemm.LinearBackward{T}"/> when many rows of dY are zero (<see cref="GemmRowSubset"/>: only the others
 /// are multiplied) against the two dense <see cref="Gemm.Run{T}"/> calls, bit for bit: the sorting task's
 /// pattern (11 of every 21 rows), random rows, whole k blocks of zeros (the first, a middle one, the last),
 /// −0 and NaN in dY, overwrite (stale NaN never read) and accumulate, a transposed weight, one and two
@@ -14,7 +14,7 @@ namespace Forge.Tests.Kernels;
 /// </summary>
 [TestFixture(TypeArgs = [typeof(float)])]
 [TestFixture(TypeArgs = [typeof(double)])]
-public unsafe class GemmZeroRowsTests<T> where T : unmanaged, IFloatingPointIeee754<T>
+public unsafe class GemmRowSubsetTests<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     // m, k, n: a sorting micro-batch's unembedding (672 rows = 3 k blocks of 224), awkward sizes, k blocks of 129 + 128.
     static readonly int[][] Shapes = [[672, 96, 52], [1000, 33, 7], [257, 17, 19], [600, 5, 300], [13, 3, 2], [2047, 16, 16]];
@@ -114,7 +114,7 @@ public unsafe class GemmZeroRowsTests<T> where T : unmanaged, IFloatingPointIeee
             var dy = zeros is null ? Random(m * n, seed: 9) : Gradient(m, n, zeros.Value);
             var (x, w, dx, dw) = (Random(m * k, 10), Random(k * n, 11), new T[m * k], new T[k * n]);
             fixed (T* pDy = dy, pX = x, pW = w, pDx = dx, pDw = dw)
-                return GemmZeroRows.TryRun(m, k, n, pDy, pX, pW, false, n, pDx, T.Zero, pDw, T.Zero);
+                return GemmRowSubset.TryLinearBackward(m, k, n, pDy, pX, pW, false, n, pDx, T.Zero, pDw, T.Zero);
         }
         Assert.Multiple(() =>
         {

@@ -7,31 +7,31 @@ using System.Runtime.Intrinsics;
 namespace Forge.Kernels;
 
 /// <summary>
-/// A linear layer's backward (<see cref="Gemm.LinearBackward{T}"/>) when many rows of dY are zero: only the
-/// other rows are multiplied.
-/// <para>
-/// Why: a masked loss gives the positions it ignores a zero gradient — the sorting task scores 10 of its 21
-/// positions, so 11 of every 21 rows of the unembedding's dY are zero, and half of that layer's backward
-/// multiplied zeros. Here the rows of dY that hold a non-zero (or a NaN) are gathered into a contiguous copy, dX
-/// is computed for those rows alone and scattered back, and dW sums over them alone.
-/// </para>
-/// <para>
-/// Bits: the same as the dense GEMMs (a zero's sign aside). A zero row of dY gives a row of dX that is
-/// exactly β·dX + 0, written here as that. In dW = Xᵀ·dY each element is a chain of multiply-adds over
-/// the rows, cut into the k blocks of <see cref="GemmBlocked.KBlock"/> (a function of m, the depth), each
-/// block's sum stored onto the blocks before it; a zero row adds an exact zero to its block's chain. So
-/// the rows are gathered block by block — the blocks the dense GEMM would use for all m rows — and each
+/// A linear layer on some of its rows (tokens) only: the rows a masked loss scores. The sorting task scores
+/// 10 of its 21 positions, so without this half of the last layers' work went into rows nobody reads.
+/// <list type="bullet">
+/// <item><b>Forward</b> (<see cref="LinearForward{T}"/>): the caller names the rows it needs (a non-zero
+/// weight, e.g. the loss mask); only those rows of X are multiplied, the others of Y are 0. Each computed row
+/// is the dense GEMM's row bit for bit (a row of C never depends on the others).</item>
+/// <item><b>Backward</b> (<see cref="TryLinearBackward{T}"/>, found by itself): rows of dY that are zero — what a
+/// masked loss gives the positions it ignores — are not multiplied. Bits: the dense GEMMs' (a zero's sign
+/// aside). A zero row of dY gives a row of dX that is exactly β·dX + 0. In dW = Xᵀ·dY each element is a chain
+/// of multiply-adds over the rows, cut into the k blocks of <see cref="GemmBlocked.KBlock"/> (a function of m,
+/// the depth), each block's sum stored onto the blocks before it; a zero row adds an exact zero to its block's
+/// chain. So the rows are gathered block by block — the blocks the dense GEMM uses for all m rows — and each
 /// block's non-zero rows run as one product stored onto the blocks before it: every element sees the same
-/// additions in the same order. A skipped row whose X holds an infinity or NaN would have made the
-/// dense dW NaN (0·∞); then the dense path runs instead, so that still shows.
-/// </para>
-/// Taken where dW is not split along k (<see cref="GemmSplitK"/>; those chunks are another order) and at
-/// least a quarter of the rows are zero. Scratch is per thread and grows once; steady state allocates nothing.
+/// additions in the same order. A skipped row whose X holds an infinity or NaN would have made the dense dW
+/// NaN (0·∞); then the dense path runs instead, so that still shows. Taken where dW is not split along k
+/// (<see cref="GemmSplitK"/>; those chunks are another order).</item>
+/// </list>
+/// Both gather the rows into a contiguous copy, run the dense kernels on it and scatter back, and only where
+/// at least a quarter of the rows drop out (fewer, and the copies cost more than they save). Scratch is per
+/// thread and grows once; steady state allocates nothing.
 /// </summary>
-static unsafe class GemmZeroRows
+static unsafe class GemmRowSubset
 {
-    /// <summary>Fewer zero rows than m / MinZeroFraction: the gather and scatter would cost more than they save.</summary>
-    const int MinZeroFraction = 4;
+    /// <summary>Fewer rows dropped than m / MinDroppedFraction: the gather and scatter would cost more than they save.</summary>
+    const int MinDroppedFraction = 4;
 
     [ThreadStatic] static int[]? t_rows;
     [ThreadStatic] static byte[]? t_scratch;
@@ -42,7 +42,7 @@ static unsafe class GemmZeroRows
     /// not apply. Arguments are already checked; m, k, n ≥ 1.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static bool TryRun<T>(int m, int k, int n, T* dy, T* x, T* w, bool transW, int ldw,
+    public static bool TryLinearBackward<T>(int m, int k, int n, T* dy, T* x, T* w, bool transW, int ldw,
         T* dx, T betaX, T* dw, T betaW) where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (!GemmSimd.IsSupported || (typeof(T) != typeof(float) && typeof(T) != typeof(double))) return false;
@@ -51,7 +51,7 @@ static unsafe class GemmZeroRows
         fixed (int* nonZero = rowBuffer)
         {
             int count = NonZeroRows(m, n, dy, nonZero);
-            if (m - count < m / MinZeroFraction || m - count == 0) return false;
+            if (m - count < m / MinDroppedFraction || m - count == 0) return false;
             if (dw != null && !SkippedRowsFinite(m, k, x, nonZero, count)) return false;
 
             // Scratch: dY's rows (count, n), then X's or dX's rows (count, k).
@@ -89,6 +89,40 @@ static unsafe class GemmZeroRows
             }
         }
         return true;
+    }
+
+    /// <summary>
+    /// Y = X·op(W) + bias on the rows whose entry in <paramref name="needed"/> (m values) is not 0; the other rows
+    /// of Y are 0. X (m, k) and Y (m, n) are contiguous, op(W) is (k, n) stored with leading dimension ldw. Each
+    /// computed row has the bits <see cref="Gemm.RunWithBias{T}"/> gives it.
+    /// </summary>
+    /// <exception cref="ArgumentException">A size is negative or a span is too short (as RunWithBias), or needed is shorter than m.</exception>
+    public static void LinearForward<T>(int m, int n, int k, ReadOnlySpan<T> x, ReadOnlySpan<T> w, bool transW, int ldw,
+        ReadOnlySpan<T> bias, Span<T> y, ReadOnlySpan<T> needed) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (needed.Length < m) throw new ArgumentException($"Gemm.LinearForward: {needed.Length} row weights for m = {m} rows.", nameof(needed));
+        GemmArguments.Check(false, transW, m, n, k, x.Length, k, w.Length, ldw, y.Length, n);
+        if (m == 0 || n == 0) return;
+        var rowBuffer = Rows(m);
+        int count = 0;
+        for (int i = 0; i < m; i++)
+            if (needed[i] != T.Zero) rowBuffer[count++] = i;
+        if (m - count < m / MinDroppedFraction)
+        {
+            Gemm.RunWithBias(false, transW, m, n, k, T.One, x, k, w, ldw, bias, y, n);
+            for (int i = 0; i < m; i++)
+                if (needed[i] == T.Zero) y.Slice(i * n, n).Clear();
+            return;
+        }
+        fixed (T* px = x, py = y)
+        fixed (int* rows = rowBuffer)
+        {
+            T* xRows = Scratch<T>((long)count * (k + n)), yRows = xRows + (nint)count * k;
+            Gather(px, k, rows, count, xRows);
+            Gemm.RunWithBias(false, transW, count, n, k, T.One, new ReadOnlySpan<T>(xRows, count * k), k, w, ldw, bias,
+                new Span<T>(yRows, count * n), n);
+            ScatterAndZero(py, n, m, rows, count, yRows, T.Zero);
+        }
     }
 
     /// <summary>Writes the indices of the rows of dY (m, n) holding anything but ±0 (NaN counts) to rows; returns how many.</summary>
@@ -134,16 +168,16 @@ static unsafe class GemmZeroRows
             new ReadOnlySpan<T>(source + (nint)rows[r] * width, width).CopyTo(new Span<T>(target + (nint)r * width, width));
     }
 
-    /// <summary>The computed rows back into dX (m, k); every other row becomes β·dX, what the dense GEMM stores for a zero row of dY (β·dX + 0: the same, a −0 aside).</summary>
-    static void ScatterAndZero<T>(T* dx, int k, int m, int* rows, int count, T* computed, T beta) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>The computed rows back into C (m, width); every other row becomes β·C — for dX, what the dense GEMM stores for a zero row of dY (β·dX + 0: the same, a −0 aside).</summary>
+    static void ScatterAndZero<T>(T* c, int width, int m, int* rows, int count, T* computed, T beta) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int next = 0;
         for (int i = 0; i < m; i++)
         {
-            var row = new Span<T>(dx + (nint)i * k, k);
+            var row = new Span<T>(c + (nint)i * width, width);
             if (next < count && rows[next] == i)
             {
-                new ReadOnlySpan<T>(computed + (nint)next * k, k).CopyTo(row);
+                new ReadOnlySpan<T>(computed + (nint)next * width, width).CopyTo(row);
                 next++;
             }
             else if (beta == T.Zero) row.Clear();
