@@ -23,7 +23,8 @@ public sealed class TokenEvaluator<T> where T : unmanaged, IFloatingPointIeee754
     {
         _data = data;
         _batch = new TokenBatch<T>(Math.Min(batchSize, data.Count), data.Positions, model.Device);
-        using (_tape.Record()) _logits = model.Forward(_batch.Tokens, hooks);
+        // Only the masked positions' logits are read: without hooks (which may look at every position) the model computes no others.
+        using (_tape.Record()) _logits = model.Forward(_batch.Tokens, hooks, outputs: hooks is null ? _batch.Mask : null);
         _probabilities = new double[_logits.Size(-1)];
         if (model.Device is not CpuDevice) _hostLogits = new T[_logits.Data.Length];
     }

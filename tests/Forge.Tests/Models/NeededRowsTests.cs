@@ -72,6 +72,17 @@ public class NeededRowsTests<T> where T : unmanaged, IFloatingPointIeee754<T>
     }
 
     [Test]
+    public void Evaluator_GivesTheFullPassMetrics()
+    {
+        var model = new Transformer<T>(Gpt, Initialization.Gpt2, new Rng(9));
+        var data = Dataset(37, 10);   // a short last batch: padding rows
+        var cut = new TokenEvaluator<T>(model, data, 10).Evaluate();                                  // no hooks: read rows only
+        var full = new TokenEvaluator<T>(model, data, 10, new Forge.Models.Hooks.HookSet<T>()).Evaluate();   // hooks: every row
+        Assert.That((cut.Loss, cut.Accuracy, cut.MeanCorrectProbability, cut.MeanEntropy, cut.MeanConfidence, cut.Count),
+            Is.EqualTo((full.Loss, full.Accuracy, full.MeanCorrectProbability, full.MeanEntropy, full.MeanConfidence, full.Count)));
+    }
+
+    [Test]
     public void BadOutputs_GiveOneLineErrors()
     {
         var model = new Transformer<T>(Gpt, Initialization.Gpt2, new Rng(8));
