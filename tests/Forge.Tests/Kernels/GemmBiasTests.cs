@@ -22,23 +22,15 @@ public class GemmBiasTests<T> where T : unmanaged, IFloatingPointIeee754<T>
         [5, 3, 0],       // k = 0: C = bias
     ];
 
-    static T[] Random(int n, int seed)
-    {
-        var random = new Random(seed);
-        var values = new T[n];
-        for (int i = 0; i < n; i++) values[i] = T.CreateChecked(random.NextDouble() * 2 - 1);
-        return values;
-    }
-
     [Test]
     public void EqualsBiasRowsThenBetaOne([ValueSource(nameof(Shapes))] int[] mnk, [Values] bool transA, [Values] bool transB,
         [Values(1, 2)] int threads)
     {
         int m = mnk[0], n = mnk[1], k = mnk[2];
         int lda = transA ? m : k, ldb = transB ? k : n;
-        var a = Random(Math.Max(1, m * k), seed: m + k);
-        var b = Random(Math.Max(1, k * n), seed: n + 7);
-        var bias = Random(n, seed: 3);
+        var a = Uniform.Values<T>(Math.Max(1, m * k), seed: m + k);
+        var b = Uniform.Values<T>(Math.Max(1, k * n), seed: n + 7);
+        var bias = Uniform.Values<T>(n, seed: 3);
         T alpha = T.CreateChecked(0.75);
         int saved = ForkJoin.Threads;
         try
@@ -65,7 +57,7 @@ public class GemmBiasTests<T> where T : unmanaged, IFloatingPointIeee754<T>
     [Test]
     public void AlphaZero_GivesTheBiasRows()
     {
-        var bias = Random(7, seed: 1);
+        var bias = Uniform.Values<T>(7, seed: 1);
         var c = Enumerable.Repeat(T.NaN, 3 * 7).ToArray();
         Gemm.RunWithBias(false, false, 3, 7, 5, T.Zero, new T[15], 5, new T[35], 7, bias, c, 7);
         for (int i = 0; i < 3; i++) Assert.That(c.AsSpan(i * 7, 7).ToArray(), Is.EqualTo(bias).AsCollection);

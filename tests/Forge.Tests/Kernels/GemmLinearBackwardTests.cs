@@ -1,6 +1,5 @@
 using System.Numerics;
 using Forge.Kernels;
-using Forge.Kernels.Threading;
 
 namespace Forge.Tests.Kernels;
 
@@ -26,47 +25,22 @@ public class GemmLinearBackwardTests<T> where T : unmanaged, IFloatingPointIeee7
         [2048, 300, 300],  // W too large to split, too large for side by side
     ];
 
-    static T[] Random(int n, int seed)
-    {
-        var random = new Random(seed);
-        var values = new T[n];
-        for (int i = 0; i < n; i++) values[i] = T.CreateChecked(random.NextDouble() * 2 - 1);
-        return values;
-    }
-
     [Test]
     public void EqualsTheTwoSeparateGemms([ValueSource(nameof(Shapes))] int[] mkn, [Values] bool transW,
         [Values] bool accumulate, [Values(1, 2)] int threads)
     {
         int m = mkn[0], k = mkn[1], n = mkn[2];
-        int ldw = transW ? k : n;
-        var dy = Random(m * n, seed: 1);
-        var x = Random(m * k, seed: 2);
-        var w = Random(k * n, seed: 3);
-        T beta = accumulate ? T.One : T.Zero;
-        T[] Start(int length, int seed) => accumulate ? Random(length, seed) : Enumerable.Repeat(T.NaN, length).ToArray();
-        int saved = ForkJoin.Threads;
-        try
-        {
-            ForkJoin.Threads = threads;
-            var (expectedDx, expectedDw) = (Start(m * k, 4), Start(k * n, 5));
-            var (actualDx, actualDw) = ((T[])expectedDx.Clone(), (T[])expectedDw.Clone());
-            Gemm.Run(false, !transW, m, k, n, T.One, dy, n, w, ldw, beta, expectedDx, k);
-            Gemm.Run(true, false, k, n, m, T.One, x, k, dy, n, beta, expectedDw, n);
-            Gemm.LinearBackward<T>(m, k, n, dy, x, w, transW, ldw, actualDx, beta, actualDw, beta);
-            Assert.That(actualDx, Is.EqualTo(expectedDx).AsCollection, "dX");
-            Assert.That(actualDw, Is.EqualTo(expectedDw).AsCollection, "dW");
-        }
-        finally { ForkJoin.Threads = saved; }
+        LinearBackwardCheck.EqualsTheDenseGemms(m, k, n, Uniform.Values<T>(m * n, seed: 1), Uniform.Values<T>(m * k, seed: 2),
+            Uniform.Values<T>(k * n, seed: 3), transW, accumulate, threads);
     }
 
     [Test]
     public void MatchesTheReference()
     {
         const int m = 2500, k = 33, n = 7;
-        var dy = Random(m * n, seed: 6);
-        var x = Random(m * k, seed: 7);
-        var w = Random(k * n, seed: 8);
+        var dy = Uniform.Values<T>(m * n, seed: 6);
+        var x = Uniform.Values<T>(m * k, seed: 7);
+        var w = Uniform.Values<T>(k * n, seed: 8);
         var (dx, dw) = (new T[m * k], new T[k * n]);
         Gemm.LinearBackward<T>(m, k, n, dy, x, w, false, n, dx, T.Zero, dw, T.Zero);
         var (refDx, refDw) = (new T[m * k], new T[k * n]);
@@ -83,9 +57,9 @@ public class GemmLinearBackwardTests<T> where T : unmanaged, IFloatingPointIeee7
     public void EitherGradientAlone_LeavesTheOtherUntouched()
     {
         const int m = 2048, k = 16, n = 8;
-        var dy = Random(m * n, seed: 9);
-        var x = Random(m * k, seed: 10);
-        var w = Random(k * n, seed: 11);
+        var dy = Uniform.Values<T>(m * n, seed: 9);
+        var x = Uniform.Values<T>(m * k, seed: 10);
+        var w = Uniform.Values<T>(k * n, seed: 11);
         var dx = new T[m * k];
         Gemm.LinearBackward<T>(m, k, n, dy, x, w, false, n, dx, T.Zero, default, T.Zero);
         var expectedDx = new T[m * k];

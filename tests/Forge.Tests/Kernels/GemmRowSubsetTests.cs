@@ -1,6 +1,5 @@
 using System.Numerics;
 using Forge.Kernels;
-using Forge.Kernels.Threading;
 
 namespace Forge.Tests.Kernels;
 
@@ -21,18 +20,10 @@ public unsafe class GemmRowSubsetTests<T> where T : unmanaged, IFloatingPointIee
 
     public enum Zeros { SortingMask, RandomHalf, AllButOne, FirstBlock, MiddleBlock, LastBlock, NegativeZeroAndNaN }
 
-    static T[] Random(int n, int seed)
-    {
-        var random = new Random(seed);
-        var values = new T[n];
-        for (int i = 0; i < n; i++) values[i] = T.CreateChecked(random.NextDouble() * 2 - 1);
-        return values;
-    }
-
     /// <summary>dY (m, n) with the rows of <paramref name="zeros"/> zeroed.</summary>
     static T[] Gradient(int m, int n, Zeros zeros)
     {
-        var dy = Random(m * n, seed: 1);
+        var dy = Uniform.Values<T>(m * n, seed: 1);
         var random = new Random(2);
         int block = GemmBlocked.KBlock(m);
         for (int i = 0; i < m; i++)
@@ -61,33 +52,8 @@ public unsafe class GemmRowSubsetTests<T> where T : unmanaged, IFloatingPointIee
         [Values] bool accumulate, [Values(1, 2)] int threads)
     {
         int m = mkn[0], k = mkn[1], n = mkn[2];
-        int ldw = transW ? k : n;
-        var dy = Gradient(m, n, zeros);
-        var x = Random(m * k, seed: 3);
-        var w = Random(k * n, seed: 4);
-        T beta = accumulate ? T.One : T.Zero;
-        T[] Start(int length, int seed) => accumulate ? Random(length, seed) : Enumerable.Repeat(T.NaN, length).ToArray();
-        int saved = ForkJoin.Threads;
-        try
-        {
-            ForkJoin.Threads = threads;
-            var (expectedDx, expectedDw) = (Start(m * k, 5), Start(k * n, 6));
-            var (actualDx, actualDw) = ((T[])expectedDx.Clone(), (T[])expectedDw.Clone());
-            Gemm.Run(false, !transW, m, k, n, T.One, dy, n, w, ldw, beta, expectedDx, k);
-            Gemm.Run(true, false, k, n, m, T.One, x, k, dy, n, beta, expectedDw, n);
-            Gemm.LinearBackward<T>(m, k, n, dy, x, w, transW, ldw, actualDx, beta, actualDw, beta);
-            Assert.That(actualDx, Is.EqualTo(expectedDx).AsCollection, "dX");
-            Assert.That(actualDw, Is.EqualTo(expectedDw).AsCollection, "dW");
-
-            // Either gradient alone.
-            var dxAlone = Start(m * k, 5);
-            Gemm.LinearBackward<T>(m, k, n, dy, x, w, transW, ldw, dxAlone, beta, default, T.Zero);
-            Assert.That(dxAlone, Is.EqualTo(expectedDx).AsCollection, "dX alone");
-            var dwAlone = Start(k * n, 6);
-            Gemm.LinearBackward<T>(m, k, n, dy, x, w, transW, ldw, default, T.Zero, dwAlone, beta);
-            Assert.That(dwAlone, Is.EqualTo(expectedDw).AsCollection, "dW alone");
-        }
-        finally { ForkJoin.Threads = saved; }
+        LinearBackwardCheck.EqualsTheDenseGemms(m, k, n, Gradient(m, n, zeros), Uniform.Values<T>(m * k, seed: 3), Uniform.Values<T>(k * n, seed: 4),
+            transW, accumulate, threads, eachAlone: true);
     }
 
     [Test]
@@ -95,9 +61,9 @@ public unsafe class GemmRowSubsetTests<T> where T : unmanaged, IFloatingPointIee
     {
         const int m = 672, k = 96, n = 52;
         var dy = Gradient(m, n, Zeros.SortingMask);
-        var x = Random(m * k, seed: 7);
+        var x = Uniform.Values<T>(m * k, seed: 7);
         x[0 * k + 5] = T.PositiveInfinity;   // row 0 is a zero row of dY: 0·∞ = NaN in the dense product
-        var w = Random(k * n, seed: 8);
+        var w = Uniform.Values<T>(k * n, seed: 8);
         var (dx, dw) = (new T[m * k], new T[k * n]);
         Gemm.LinearBackward<T>(m, k, n, dy, x, w, false, n, dx, T.Zero, dw, T.Zero);
         var expectedDw = new T[k * n];
@@ -111,8 +77,8 @@ public unsafe class GemmRowSubsetTests<T> where T : unmanaged, IFloatingPointIee
     {
         bool Taken(int m, int k, int n, Zeros? zeros)
         {
-            var dy = zeros is null ? Random(m * n, seed: 9) : Gradient(m, n, zeros.Value);
-            var (x, w, dx, dw) = (Random(m * k, 10), Random(k * n, 11), new T[m * k], new T[k * n]);
+            var dy = zeros is null ? Uniform.Values<T>(m * n, seed: 9) : Gradient(m, n, zeros.Value);
+            var (x, w, dx, dw) = (Uniform.Values<T>(m * k, 10), Uniform.Values<T>(k * n, 11), new T[m * k], new T[k * n]);
             fixed (T* pDy = dy, pX = x, pW = w, pDx = dx, pDw = dw)
                 return GemmRowSubset.TryLinearBackward(m, k, n, pDy, pX, pW, false, n, pDx, T.Zero, pDw, T.Zero);
         }

@@ -1,3 +1,4 @@
+using Forge.Tests.Kernels;
 using System.Numerics;
 using Forge.Autograd;
 using Forge.Kernels;
@@ -93,14 +94,6 @@ public class NeededRowsTests<T> where T : unmanaged, IFloatingPointIeee754<T>
         Assert.That(e!.Message, Does.Contain("contiguous"));
     }
 
-    static T[] Random(int n, int seed)
-    {
-        var random = new Random(seed);
-        var values = new T[n];
-        for (int i = 0; i < n; i++) values[i] = T.CreateChecked(random.NextDouble() * 2 - 1);
-        return values;
-    }
-
     static T[] Needed(int m, int pattern) =>
         Enumerable.Range(0, m).Select(i => pattern switch
         {
@@ -114,7 +107,7 @@ public class NeededRowsTests<T> where T : unmanaged, IFloatingPointIeee754<T>
     public void LinearForwardOnRows_EqualsTheFullProductOnItsRows([Values(672, 257, 13)] int m, [Values(96, 7)] int k, [Values(52, 300)] int n,
         [Values] bool transW, [Values(0, 1, 2, 3)] int pattern)
     {
-        var (x, w, bias) = (Random(m * k, 1), Random(k * n, 2), Random(n, 3));
+        var (x, w, bias) = (Uniform.Values<T>(m * k, 1), Uniform.Values<T>(k * n, 2), Uniform.Values<T>(n, 3));
         int ldw = transW ? k : n;
         var needed = Needed(m, pattern);
         var full = new T[m * n];
@@ -132,7 +125,7 @@ public class NeededRowsTests<T> where T : unmanaged, IFloatingPointIeee754<T>
     [Test]
     public void LayerNormForwardOnRows_EqualsTheFullForwardOnItsRows([Values(672, 13)] int n, [Values(96, 5)] int d, [Values(0, 1, 3)] int pattern)
     {
-        var (x, w, b) = (Random(n * d, 4), Random(d, 5), Random(d, 6));
+        var (x, w, b) = (Uniform.Values<T>(n * d, 4), Uniform.Values<T>(d, 5), Uniform.Values<T>(d, 6));
         var needed = Needed(n, pattern);
         var (y, mean, rstd) = (new T[n * d], new T[n], new T[n]);
         LayerNorm.Forward<T>(x, w, b, y, mean, rstd, n, d, T.CreateChecked(1e-5));
@@ -146,7 +139,7 @@ public class NeededRowsTests<T> where T : unmanaged, IFloatingPointIeee754<T>
         }
         // A skipped row (rstd 0) gets a zero gradient, whatever dy holds there.
         var (dx, dw, db) = (new T[n * d], new T[d], new T[d]);
-        var dy = Random(n * d, 7);
+        var dy = Uniform.Values<T>(n * d, 7);
         for (int i = 0; i < n; i++) if (needed[i] == T.Zero) dy.AsSpan(i * d, d).Clear();
         LayerNorm.Backward<T>(dy, x, w, cutMean, cutRstd, dx, dw, db, n, d);
         for (int i = 0; i < n; i++)
