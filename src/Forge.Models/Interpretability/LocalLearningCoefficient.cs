@@ -1,4 +1,6 @@
 using System.Numerics;
+using System.Runtime.InteropServices;
+using Forge.Kernels.Threading;
 using Forge.Autograd;
 using Forge.Models.Training;
 using Forge.Models.Transformers;
@@ -20,10 +22,25 @@ public static class LocalLearningCoefficient
     /// <summary>
     /// λ̂ of a token transformer's masked cross-entropy, minibatches drawn from <paramref name="data"/>, each
     /// cut into <paramref name="microBatches"/> parts (the training's micro-batches; 1: whole).
+    /// <para>
+    /// With several chains and kernel threads (<see cref="ForkJoin.Threads"/>), chains run on the cores at once, each
+    /// on its own copy of the model, whose micro-batches then run one after another on that core: the same float
+    /// operations in the same order as one chain after another (kernels never depend on the thread count), so the same
+    /// λ̂ to the last bit, without the fork-join of every step and with the Langevin updates overlapping. The model
+    /// itself is not touched.
+    /// </para>
     /// </summary>
     public static LlcResult Estimate<T>(Transformer<T> model, FixedTokenDataset<T> data, LlcSettings settings, double initialLoss, int microBatches = 1)
-        where T : unmanaged, IFloatingPointIeee754<T> =>
-        Estimate(MinibatchLosses.TokenCrossEntropy(model, data, settings.Validate().BatchSize, microBatches), settings, initialLoss);
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int batchSize = settings.Validate().BatchSize;
+        int workers = Math.Min(settings.Chains, ForkJoin.Threads);
+        if (workers <= 1 || model.Device is not CpuDevice)
+            return Estimate(MinibatchLosses.TokenCrossEntropy(model, data, batchSize, microBatches), settings, initialLoss);
+        var losses = Enumerable.Range(0, workers)
+            .Select(_ => (IMinibatchLoss<T>)MinibatchLosses.TokenCrossEntropy(model.Cast<T>(), data, batchSize, microBatches)).ToArray();
+        return EstimateOnCores(losses, settings, initialLoss);
+    }
 
     /// <summary>λ̂ of <paramref name="loss"/> at the current parameters w*, whose loss is <paramref name="initialLoss"/>.</summary>
     public static LlcResult Estimate<T>(IMinibatchLoss<T> loss, LlcSettings settings, double initialLoss)
@@ -36,35 +53,70 @@ public static class LocalLearningCoefficient
                 throw new InvalidOperationException($"LLC: parameter {p} lives on '{p.Data.Device.Name}'; the sampler updates parameters on the CPU (analyse a CPU copy)");
         var anchor = parameters.Select(p => p.Data.ToArray()).ToArray();   // w*
 
-        double nBeta = settings.ResolvedNBeta;
         var traces = new double[settings.Chains][];
-        var estimates = new double[settings.Chains];
-        bool diverged = false;
         try
         {
-            for (int chain = 0; chain < settings.Chains; chain++)
-            {
-                Restore(parameters, anchor);
-                // The stream numbers are part of the recorded results: changing them changes every λ̂.
-                var rng = Rng.ForStream(settings.Seed, 7_000 + (ulong)chain);
-                traces[chain] = RunChain(loss, anchor, settings, nBeta, rng);
-                double meanDrawLoss = traces[chain].Skip(settings.BurnIn).Average();
-                estimates[chain] = nBeta * (meanDrawLoss - initialLoss);
-                diverged |= !double.IsFinite(estimates[chain]);
-            }
+            for (int chain = 0; chain < settings.Chains; chain++) traces[chain] = RunChain(loss, anchor, settings, chain);
         }
         finally { Restore(parameters, anchor); }
+        return Summarize(traces, settings, initialLoss);
+    }
 
+    /// <summary>
+    /// The chains of <see cref="Estimate{T}(IMinibatchLoss{T}, LlcSettings, double)"/> spread over the kernel threads, one
+    /// loss per thread at a time: <paramref name="losses"/> are built on copies of one model (their parameters equal
+    /// w* now), as many as chains may run at once. Each chain is exactly what it is run alone.
+    /// </summary>
+    static unsafe LlcResult EstimateOnCores<T>(IMinibatchLoss<T>[] losses, LlcSettings settings, double initialLoss)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var job = new ChainJob<T>(new Stack<IMinibatchLoss<T>>(losses), losses[0].Parameters.Select(p => p.Data.ToArray()).ToArray(),
+            settings, new double[settings.Chains][]);
+        var handle = GCHandle.Alloc(job);
+        try { ForkJoin.For(settings.Chains, (void*)GCHandle.ToIntPtr(handle), &RunChains<T>); }
+        finally { handle.Free(); }
+        return Summarize(job.Traces, settings, initialLoss);
+    }
+
+    sealed record ChainJob<T>(Stack<IMinibatchLoss<T>> FreeLosses, T[][] Anchor, LlcSettings Settings, double[][] Traces)
+        where T : unmanaged, IFloatingPointIeee754<T>;
+
+    // ForkJoin body: chains [begin, end), each on a loss no other thread is using.
+    static unsafe void RunChains<T>(void* state, int begin, int end) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var job = (ChainJob<T>)GCHandle.FromIntPtr((IntPtr)state).Target!;
+        IMinibatchLoss<T> loss;
+        lock (job.FreeLosses) loss = job.FreeLosses.Pop();
+        try
+        {
+            for (int chain = begin; chain < end; chain++) job.Traces[chain] = RunChain(loss, job.Anchor, job.Settings, chain);
+        }
+        finally { lock (job.FreeLosses) job.FreeLosses.Push(loss); }
+    }
+
+    /// <summary>λ̂ per chain, nβ·(mean draw loss − L(w*)), and their mean and spread.</summary>
+    static LlcResult Summarize(double[][] traces, LlcSettings settings, double initialLoss)
+    {
+        double nBeta = settings.ResolvedNBeta;
+        var estimates = traces.Select(trace => nBeta * (trace.Skip(settings.BurnIn).Average() - initialLoss)).ToArray();
+        bool diverged = estimates.Any(e => !double.IsFinite(e));
         double mean = estimates.Average();
         double std = estimates.Length > 1 ? Math.Sqrt(estimates.Sum(e => (e - mean) * (e - mean)) / (estimates.Length - 1)) : 0;
         return new LlcResult(mean, std, estimates, traces, initialLoss, nBeta, diverged);
     }
 
-    /// <summary>One chain's loss trace, burn-in included; NaN from the first non-finite loss on (the chain stops there).</summary>
-    static double[] RunChain<T>(IMinibatchLoss<T> loss, T[][] anchor, LlcSettings settings, double nBeta, Rng rng)
+    /// <summary>
+    /// Chain <paramref name="chain"/>'s loss trace from w*, burn-in included; NaN from the first non-finite loss on (the
+    /// chain stops there). Its random stream is a function of the seed and the chain's number alone.
+    /// </summary>
+    static double[] RunChain<T>(IMinibatchLoss<T> loss, T[][] anchor, LlcSettings settings, int chain)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var parameters = loss.Parameters;
+        Restore(parameters, anchor);
+        // The stream numbers are part of the recorded results: changing them changes every λ̂.
+        var rng = Rng.ForStream(settings.Seed, 7_000 + (ulong)chain);
+        double nBeta = settings.ResolvedNBeta;
         int steps = settings.BurnIn + settings.Draws;
         var trace = new double[steps];
         for (int step = 0; step < steps; step++)

@@ -227,4 +227,35 @@ public class LocalLearningCoefficientTests
                 Assert.That(replayedGradients[i], Is.EqualTo(model.Parameters.All[i].Grad.ToArray()).Within(1e-12), $"{model.Parameters.All[i].Name}, call {call}");
         }
     }
+
+    [Test]
+    public void ChainsOnTheCores_GiveTheSequentialEstimateToTheLastBit()
+    {
+        // A token model's λ̂ with 3 chains: one after another on one thread, then on two threads at once (each on its own
+        // copy of the model, its micro-batches one after another on its core); the model itself stays at w*.
+        var config = TransformerTests.Gpt with { NLayers = 2, NCtx = 6 };
+        var model = new Transformer<float>(config, Initialization.Gpt2, new Rng(4));
+        var rng = new Rng(2);
+        var sequences = new int[40 * 6];
+        for (int i = 0; i < sequences.Length; i++) sequences[i] = rng.NextInt(11);
+        var data = new FixedTokenDataset<float>(sequences, 6, [0f, 1f, 1f, 1f, 1f, 0f], 8, 3);
+        var settings = new LlcSettings(Chains: 3, Draws: 6, BurnIn: 2, Epsilon: 1e-4, Gamma: 100, NBeta: 50, BatchSize: 8, Seed: 5);
+        var before = model.Parameters.All.Select(p => p.Data.ToArray()).ToArray();
+        int saved = Forge.Kernels.Threading.ForkJoin.Threads;
+        LlcResult Run(int threads)
+        {
+            Forge.Kernels.Threading.ForkJoin.Threads = threads;
+            try { return LocalLearningCoefficient.Estimate(model, data, settings, initialLoss: 2.0, microBatches: 2); }
+            finally { Forge.Kernels.Threading.ForkJoin.Threads = saved; }
+        }
+        var sequential = Run(1);
+        var onCores = Run(2);
+        Assert.That(onCores.Mean, Is.EqualTo(sequential.Mean));
+        Assert.That(onCores.PerChain, Is.EqualTo(sequential.PerChain).AsCollection);
+        for (int chain = 0; chain < 3; chain++)
+            Assert.That(onCores.LossTraces[chain], Is.EqualTo(sequential.LossTraces[chain]).AsCollection, $"chain {chain}");
+        Assert.That(sequential.LossTraces[0].Distinct().Count(), Is.GreaterThan(1), "the chain moved");
+        for (int i = 0; i < before.Length; i++)
+            Assert.That(model.Parameters.All[i].Data.ToArray(), Is.EqualTo(before[i]).AsCollection, "w* restored / untouched");
+    }
 }
