@@ -73,14 +73,24 @@ public class NeededRowsTests<T> where T : unmanaged, IFloatingPointIeee754<T>
     }
 
     [Test]
-    public void Evaluator_GivesTheFullPassMetrics()
+    public void Evaluator_GivesTheFullPassMetrics([Values(10, 400)] int batchSize, [Values(1, 2)] int threads)
     {
+        // Without hooks the evaluator reads only the scored rows, in parts of ≈ RowsPerPart rows (400 lists of 6: 3 parts)
+        // on the cores, with each row's statistics computed there: the metrics of one whole pass with hooks, to the bit.
         var model = new Transformer<T>(Gpt, Initialization.Gpt2, new Rng(9));
-        var data = Dataset(37, 10);   // a short last batch: padding rows
-        var cut = new TokenEvaluator<T>(model, data, 10).Evaluate();                                  // no hooks: read rows only
-        var full = new TokenEvaluator<T>(model, data, 10, new Forge.Models.Hooks.HookSet<T>()).Evaluate();   // hooks: every row
-        Assert.That((cut.Loss, cut.Accuracy, cut.MeanCorrectProbability, cut.MeanEntropy, cut.MeanConfidence, cut.Count),
-            Is.EqualTo((full.Loss, full.Accuracy, full.MeanCorrectProbability, full.MeanEntropy, full.MeanConfidence, full.Count)));
+        var data = Dataset(437, batchSize);   // a short last batch: padding rows
+        int saved = Forge.Kernels.Threading.ForkJoin.Threads;
+        try
+        {
+            Forge.Kernels.Threading.ForkJoin.Threads = threads;
+            var cut = new TokenEvaluator<T>(model, data, batchSize).Evaluate();
+            var full = new TokenEvaluator<T>(model, data, batchSize, new Forge.Models.Hooks.HookSet<T>()).Evaluate();
+            Assert.That((cut.Loss, cut.Accuracy, cut.MeanCorrectProbability, cut.MeanEntropy, cut.MeanConfidence, cut.Count),
+                Is.EqualTo((full.Loss, full.Accuracy, full.MeanCorrectProbability, full.MeanEntropy, full.MeanConfidence, full.Count)));
+            Assert.That(cut.Reliability, Is.EqualTo(full.Reliability).AsCollection);
+            Assert.That(cut.Count, Is.EqualTo(437 * 3));
+        }
+        finally { Forge.Kernels.Threading.ForkJoin.Threads = saved; }
     }
 
     [Test]
