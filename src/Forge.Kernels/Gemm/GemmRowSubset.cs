@@ -100,7 +100,7 @@ static unsafe class GemmRowSubset
     public static void LinearForward<T>(int m, int n, int k, ReadOnlySpan<T> x, ReadOnlySpan<T> w, bool transW, int ldw,
         ReadOnlySpan<T> bias, Span<T> y, ReadOnlySpan<T> needed) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (needed.Length < m) throw new ArgumentException($"Gemm.LinearForward: {needed.Length} row weights for m = {m} rows.", nameof(needed));
+        if (needed.Length < m) throw new ArgumentException($"Gemm.LinearForwardOnRows: {needed.Length} row weights for m = {m} rows.", nameof(needed));
         GemmArguments.Check(false, transW, m, n, k, x.Length, k, w.Length, ldw, y.Length, n);
         if (m == 0 || n == 0) return;
         var rowBuffer = Rows(m);
