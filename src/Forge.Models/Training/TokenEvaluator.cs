@@ -75,14 +75,11 @@ public sealed unsafe class TokenEvaluator<T> where T : unmanaged, IFloatingPoint
     {
         if (_hostLogits is not null) _logits[0].Data.Storage.CopyToHost(_logits[0].Data.Offset, _hostLogits);
         // Each scored row's statistics, on the cores; then their sums, row by row in order.
-        _scoredRows = positions;
         OnCores(positions, &RowStatisticsOf, minBlock: 64);
         var mask = _batch.HostMask.AsSpan();
         for (int row = 0; row < positions; row++)
             if (mask[row] != T.Zero) stats.Add(_rowStatistics[row]);
     }
-
-    int _scoredRows;
 
     /// <summary>The logits of batch row <paramref name="row"/> (sequence × position), in whichever part holds them.</summary>
     ReadOnlySpan<T> Logits(int row)
@@ -118,7 +115,7 @@ public sealed unsafe class TokenEvaluator<T> where T : unmanaged, IFloatingPoint
         var mask = self._batch.HostMask.AsSpan();
         var targets = self._batch.HostTargets.AsSpan();
         var probabilities = t_probabilities is { } p && p.Length >= self._vocab ? p : t_probabilities = new double[self._vocab];
-        for (int row = begin; row < end && row < self._scoredRows; row++)
+        for (int row = begin; row < end; row++)
             if (mask[row] != T.Zero) self._rowStatistics[row] = RowStatistics.Of(self.Logits(row), targets[row], probabilities.AsSpan(0, self._vocab));
     }
 
