@@ -1,4 +1,5 @@
 using System.Runtime.ExceptionServices;
+using System.Runtime.InteropServices;
 
 namespace Forge.Kernels.Threading;
 
@@ -53,6 +54,33 @@ public static unsafe class ForkJoin
                 s_threads = value;
             }
         }
+    }
+
+    /// <summary>
+    /// <see cref="For(int, void*, delegate*{void*, int, int, void}, int)"/> with an object as the state (a model, a job):
+    /// a GC handle carries it to the threads, so the call allocates nothing.
+    /// </summary>
+    public static void For<TState>(int count, TState state, delegate*<TState, int, int, void> body, int minBlock = 1) where TState : class
+    {
+        var handle = GCHandle.Alloc(state);
+        try
+        {
+            var call = new ObjectCall<TState> { Handle = GCHandle.ToIntPtr(handle), Body = body };
+            For(count, &call, &ObjectBody<TState>, minBlock);
+        }
+        finally { handle.Free(); }
+    }
+
+    struct ObjectCall<TState> where TState : class
+    {
+        public IntPtr Handle;
+        public delegate*<TState, int, int, void> Body;
+    }
+
+    static void ObjectBody<TState>(void* call, int begin, int end) where TState : class
+    {
+        var c = (ObjectCall<TState>*)call;
+        c->Body((TState)GCHandle.FromIntPtr(c->Handle).Target!, begin, end);
     }
 
     /// <summary>

@@ -1,5 +1,4 @@
 using System.Numerics;
-using System.Runtime.InteropServices;
 using Forge.Kernels.Threading;
 using Forge.Autograd;
 using Forge.Models.Training;
@@ -72,9 +71,7 @@ public static class LocalLearningCoefficient
     {
         var job = new ChainJob<T>(new Stack<IMinibatchLoss<T>>(losses), losses[0].Parameters.Select(p => p.Data.ToArray()).ToArray(),
             settings, new double[settings.Chains][]);
-        var handle = GCHandle.Alloc(job);
-        try { ForkJoin.For(settings.Chains, (void*)GCHandle.ToIntPtr(handle), &RunChains<T>); }
-        finally { handle.Free(); }
+        ForkJoin.For(settings.Chains, job, &RunChains<T>);
         return Summarize(job.Traces, settings, initialLoss);
     }
 
@@ -82,9 +79,8 @@ public static class LocalLearningCoefficient
         where T : unmanaged, IFloatingPointIeee754<T>;
 
     // ForkJoin body: chains [begin, end), each on a loss no other thread is using.
-    static unsafe void RunChains<T>(void* state, int begin, int end) where T : unmanaged, IFloatingPointIeee754<T>
+    static void RunChains<T>(ChainJob<T> job, int begin, int end) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var job = (ChainJob<T>)GCHandle.FromIntPtr((IntPtr)state).Target!;
         IMinibatchLoss<T> loss;
         lock (job.FreeLosses) loss = job.FreeLosses.Pop();
         try

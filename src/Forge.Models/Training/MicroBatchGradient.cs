@@ -1,5 +1,4 @@
 using System.Numerics;
-using System.Runtime.InteropServices;
 using Forge.Autograd;
 using Forge.Kernels.Threading;
 
@@ -145,23 +144,12 @@ public sealed unsafe class MicroBatchGradient<T> where T : unmanaged, IFloatingP
             // One part, a GPU, or the first step (recording allocates and uses the thread's active tape): in order, here.
             for (int c = 0; c < _parts.Length; c++) { ForwardPart(c); BackwardPart(c); }
         }
-        else OnCores(_parts.Length, &RunParts);
+        else ForkJoin.For(_parts.Length, this, &RunParts);
         Reduce();
     }
 
-    // body(this, begin, end) over [0, count) on the kernel threads; a GC handle carries `this` without allocating.
-    void OnCores(int count, delegate*<void*, int, int, void> body)
+    static void RunParts(MicroBatchGradient<T> self, int begin, int end)
     {
-        var handle = GCHandle.Alloc(this);
-        try { ForkJoin.For(count, (void*)GCHandle.ToIntPtr(handle), body); }
-        finally { handle.Free(); }
-    }
-
-    static MicroBatchGradient<T> Self(void* state) => (MicroBatchGradient<T>)GCHandle.FromIntPtr((IntPtr)state).Target!;
-
-    static void RunParts(void* state, int begin, int end)
-    {
-        var self = Self(state);
         for (int c = begin; c < end; c++) { self.ForwardPart(c); self.BackwardPart(c); }
     }
 
@@ -212,11 +200,11 @@ public sealed unsafe class MicroBatchGradient<T> where T : unmanaged, IFloatingP
     void Reduce()
     {
         if (_parts.Length == 1) return;
-        if (_parallel) OnCores(_parameters.Count, &ReduceParameters);
+        if (_parallel) ForkJoin.For(_parameters.Count, this, &ReduceParameters);
         else ReduceRange(0, _parameters.Count);
     }
 
-    static void ReduceParameters(void* state, int begin, int end) => Self(state).ReduceRange(begin, end);
+    static void ReduceParameters(MicroBatchGradient<T> self, int begin, int end) => self.ReduceRange(begin, end);
 
     void ReduceRange(int begin, int end)
     {

@@ -1,5 +1,4 @@
 using System.Numerics;
-using System.Runtime.InteropServices;
 using Forge.Autograd;
 using Forge.Kernels.Threading;
 using Forge.Models.Hooks;
@@ -65,7 +64,7 @@ public sealed unsafe class TokenEvaluator<T> where T : unmanaged, IFloatingPoint
             int rows = Math.Min(_data.FillInOrder(start, _batch), count - start);
             _batch.Upload();
             if (_tapes.Length == 1) _tapes[0].Replay();
-            else OnCores(_tapes.Length, &ReplayParts);
+            else ForkJoin.For(_tapes.Length, this, &ReplayParts);
             AccumulateBatch(ref stats, rows * _batch.Positions);
         }
         return stats.ToMetrics();
@@ -75,7 +74,7 @@ public sealed unsafe class TokenEvaluator<T> where T : unmanaged, IFloatingPoint
     {
         if (_hostLogits is not null) _logits[0].Data.Storage.CopyToHost(_logits[0].Data.Offset, _hostLogits);
         // Each scored row's statistics, on the cores; then their sums, row by row in order.
-        OnCores(positions, &RowStatisticsOf, minBlock: 64);
+        ForkJoin.For(positions, this, &RowStatisticsOf, minBlock: 64);
         var mask = _batch.HostMask.AsSpan();
         for (int row = 0; row < positions; row++)
             if (mask[row] != T.Zero) stats.Add(_rowStatistics[row]);
@@ -92,26 +91,15 @@ public sealed unsafe class TokenEvaluator<T> where T : unmanaged, IFloatingPoint
         return _logits[part].Data.AsSpan().Slice(rowInPart * _vocab, _vocab);
     }
 
-    void OnCores(int count, delegate*<void*, int, int, void> body, int minBlock = 1)
+    static void ReplayParts(TokenEvaluator<T> self, int begin, int end)
     {
-        var handle = GCHandle.Alloc(this);
-        try { ForkJoin.For(count, (void*)GCHandle.ToIntPtr(handle), body, minBlock); }
-        finally { handle.Free(); }
-    }
-
-    static TokenEvaluator<T> Self(void* state) => (TokenEvaluator<T>)GCHandle.FromIntPtr((IntPtr)state).Target!;
-
-    static void ReplayParts(void* state, int begin, int end)
-    {
-        var self = Self(state);
         for (int c = begin; c < end; c++) self._tapes[c].Replay();
     }
 
     [ThreadStatic] static double[]? t_probabilities;
 
-    static void RowStatisticsOf(void* state, int begin, int end)
+    static void RowStatisticsOf(TokenEvaluator<T> self, int begin, int end)
     {
-        var self = Self(state);
         var mask = self._batch.HostMask.AsSpan();
         var targets = self._batch.HostTargets.AsSpan();
         var probabilities = t_probabilities is { } p && p.Length >= self._vocab ? p : t_probabilities = new double[self._vocab];
