@@ -27,22 +27,24 @@ public sealed class TrainingStep(MicroBatchGradient<float> gradient, Optimizer<f
     /// <summary>
     /// Where one step's time goes, per op and direction (<see cref="TapeProfile"/>), largest first; on an
     /// ILGPU device every op is waited for, so its row is its own kernel time. With micro-batches the parts
-    /// are profiled one after the other on the calling thread (their kernels may then use every thread) and
+    /// are profiled one after the other on the calling thread, each loaded into a lane and replayed there (their kernels may then use every thread), and
     /// each row sums over the parts; the reduction of their gradients is not in the table.
     /// </summary>
     public IReadOnlyList<TapeProfile.Row> Profile(int steps, bool byOp = false)
     {
         var device = optimizer.Parameters[0].Data.Device as Forge.Kernels.Devices.IlgpuDevice;
-        if (gradient.Tape(0) is null) Run();   // records the tapes
         var rows = new List<TapeProfile.Row>();
         for (int c = 0; c < gradient.Count; c++)
-            rows.AddRange(TapeProfile.Measure(gradient.Tape(c)!, gradient.PartLoss(c)!, c < gradient.Count - 1 ? null : () =>
+        {
+            var (tape, loss) = gradient.LoadPart(c);
+            rows.AddRange(TapeProfile.Measure(tape, loss, c < gradient.Count - 1 ? null : () =>
                 {
                     if (ClipNorm > 0) GradientClipping.ClipGlobalNorm(optimizer.Parameters, ClipNorm);
                     optimizer.Step();
                     optimizer.ZeroGrad();
                 }, steps,
                 synchronize: device is null ? null : device.Synchronize, byOp: byOp));
+        }
         return rows.GroupBy(r => (r.Op, r.Direction))
             .Select(g => new TapeProfile.Row(g.Key.Op, g.Key.Direction, g.Sum(r => r.CallsPerStep), g.Sum(r => r.MillisecondsPerStep)))
             .OrderByDescending(r => r.MillisecondsPerStep)

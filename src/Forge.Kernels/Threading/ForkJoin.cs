@@ -57,6 +57,12 @@ public static unsafe class ForkJoin
     }
 
     /// <summary>
+    /// The threads a <see cref="For(int, void*, delegate*{void*, int, int, void}, int)"/> called from this thread can use:
+    /// <see cref="Threads"/>, or 1 inside the body of a <c>For</c>, where nested calls run inline.
+    /// </summary>
+    public static int ThreadsHere => t_insideBody ? 1 : s_threads;
+
+    /// <summary>
     /// <see cref="For(int, void*, delegate*{void*, int, int, void}, int)"/> with an object as the state (a model, a job):
     /// a GC handle carries it to the threads, so the call allocates nothing.
     /// </summary>

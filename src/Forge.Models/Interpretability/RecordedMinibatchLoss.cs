@@ -9,7 +9,7 @@ namespace Forge.Models.Interpretability;
 /// on every draw: <c>drawMinibatch</c> refills the input tensors the recorded graph reads (in place),
 /// so a sampler's thousands of steps allocate nothing. The loss must be a one-element value that
 /// depends on the parameters, and the graph must not change shape or control flow between draws.
-/// The minibatch may be cut into micro-batches (<see cref="MicroBatchGradient{T}"/>), one tape each.
+/// The minibatch may be cut into micro-batches (<see cref="MicroBatchGradient{T}"/>), computed on lanes with a tape each.
 /// </summary>
 public sealed class RecordedMinibatchLoss<T> : IMinibatchLoss<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -28,9 +28,7 @@ public sealed class RecordedMinibatchLoss<T> : IMinibatchLoss<T> where T : unman
     public RecordedMinibatchLoss(IReadOnlyList<Var<T>> parameters, Action<Rng> drawMinibatch, MicroBatchGradient<T> gradient)
     {
         (Parameters, _drawMinibatch, _gradient) = (parameters, drawMinibatch, gradient);
-        gradient.Forward();   // records (on whatever the input tensors hold now)
-        if (gradient.PartLoss(0)!.Data.Length != 1)
-            throw new ShapeException($"RecordedMinibatchLoss: the loss has shape {Shape.Format(gradient.PartLoss(0)!.Shape)}, not one element");
+        gradient.Record();   // on whatever the input tensors hold now; throws if the loss is not one element
     }
 
     public IReadOnlyList<Var<T>> Parameters { get; }

@@ -6,8 +6,9 @@ namespace Forge.Models.Training;
 
 /// <summary>
 /// Builds a <see cref="MicroBatchGradient{T}"/> for a transformer and its batch: the batch's rows cut into
-/// <c>parts</c> contiguous slices of (nearly) equal size, part 0 on the model itself when there is one part
-/// and otherwise each part on its own replica (<see cref="Transformer{T}.SharingWeights"/>).
+/// <c>parts</c> contiguous slices of (nearly) equal size, on the model itself when there is one part and otherwise
+/// computed on lanes: replicas of the model (<see cref="Transformer{T}.SharingWeights"/>) with a batch of their own of a
+/// part's size, into which each part's rows are copied before its turn (<see cref="MicroBatchGradient{T}"/>).
 /// <para>
 /// Micro-batches pay on the CPU only; on a GPU device the batch always runs whole (one part), so the
 /// kernels get the largest problems.
@@ -27,12 +28,15 @@ public static class MicroBatches
         if (parts < 1 || parts > batch.BatchSize)
             throw new ArgumentOutOfRangeException(nameof(parts), parts, $"micro-batches must be between 1 and the batch size ({batch.BatchSize})");
         if (parts == 1 || model.Device is not CpuDevice) return MicroBatchGradient<T>.Whole(model.Parameters.All, () => loss(model, batch));
-        return new MicroBatchGradient<T>(model.Parameters.All, Slices(batch.BatchSize, parts).Select(rows =>
-        {
-            var part = batch.Rows(rows.Start, rows.Count);
-            var replica = model.SharingWeights();
-            return new MicroBatch<T>(replica.Parameters.All, () => loss(replica, part), part.LossTerms);
-        }).ToArray());
+        var views = Slices(batch.BatchSize, parts).Select(rows => batch.Rows(rows.Start, rows.Count)).ToArray();
+        // A part's kind is its row count: a lane (a replica with a batch of its own of that many rows) replays any such part.
+        return new MicroBatchGradient<T>(model.Parameters.All, [.. views.Select(view => new MicroBatch(view.BatchSize, view.LossTerms))],
+            part =>
+            {
+                var laneBatch = batch.WithRows(views[part].BatchSize);
+                var replica = model.SharingWeights();
+                return new MicroBatchLane<T>(replica.Parameters.All, () => loss(replica, laneBatch), c => laneBatch.CopyFrom(views[c]));
+            });
     }
 
     /// <summary>

@@ -30,6 +30,20 @@ public sealed class RegressionBatch<T> : IDeviceBatch, ISplittableBatch<Regressi
             : new(inputs, targets, HostInputs.Narrow(0, start, count), HostTargets.Narrow(0, start, count));
     }
 
+    /// <summary>A new batch of <paramref name="count"/> sequences with this one's positions, widths and device (zeros).</summary>
+    public RegressionBatch<T> WithRows(int count) => new(count, Positions, Inputs.Size(2), Targets.Size(2), Inputs.Device);
+
+    /// <summary>Copies <paramref name="source"/>'s host buffers (same shape) into this batch's and uploads them; allocates nothing.</summary>
+    public void CopyFrom(RegressionBatch<T> source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        if (!Forge.Shape.SameShape(source.Inputs.ShapeSpan, Inputs.ShapeSpan) || !Forge.Shape.SameShape(source.Targets.ShapeSpan, Targets.ShapeSpan))
+            throw new ShapeException("RegressionBatch.CopyFrom", "batches differ in shape", source.Inputs.Shape, Inputs.Shape);
+        source.HostInputs.AsSpan().CopyTo(HostInputs.AsSpan());
+        source.HostTargets.AsSpan().CopyTo(HostTargets.AsSpan());
+        Upload();
+    }
+
     public Tensor<T> Inputs { get; }
     public Tensor<T> Targets { get; }
     public Tensor<T> HostInputs { get; }

@@ -38,6 +38,21 @@ public sealed class TokenBatch<T> : IDeviceBatch, ISplittableBatch<TokenBatch<T>
             : new(tokens, targets, mask, HostTokens.Narrow(0, start, count), HostTargets.Narrow(0, start, count), HostMask.Narrow(0, start, count));
     }
 
+    /// <summary>A new batch of <paramref name="count"/> sequences with this one's positions and device (zeros).</summary>
+    public TokenBatch<T> WithRows(int count) => new(count, Positions, Device);
+
+    /// <summary>Copies <paramref name="source"/>'s host buffers (same shape) into this batch's and uploads them; allocates nothing.</summary>
+    public void CopyFrom(TokenBatch<T> source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        if (source.BatchSize != BatchSize || source.Positions != Positions)
+            throw new ShapeException("TokenBatch.CopyFrom", "batches differ in shape", source.Tokens.Shape, Tokens.Shape);
+        source.HostTokens.AsSpan().CopyTo(HostTokens.AsSpan());
+        source.HostTargets.AsSpan().CopyTo(HostTargets.AsSpan());
+        source.HostMask.AsSpan().CopyTo(HostMask.AsSpan());
+        Upload();
+    }
+
     /// <summary>The sum of the host mask: how many predictions count in the (masked mean) loss.</summary>
     public double LossTerms()
     {

@@ -100,6 +100,66 @@ public class MicroBatchTests
         for (int i = 0; i < one.Length; i++) Assert.That(two[i], Is.EqualTo(one[i]), $"parameter {i}");
     }
 
+    /// <summary>
+    /// Lanes change where a part is computed, not what: the loss and gradient equal, bit for bit, one replica per part
+    /// (each recorded on its own rows, its backward seeded with its weight) summed in part order — on one thread and
+    /// two, uneven parts (two kinds of lanes), padding parts, recorded and then replayed on other data.
+    /// </summary>
+    [TestCase(3, 1)]
+    [TestCase(3, 2)]
+    [TestCase(5, 2)]    // parts of 4, 3, 3, 3, 3 rows: one lane for the 4-row kind, two for the 3-row kind
+    [TestCase(16, 2)]   // one row per part; in step 3 most are padding (weight 0)
+    public void Lanes_GiveTheBitsOfOneReplicaPerPart(int parts, int threads)
+    {
+        int before = ForkJoin.Threads;
+        ForkJoin.Threads = threads;
+        try
+        {
+            var data = Dataset<float>(50, 16, 4);
+            var model = new Transformer<float>(Config, Initialization.Gpt2, new Rng(6));
+            var batch = new TokenBatch<float>(16, 6);
+            var gradient = Gradient(model, batch, parts);
+            foreach (int step in new[] { 0, 3, 1 })
+            {
+                data.Fill(step, batch);
+                var (expectedLoss, expected) = OneReplicaPerPart(model, batch, parts);
+                Assert.That(gradient.TryLossAndGradient(out double loss), Is.True);
+                Assert.That(loss, Is.EqualTo(expectedLoss), $"step {step}: loss");
+                for (int i = 0; i < expected.Length; i++)
+                    Assert.That(model.Parameters.All[i].Grad.ToArray(), Is.EqualTo(expected[i]).AsCollection, $"step {step}: {model.Parameters.All[i].Name}");
+            }
+            var kinds = MicroBatches.Slices(16, parts).GroupBy(s => s.Count);
+            Assert.That(gradient.Lanes, Is.EqualTo(kinds.Sum(k => Math.Min(k.Count(), threads))), "one lane per kind of part and thread");
+        }
+        finally { ForkJoin.Threads = before; }
+    }
+
+    // The definition: part c on a replica of its own, backward seeded with w_c = terms_c / Σ terms, gradients added in part order.
+    static (double Loss, float[][] Gradients) OneReplicaPerPart(Transformer<float> model, TokenBatch<float> batch, int parts)
+    {
+        var views = MicroBatches.Slices(batch.BatchSize, parts).Select(s => batch.Rows(s.Start, s.Count)).ToArray();
+        double total = views.Sum(v => v.LossTerms());
+        var sums = model.Parameters.All.Select(p => new float[p.Data.Length]).ToArray();
+        double loss = 0;
+        for (int c = 0; c < parts; c++)
+        {
+            double weight = total > 0 ? views[c].LossTerms() / total : 1.0 / parts;
+            if (weight == 0) continue;   // adds zeros
+            var replica = model.SharingWeights();
+            var tape = new Tape<float>();
+            Var<float> partLoss;
+            using (tape.Record()) partLoss = replica.Forward(views[c].Tokens).CrossEntropy(views[c].Targets, views[c].Mask);
+            tape.Backward(partLoss, Tensor.Full((float)weight));
+            loss += weight * partLoss.Item();
+            for (int i = 0; i < sums.Length; i++)
+            {
+                var g = replica.Parameters.All[i].Grad.ToArray();
+                for (int j = 0; j < g.Length; j++) sums[i][j] = c == 0 ? g[j] : sums[i][j] + g[j];
+            }
+        }
+        return (loss, sums);
+    }
+
     [Test]
     public void AMicroBatchedTrainingStepAllocatesNothing()
     {
