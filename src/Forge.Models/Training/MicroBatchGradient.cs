@@ -57,16 +57,13 @@ public sealed unsafe class MicroBatchGradient<T> where T : unmanaged, IFloatingP
     readonly IReadOnlyList<Var<T>> _parameters;
     readonly MicroBatch[] _parts;
     readonly Func<int, MicroBatchLane<T>> _newLane;
-    readonly int[] _kindOf;            // part → index of its kind
-    readonly int[] _firstOfKind;       // kind index → its first part (the one a new lane records on)
-    readonly int[] _partsOfKind;       // kind index → how many parts have it
-    readonly Lane[][] _lanes;          // kind index → its lanes (grown on the calling thread only)
+    readonly LanePool<Lane> _lanes;
     readonly double[] _weights, _partLoss;
     Tensor<T>[][]? _partGrads;         // part → its gradient, one tensor per parameter (several parts only)
     Forge.Kernels.Backend<T> Backend { get; }
     readonly bool _parallel;
 
-    /// <summary>A lane: its spec, its recorded tape and loss, its gradient buffers and seed, and whether a thread holds it.</summary>
+    /// <summary>A lane: its spec, its recorded tape and loss, its gradient buffers and seed.</summary>
     sealed class Lane(MicroBatchLane<T> spec, Tape<T> tape, Var<T> loss, Tensor<T> seed)
     {
         public readonly MicroBatchLane<T> Spec = spec;
@@ -74,7 +71,6 @@ public sealed unsafe class MicroBatchGradient<T> where T : unmanaged, IFloatingP
         public readonly Var<T> Loss = loss;
         public readonly Tensor<T>[] Grads = [.. spec.Parameters.Select(p => p.Grad)];
         public readonly Tensor<T> Seed = seed;
-        public int Busy;
     }
 
     /// <param name="parameters">The model's parameters: they receive the batch gradient.</param>
@@ -90,11 +86,7 @@ public sealed unsafe class MicroBatchGradient<T> where T : unmanaged, IFloatingP
         _parameters = parameters;
         _parts = [.. parts];
         _newLane = newLane;
-        var kinds = _parts.Select(p => p.Kind).Distinct().ToArray();
-        _kindOf = [.. _parts.Select(p => Array.IndexOf(kinds, p.Kind))];
-        _firstOfKind = [.. kinds.Select(k => Array.FindIndex(_parts, p => p.Kind == k))];
-        _partsOfKind = [.. kinds.Select(k => _parts.Count(p => p.Kind == k))];
-        _lanes = [.. kinds.Select(_ => Array.Empty<Lane>())];
+        _lanes = new LanePool<Lane>([.. _parts.Select(p => p.Kind)], NewLane);
         _weights = new double[_parts.Length];
         _partLoss = new double[_parts.Length];
         var device = parameters.Count > 0 ? parameters[0].Data.Device : CpuDevice.Instance;
@@ -111,7 +103,7 @@ public sealed unsafe class MicroBatchGradient<T> where T : unmanaged, IFloatingP
     public int Count => _parts.Length;
 
     /// <summary>Number of lanes recorded so far (each a replica with its activations).</summary>
-    public int Lanes => _lanes.Sum(l => l.Length);
+    public int Lanes => _lanes.Count;
 
     /// <summary>
     /// Records one lane per kind of part on this thread (a step adds the lanes it can use: one per kind and thread it
@@ -124,17 +116,7 @@ public sealed unsafe class MicroBatchGradient<T> where T : unmanaged, IFloatingP
     // run on its kind's first part).
     bool RecordLanes(int threads)
     {
-        bool recorded = false;
-        for (int k = 0; k < _lanes.Length; k++)
-        {
-            int wanted = Math.Min(_partsOfKind[k], threads);
-            if (_lanes[k].Length >= wanted) continue;
-            var lanes = _lanes[k];
-            Array.Resize(ref lanes, wanted);
-            for (int l = _lanes[k].Length; l < wanted; l++) lanes[l] = NewLane(_firstOfKind[k]);
-            _lanes[k] = lanes;
-            recorded = true;
-        }
+        bool recorded = _lanes.Grow(threads);
         if (_parts.Length > 1 && _partGrads is null)
             _partGrads = [.. _parts.Select(_ => _parameters.Select(p => new Tensor<T>(p.Shape, p.Data.Device)).ToArray())];
         return recorded;
@@ -172,12 +154,12 @@ public sealed unsafe class MicroBatchGradient<T> where T : unmanaged, IFloatingP
         bool recorded = RecordLanes(1);
         if (_parts.Length == 1)
         {
-            if (!recorded) _lanes[0][0].Tape.Replay();   // the loss stays on the device until Loss() reads it
+            if (!recorded) _lanes.First(0).Tape.Replay();   // the loss stays on the device until Loss() reads it
             return;
         }
         for (int c = 0; c < _parts.Length; c++)
         {
-            var lane = _lanes[_kindOf[c]][0];
+            var lane = _lanes.First(c);
             lane.Spec.Load(c);
             lane.Tape.Replay();
             _partLoss[c] = double.CreateChecked(lane.Loss.Data.First());
@@ -192,7 +174,7 @@ public sealed unsafe class MicroBatchGradient<T> where T : unmanaged, IFloatingP
     {
         if (_parts.Length == 1)
         {
-            var lane = _lanes[0][0];
+            var lane = _lanes.First(0);
             Backend.FillMany(lane.Grads, T.Zero);
             lane.Tape.Backward(lane.Loss);
             return;
@@ -257,7 +239,8 @@ public sealed unsafe class MicroBatchGradient<T> where T : unmanaged, IFloatingP
             Backend.FillMany(grads, T.Zero);
             return;
         }
-        var lane = Claim(_lanes[_kindOf[c]]);
+        var slot = _lanes.Claim(c);
+        var lane = slot.Lane;
         try
         {
             lane.Spec.Load(c);
@@ -269,19 +252,7 @@ public sealed unsafe class MicroBatchGradient<T> where T : unmanaged, IFloatingP
             for (int i = 0; i < grads.Length; i++)
                 Backend.Copy(grads[i].ShapeSpan, lane.Grads[i], lane.Grads[i].StridesSpan, grads[i]);
         }
-        finally { Volatile.Write(ref lane.Busy, 0); }
-    }
-
-    // A lane no other thread holds: there are as many as threads (Record), and a thread holds one for one part at a time.
-    static Lane Claim(Lane[] lanes)
-    {
-        var wait = new SpinWait();
-        while (true)
-        {
-            foreach (var lane in lanes)
-                if (Interlocked.CompareExchange(ref lane.Busy, 1, 0) == 0) return lane;
-            wait.SpinOnce();   // only if the thread count grew since Record: another part finishes soon
-        }
+        finally { LanePool<Lane>.Release(slot); }
     }
 
     // w_c = terms_c / Σ terms; a batch without terms (its loss is 0/0 in one pass too) splits evenly.
@@ -301,7 +272,7 @@ public sealed unsafe class MicroBatchGradient<T> where T : unmanaged, IFloatingP
     /// <summary>The batch loss Σ_c w_c·L_c of the last forward pass, over the parts with a positive weight (read back from the device).</summary>
     public double Loss()
     {
-        if (_parts.Length == 1) return double.CreateChecked(_lanes[0][0].Loss.Data.First());
+        if (_parts.Length == 1) return double.CreateChecked(_lanes.First(0).Loss.Data.First());
         double loss = 0;
         for (int c = 0; c < _parts.Length; c++)
             if (_weights[c] > 0) loss += _weights[c] * _partLoss[c];
@@ -317,7 +288,7 @@ public sealed unsafe class MicroBatchGradient<T> where T : unmanaged, IFloatingP
         ArgumentOutOfRangeException.ThrowIfNegative(part);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(part, _parts.Length);
         RecordLanes(1);
-        var lane = _lanes[_kindOf[part]][0];
+        var lane = _lanes.First(part);
         lane.Spec.Load(part);
         return (lane.Tape, lane.Loss);
     }

@@ -11,11 +11,12 @@ namespace Forge.Models.Training;
 /// (with any interventions in <c>hooks</c>) and replayed on each batch, so evaluation allocates
 /// nothing per batch. Statistics are accumulated in double precision.
 /// <para>
-/// On the CPU without hooks the batch is cut into parts of about <see cref="RowsPerPart"/> rows, each recorded on a
-/// replica of the model (<see cref="Transformer{T}.SharingWeights"/>) and replayed on the cores in parallel, with its
-/// data in that core's cache; and each scored row's statistics (a softmax, an entropy: exps and logs) are computed on
-/// the cores too, then added up row by row in order. A row's logits do not depend on how the batch is cut, and the sums
-/// run in the same order, so the metrics are the same to the last bit as one pass on one thread.
+/// On the CPU without hooks the batch is cut into parts of about <see cref="RowsPerPart"/> rows, computed on the cores
+/// in parallel on lanes (<see cref="LanePool{TLane}"/>: a replica of the model per thread with a batch of its own, each
+/// part's rows copied in, its activations staying in that core's cache); right after its forward pass each of a part's
+/// scored rows gets its statistics (a softmax, an entropy: exps and logs), and the batch's are then added up row by row
+/// in order. A row's logits do not depend on how the batch is cut, and the sums run in the same order, so the metrics
+/// are the same to the last bit as one pass on one thread.
 /// </para>
 /// </summary>
 public sealed unsafe class TokenEvaluator<T> where T : unmanaged, IFloatingPointIeee754<T>
@@ -25,12 +26,17 @@ public sealed unsafe class TokenEvaluator<T> where T : unmanaged, IFloatingPoint
 
     readonly FixedTokenDataset<T> _data;
     readonly TokenBatch<T> _batch;
-    readonly Tape<T>[] _tapes;
-    readonly Var<T>[] _logits;                 // per part, in row order
-    readonly (int Start, int Count)[] _slices; // the parts' sequences
+    readonly (int Start, int Count)[] _slices;   // the parts' sequences
+    readonly TokenBatch<T>[] _views;             // the parts' rows of the batch (several parts)
+    readonly LanePool<Lane>? _lanes;             // several parts: the replicas that compute them
+    readonly Tape<T>? _tape;                     // one part: the model's own pass over the whole batch
+    readonly Var<T>? _logits;
     readonly int _vocab;
     readonly T[]? _hostLogits;   // device models: the logits copied back for the statistics
     readonly RowStatistics[] _rowStatistics;   // the batch's scored rows, in order
+
+    /// <summary>A replica with a batch of its own of one part's size, and its recorded logits.</summary>
+    sealed record Lane(TokenBatch<T> Batch, Tape<T> Tape, Var<T> Logits);
 
     public TokenEvaluator(Transformer<T> model, FixedTokenDataset<T> data, int batchSize, HookSet<T>? hooks = null)
     {
@@ -39,18 +45,27 @@ public sealed unsafe class TokenEvaluator<T> where T : unmanaged, IFloatingPoint
         int parts = hooks is null && model.Device is CpuDevice
             ? MicroBatches.Count(_batch.BatchSize, Math.Max(1, RowsPerPart / data.Positions)) : 1;
         _slices = MicroBatches.Slices(_batch.BatchSize, parts);
-        _tapes = new Tape<T>[parts];
-        _logits = new Var<T>[parts];
-        for (int c = 0; c < parts; c++)
+        _views = [.. _slices.Select(s => _batch.Rows(s.Start, s.Count))];
+        if (parts == 1)
         {
-            var part = parts == 1 ? _batch : _batch.Rows(_slices[c].Start, _slices[c].Count);
-            var replica = parts == 1 ? model : model.SharingWeights();
-            _tapes[c] = new Tape<T>();
+            _tape = new Tape<T>();
             // Only the masked positions' logits are read: without hooks (which may look at every position) the model computes no others.
-            using (_tapes[c].Record()) _logits[c] = replica.Forward(part.Tokens, hooks, outputs: hooks is null ? part.Mask : null);
+            using (_tape.Record()) _logits = model.Forward(_batch.Tokens, hooks, outputs: hooks is null ? _batch.Mask : null);
+            _vocab = _logits.Size(-1);
+            if (model.Device is not CpuDevice) _hostLogits = new T[_logits.Data.Length];
         }
-        _vocab = _logits[0].Size(-1);
-        if (model.Device is not CpuDevice) _hostLogits = new T[_logits[0].Data.Length];
+        else
+        {
+            _lanes = new LanePool<Lane>([.. _slices.Select(s => s.Count)], part =>
+            {
+                var batch = _batch.WithRows(_slices[part].Count);
+                var replica = model.SharingWeights();
+                var tape = new Tape<T>();
+                using (tape.Record()) return new Lane(batch, tape, replica.Forward(batch.Tokens, outputs: batch.Mask));
+            });
+            _lanes.Grow(1);
+            _vocab = _lanes.First(0).Logits.Size(-1);
+        }
         _rowStatistics = new RowStatistics[_batch.BatchSize * _batch.Positions];
     }
 
@@ -59,52 +74,62 @@ public sealed unsafe class TokenEvaluator<T> where T : unmanaged, IFloatingPoint
     {
         var stats = new Accumulator();
         int count = Math.Min(limit ?? _data.Count, _data.Count);
+        _lanes?.Grow(ForkJoin.ThreadsHere);
         for (int start = 0; start < count; start += _batch.BatchSize)
         {
             int rows = Math.Min(_data.FillInOrder(start, _batch), count - start);
             _batch.Upload();
-            if (_tapes.Length == 1) _tapes[0].Replay();
-            else ForkJoin.For(_tapes.Length, this, &ReplayParts);
-            AccumulateBatch(ref stats, rows * _batch.Positions);
+            if (_lanes is null)
+            {
+                _tape!.Replay();
+                if (_hostLogits is not null) _logits!.Data.Storage.CopyToHost(_logits.Data.Offset, _hostLogits);
+                // Each scored row's statistics, on the cores.
+                ForkJoin.For(rows * _batch.Positions, this, &WholeBatchRows, minBlock: 64);
+            }
+            else ForkJoin.For(_slices.Length, this, &EvaluateParts);
+            // Their sums, row by row in order.
+            var mask = _batch.HostMask.AsSpan();
+            for (int row = 0; row < rows * _batch.Positions; row++)
+                if (mask[row] != T.Zero) stats.Add(_rowStatistics[row]);
         }
         return stats.ToMetrics();
     }
 
-    void AccumulateBatch(ref Accumulator stats, int positions)
+    // ForkJoin body: rows [begin, end) of the batch, from the one pass over it.
+    static void WholeBatchRows(TokenEvaluator<T> self, int begin, int end)
     {
-        if (_hostLogits is not null) _logits[0].Data.Storage.CopyToHost(_logits[0].Data.Offset, _hostLogits);
-        // Each scored row's statistics, on the cores; then their sums, row by row in order.
-        ForkJoin.For(positions, this, &RowStatisticsOf, minBlock: 64);
-        var mask = _batch.HostMask.AsSpan();
-        for (int row = 0; row < positions; row++)
-            if (mask[row] != T.Zero) stats.Add(_rowStatistics[row]);
+        var logits = self._hostLogits is { } host ? host.AsSpan() : self._logits!.Data.AsSpan();
+        self.Statistics(self._batch, logits, begin, end, 0);
     }
 
-    /// <summary>The logits of batch row <paramref name="row"/> (sequence × position), in whichever part holds them.</summary>
-    ReadOnlySpan<T> Logits(int row)
+    // ForkJoin body: parts [begin, end), each on a lane: its rows copied in, its forward pass, its rows' statistics.
+    static void EvaluateParts(TokenEvaluator<T> self, int begin, int end)
     {
-        if (_hostLogits is not null) return _hostLogits.AsSpan(row * _vocab, _vocab);
-        if (_tapes.Length == 1) return _logits[0].Data.AsSpan().Slice(row * _vocab, _vocab);
-        int sequence = row / _batch.Positions, part = 0;
-        while (sequence >= _slices[part].Start + _slices[part].Count) part++;
-        int rowInPart = row - _slices[part].Start * _batch.Positions;
-        return _logits[part].Data.AsSpan().Slice(rowInPart * _vocab, _vocab);
-    }
-
-    static void ReplayParts(TokenEvaluator<T> self, int begin, int end)
-    {
-        for (int c = begin; c < end; c++) self._tapes[c].Replay();
+        for (int c = begin; c < end; c++)
+        {
+            var slot = self._lanes!.Claim(c);
+            try
+            {
+                var lane = slot.Lane;
+                lane.Batch.CopyFrom(self._views[c]);
+                lane.Tape.Replay();
+                self.Statistics(lane.Batch, lane.Logits.Data.AsSpan(), 0, lane.Batch.BatchSize * lane.Batch.Positions, self._slices[c].Start * self._batch.Positions);
+            }
+            finally { LanePool<Lane>.Release(slot); }
+        }
     }
 
     [ThreadStatic] static double[]? t_probabilities;
 
-    static void RowStatisticsOf(TokenEvaluator<T> self, int begin, int end)
+    // The statistics of rows [begin, end) of `batch` (whose logits are `logits`), stored at batch row `first` + row.
+    void Statistics(TokenBatch<T> batch, ReadOnlySpan<T> logits, int begin, int end, int first)
     {
-        var mask = self._batch.HostMask.AsSpan();
-        var targets = self._batch.HostTargets.AsSpan();
-        var probabilities = t_probabilities is { } p && p.Length >= self._vocab ? p : t_probabilities = new double[self._vocab];
+        var mask = batch.HostMask.AsSpan();
+        var targets = batch.HostTargets.AsSpan();
+        var probabilities = t_probabilities is { } p && p.Length >= _vocab ? p : t_probabilities = new double[_vocab];
         for (int row = begin; row < end; row++)
-            if (mask[row] != T.Zero) self._rowStatistics[row] = RowStatistics.Of(self.Logits(row), targets[row], probabilities.AsSpan(0, self._vocab));
+            if (mask[row] != T.Zero)
+                _rowStatistics[first + row] = RowStatistics.Of(logits.Slice(row * _vocab, _vocab), targets[row], probabilities.AsSpan(0, _vocab));
     }
 
     /// <summary>One scored row's contribution: its softmax in double, the target's probability, the top one's, the entropy.</summary>
