@@ -57,22 +57,22 @@ public static unsafe class ForkJoin
     }
 
     /// <summary>
-    /// The threads a <see cref="For(int, void*, delegate*{void*, int, int, void}, int)"/> called from this thread can use:
+    /// The threads a <see cref="For(int, void*, delegate*{void*, int, int, void}, int, int)"/> called from this thread can use:
     /// <see cref="Threads"/>, or 1 inside the body of a <c>For</c>, where nested calls run inline.
     /// </summary>
     public static int ThreadsHere => t_insideBody ? 1 : s_threads;
 
     /// <summary>
-    /// <see cref="For(int, void*, delegate*{void*, int, int, void}, int)"/> with an object as the state (a model, a job):
+    /// <see cref="For(int, void*, delegate*{void*, int, int, void}, int, int)"/> with an object as the state (a model, a job):
     /// a GC handle carries it to the threads, so the call allocates nothing.
     /// </summary>
-    public static void For<TState>(int count, TState state, delegate*<TState, int, int, void> body, int minBlock = 1) where TState : class
+    public static void For<TState>(int count, TState state, delegate*<TState, int, int, void> body, int minBlock = 1, int maxBlock = int.MaxValue) where TState : class
     {
         var handle = GCHandle.Alloc(state);
         try
         {
             var call = new ObjectCall<TState> { Handle = GCHandle.ToIntPtr(handle), Body = body };
-            For(count, &call, &ObjectBody<TState>, minBlock);
+            For(count, &call, &ObjectBody<TState>, minBlock, maxBlock);
         }
         finally { handle.Free(); }
     }
@@ -91,9 +91,11 @@ public static unsafe class ForkJoin
 
     /// <summary>
     /// Runs <paramref name="body"/>(state, begin, end) over [0, count) in blocks of at least
-    /// <paramref name="minBlock"/> indices. Returns when every block has run.
+    /// <paramref name="minBlock"/> indices (a few per thread, at most <paramref name="maxBlock"/>: 1 when each index is
+    /// a long piece of work, so a core slowed for a while leaves the others at most one index to wait for). Returns
+    /// when every block has run.
     /// </summary>
-    public static void For(int count, void* state, delegate*<void*, int, int, void> body, int minBlock = 1)
+    public static void For(int count, void* state, delegate*<void*, int, int, void> body, int minBlock = 1, int maxBlock = int.MaxValue)
     {
         if (count <= 0) return;
         int threads = s_threads;
@@ -102,16 +104,16 @@ public static unsafe class ForkJoin
             body(state, 0, count);
             return;
         }
-        try { RunOnPool(count, state, body, minBlock, threads); }
+        try { RunOnPool(count, state, body, minBlock, maxBlock, threads); }
         finally { Monitor.Exit(s_gate); }
     }
 
-    static void RunOnPool(int count, void* state, delegate*<void*, int, int, void> body, int minBlock, int threads)
+    static void RunOnPool(int count, void* state, delegate*<void*, int, int, void> body, int minBlock, int maxBlock, int threads)
     {
         if (s_workers.Length != threads - 1) StartWorkers(threads - 1);
 
         // A few blocks per thread balance uneven work without many claims.
-        int blockSize = Math.Max(minBlock, (count + threads * 4 - 1) / (threads * 4));
+        int blockSize = Math.Max(minBlock, Math.Min(maxBlock, (count + threads * 4 - 1) / (threads * 4)));
         s_state = state;
         s_body = body;
         s_count = count;

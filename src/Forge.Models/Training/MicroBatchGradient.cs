@@ -219,7 +219,7 @@ public sealed unsafe class MicroBatchGradient<T> where T : unmanaged, IFloatingP
         }
         ReadWeights();
         RecordLanes(_parallel ? ForkJoin.ThreadsHere : 1);
-        if (_parallel) ForkJoin.For(_parts.Length, this, &RunParts);
+        if (_parallel) ForkJoin.For(_parts.Length, this, &RunParts, maxBlock: 1);   // a part is a long piece of work: claimed one at a time
         else RunParts(this, 0, _parts.Length);
         Reduce();
     }

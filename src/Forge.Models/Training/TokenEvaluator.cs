@@ -86,7 +86,7 @@ public sealed unsafe class TokenEvaluator<T> where T : unmanaged, IFloatingPoint
                 // Each scored row's statistics, on the cores.
                 ForkJoin.For(rows * _batch.Positions, this, &WholeBatchRows, minBlock: 64);
             }
-            else ForkJoin.For(_slices.Length, this, &EvaluateParts);
+            else ForkJoin.For(_slices.Length, this, &EvaluateParts, maxBlock: 1);
             // Their sums, row by row in order.
             var mask = _batch.HostMask.AsSpan();
             for (int row = 0; row < rows * _batch.Positions; row++)

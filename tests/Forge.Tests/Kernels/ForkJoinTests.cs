@@ -33,6 +33,35 @@ public unsafe class ForkJoinTests
         for (int i = 0; i < count; i++) Assert.That(output[i], Is.EqualTo(i * i));
     }
 
+    static void RecordBlock(void* state, int begin, int end)
+    {
+        var s = (FillState*)state;
+        for (int i = begin; i < end; i++) s->Output[i] = end - begin;   // each index: the size of the block that ran it
+        Interlocked.Increment(ref s->Calls);
+    }
+
+    [TestCase(16, 1, 1)]
+    [TestCase(16, 3, 3)]
+    [TestCase(100, 1, 5)]
+    public void BlocksStayWithinMaxBlock_AndCoverEveryIndexOnce(int count, int maxBlock, int minBlock)
+    {
+        int threads = ForkJoin.Threads;
+        ForkJoin.Threads = 2;
+        try
+        {
+            var output = new int[count];
+            fixed (int* p = output)
+            {
+                var state = new FillState { Output = p };
+                ForkJoin.For(count, &state, &RecordBlock, minBlock, maxBlock);
+                int largest = Math.Max(minBlock, maxBlock);
+                Assert.That(output, Has.All.InRange(1, largest), "block sizes");
+                Assert.That(state.Calls, Is.GreaterThanOrEqualTo((count + largest - 1) / largest), "blocks run");
+            }
+        }
+        finally { ForkJoin.Threads = threads; }
+    }
+
     [Test]
     public void ManyBackToBackJobsAllComplete()
     {
