@@ -155,7 +155,10 @@ public sealed class Transformer<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
         int batch = embedded.Size(0), positions = embedded.Size(1);
         var embed = hooks.Hook(HookNames.Embed, embedded);
-        var pos = hooks.Hook(HookNames.PosEmbed, WPos.Narrow(0, 0, positions).Expand(batch, positions, Config.DModel));
+        var table = WPos.Narrow(0, 0, positions);
+        // Hooks see hook_pos_embed as [batch, pos, d_model], as in TransformerLens. Without hooks the sum broadcasts the
+        // table over the batch itself: the same values and gradient, without a batch-sized copy of the gradient to reduce.
+        var pos = hooks is null ? table : hooks.Hook(HookNames.PosEmbed, table.Expand(batch, positions, Config.DModel));
         var residual = embed + pos;
         // Only the last block's rows at unread positions are unread: earlier blocks feed every position's keys and values.
         for (int layer = 0; layer < Blocks.Count; layer++)
