@@ -17,8 +17,11 @@ namespace Forge.Kernels;
 /// </summary>
 public static unsafe class LayerNorm
 {
-    /// <summary>Columns per work item of the dw/db pass.</summary>
-    const int ColumnBlock = 128;
+    /// <summary>
+    /// Columns per work item of the dw/db pass: 32, so that d = 64 (affine) or 128 (the LM) still splits over the threads.
+    /// A block's sums live in a local buffer until its last row, so two threads never write one cache line row after row.
+    /// </summary>
+    const int ColumnBlock = 32;
 
     /// <summary>
     /// y = (x − mean)·rstd ⊙ w + b row by row. x and y are (n, d); w and b are (d), or empty for no
@@ -352,18 +355,26 @@ public static unsafe class LayerNorm
     {
         var s = (State<T>*)statePointer;
         int d = s->D;
-        int first = begin * ColumnBlock, columns = Math.Min(end * ColumnBlock, d) - first;
-        for (int row = 0; row < s->N; row++)
+        T* dw = stackalloc T[ColumnBlock], db = stackalloc T[ColumnBlock];
+        for (int block = begin; block < end; block++)
         {
-            long start = (long)row * d + first;
-            T* dy = s->DY + start, x = s->X + start;
-            T mean = s->Mean[row], rstd = s->Rstd[row];
-            if (s->DW != null) AccumulateDw(dy, x, mean, rstd, s->DW + first, columns);
-            if (s->DB != null)
+            int first = block * ColumnBlock, columns = Math.Min(first + ColumnBlock, d) - first;
+            // Each column still sums its rows in row order, starting from its old value: the bits of one pass over all columns.
+            if (s->DW != null) new Span<T>(s->DW + first, columns).CopyTo(new Span<T>(dw, columns));
+            if (s->DB != null) new Span<T>(s->DB + first, columns).CopyTo(new Span<T>(db, columns));
+            for (int row = 0; row < s->N; row++)
             {
-                var db = new Span<T>(s->DB + first, columns);
-                TensorPrimitives.Add(db, new ReadOnlySpan<T>(dy, columns), db);
+                long start = (long)row * d + first;
+                T* dy = s->DY + start, x = s->X + start;
+                if (s->DW != null) AccumulateDw(dy, x, s->Mean[row], s->Rstd[row], dw, columns);
+                if (s->DB != null)
+                {
+                    var dbSpan = new Span<T>(db, columns);
+                    TensorPrimitives.Add(dbSpan, new ReadOnlySpan<T>(dy, columns), dbSpan);
+                }
             }
+            if (s->DW != null) new Span<T>(dw, columns).CopyTo(new Span<T>(s->DW + first, columns));
+            if (s->DB != null) new Span<T>(db, columns).CopyTo(new Span<T>(s->DB + first, columns));
         }
     }
 

@@ -139,6 +139,38 @@ public class LayerNormTests<T> where T : unmanaged, IFloatingPointIeee754<T>
         }
     }
 
+    /// <summary>
+    /// Large inputs run backward in parallel, dw and db split into blocks of columns, each column summed by one thread in row
+    /// order: the bits of one thread, whatever the thread count (d = 64 and 128 split into several blocks).
+    /// </summary>
+    [Test]
+    public void ParallelBackward_GivesTheOneThreadBits([Values(33, 64, 100, 128)] int d)
+    {
+        int n = 3000;   // above the parallel threshold
+        var x = Uniform<T>(n * d, seed: d, low: -2, high: 3);
+        var w = Uniform<T>(d, seed: 1, low: 0.5, high: 1.5);
+        var (mean, rstd) = (new T[n], new T[n]);
+        LayerNorm.Forward<T>(x, w, Uniform<T>(d, seed: 2), new T[n * d], mean, rstd, n, d, Eps);
+        var dy = Uniform<T>(n * d, seed: 3);
+        (T[] Dx, T[] Dw, T[] Db) Run(int threads)
+        {
+            int before = Forge.Kernels.Threading.ForkJoin.Threads;
+            Forge.Kernels.Threading.ForkJoin.Threads = threads;
+            try
+            {
+                var (dx, dw, db) = (new T[n * d], Uniform<T>(d, seed: 5), Uniform<T>(d, seed: 6));
+                LayerNorm.Backward<T>(dy, x, w, mean, rstd, dx, dw, db, n, d, accumulateDx: false);
+                return (dx, dw, db);
+            }
+            finally { Forge.Kernels.Threading.ForkJoin.Threads = before; }
+        }
+        var one = Run(1);
+        var two = Run(2);
+        KernelAssert.Equal<T>(one.Dx, two.Dx, $"dx (d = {d})");
+        KernelAssert.Equal<T>(one.Dw, two.Dw, $"dw (d = {d})");
+        KernelAssert.Equal<T>(one.Db, two.Db, $"db (d = {d})");
+    }
+
     [Test]
     public void ShortBuffers_Throw()
     {
