@@ -40,6 +40,16 @@ public abstract class Op<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// </summary>
     public abstract void Backward();
 
+    /// <summary>
+    /// True when input <paramref name="index"/>'s gradient is this op's output gradient unchanged (an addend of a sum):
+    /// a sealed tape (<see cref="Tape{T}.Seal"/>) then lets an input used by this op alone share the output's gradient
+    /// buffer, and the op's backward must leave such an input alone (<see cref="SharesOutputGrad"/>).
+    /// </summary>
+    protected internal virtual bool PassesGradientThrough(int index) => false;
+
+    /// <summary>True when input <paramref name="index"/>'s gradient is this op's output gradient buffer itself (passed through, nothing to add).</summary>
+    protected bool SharesOutputGrad(int index) => ReferenceEquals(Inputs[index].Grad, Output.Grad);
+
     /// <summary>True when input <paramref name="index"/> needs a gradient.</summary>
     protected bool NeedsGrad(int index) => Inputs[index].RequiresGrad;
 

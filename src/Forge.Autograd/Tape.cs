@@ -18,6 +18,7 @@ public sealed class Tape<T> where T : unmanaged, IFloatingPointIeee754<T>
     [ThreadStatic] static Tape<T>? t_active;
 
     readonly List<Op<T>> _ops = [];
+    bool _sealed;
 
     /// <summary>The tape ops record onto on this thread (null when none is recording).</summary>
     public static Tape<T>? Active => t_active;
@@ -32,10 +33,54 @@ public sealed class Tape<T> where T : unmanaged, IFloatingPointIeee754<T>
         return scope;
     }
 
-    internal void Record(Op<T> op) => _ops.Add(op);
+    internal void Record(Op<T> op)
+    {
+        if (_sealed) throw new InvalidOperationException($"Tape: {op.Name} recorded on a sealed tape (its graph is fixed; record on a new tape)");
+        _ops.Add(op);
+    }
 
-    /// <summary>Forgets every recorded op (their buffers become garbage).</summary>
-    public void Clear() => _ops.Clear();
+    /// <summary>Forgets every recorded op (their buffers become garbage) and unseals the tape.</summary>
+    public void Clear()
+    {
+        _ops.Clear();
+        _sealed = false;
+    }
+
+    /// <summary>True once <see cref="Seal"/> has fixed the recorded graph.</summary>
+    public bool IsSealed => _sealed;
+
+    /// <summary>
+    /// Fixes the recorded graph — recording more ops throws — so that gradients can pass through sums without copies. The
+    /// gradient of an addend is the sum's gradient itself (∂(a + b)/∂a = 1); when an intermediate is read by one sum and
+    /// nothing else on the tape and has the sum's shape, its gradient buffer becomes the sum's (like a reshape's), and the
+    /// sum's backward writes nothing for it: in a transformer, the embedding and each block's attention and MLP outputs,
+    /// whose gradients would otherwise be copies of the residual stream's. Gradients keep their values and bits, and
+    /// every intermediate still ends a backward pass holding its gradient. Call it once recording is done, before the
+    /// first backward (a gradient already allocated is left as it is); replay-based training seals its tapes.
+    /// </summary>
+    public void Seal()
+    {
+        if (_sealed) return;
+        _sealed = true;
+        var recorded = new HashSet<Op<T>>(_ops, ReferenceEqualityComparer.Instance);
+        var uses = new Dictionary<Var<T>, int>(ReferenceEqualityComparer.Instance);
+        foreach (var op in _ops)
+            foreach (var input in op.Inputs)
+                uses[input] = uses.GetValueOrDefault(input) + 1;
+        // Last op first: a sum whose own output passes through to a later sum shares that one's buffer already.
+        for (int i = _ops.Count - 1; i >= 0; i--)
+        {
+            var op = _ops[i];
+            if (!op.Output.RequiresGrad) continue;
+            for (int index = 0; index < op.Inputs.Length; index++)
+            {
+                var input = op.Inputs[index];
+                if (op.PassesGradientThrough(index) && input.Creator is not null && input.RequiresGrad && !input.HasGrad
+                    && uses[input] == 1 && recorded.Contains(input.Creator) && Forge.Shape.SameShape(input.ShapeSpan, op.Output.ShapeSpan))
+                    input.ShareGrad(op.Output.Grad, op.Output.GradState);
+            }
+        }
+    }
 
     /// <summary>Recomputes every recorded op, in order, from the current contents of the input tensors.</summary>
     public void Replay()

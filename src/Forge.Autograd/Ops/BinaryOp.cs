@@ -39,11 +39,16 @@ internal sealed class BinaryOp<T> : Op<T> where T : unmanaged, IFloatingPointIee
     public override void Forward() =>
         Backend.Binary(_kind, _shape, A.Data, _aStrides, B.Data, _bStrides, Output.Data);
 
+    // out = a + b passes dOut to both addends unchanged, a − b to a: on a sealed tape, an addend of the same shape that
+    // nothing else reads shares the sum's gradient buffer (Tape.Seal) and gets no copy.
+    protected internal override bool PassesGradientThrough(int index) =>
+        _kind == BinaryOp.Add || (_kind == BinaryOp.Sub && index == 0);
+
     public override void Backward()
     {
         var dOut = Output.Grad;
-        if (NeedsGrad(0)) AccumulateA(dOut);
-        if (NeedsGrad(1)) AccumulateB(dOut);
+        if (NeedsGrad(0) && !SharesOutputGrad(0)) AccumulateA(dOut);
+        if (NeedsGrad(1) && !SharesOutputGrad(1)) AccumulateB(dOut);
     }
 
     // out = a + b, a − b:  da += dOut.   out = a·b: da += dOut·b.   out = a/b: da += dOut/b.

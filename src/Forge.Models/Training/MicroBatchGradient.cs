@@ -137,6 +137,7 @@ public sealed unsafe class MicroBatchGradient<T> where T : unmanaged, IFloatingP
         Var<T> loss;
         using (tape.Record()) loss = spec.Loss();
         if (loss.Data.Length != 1) throw new ShapeException($"MicroBatchGradient: the loss has shape {Forge.Shape.Format(loss.Shape)}, not one element");
+        tape.Seal();   // replayed from now on: sums pass their gradients through without copies
         return new Lane(spec, tape, loss, new Tensor<T>([], loss.Data.Device));
     }
 

@@ -34,6 +34,68 @@ public class TapeTests
         Assert.That(replayedGrad, Is.EqualTo(fresh.Grad.ToArray()));
     }
 
+    // A small residual network whose sums Seal must tell apart: a = x·W is read by r = a + b alone and u = gelu(r) by
+    // v = u + r alone (both pass through); r is read three times, b is broadcast, v is read twice by v·v (none do).
+    sealed record Residual(Var<double> W, Var<double> B, Var<double> A, Var<double> R, Var<double> U, Var<double> V, Var<double> Loss, Tape<double> Tape);
+
+    static Residual BuildResidual(bool seal)
+    {
+        var rng = new Rng(4);
+        var w = Var<double>.Parameter(Normal(rng, 4, 3));
+        var b = Var<double>.Parameter(Normal(rng, 3));           // broadcast over rows: never shares the sum's [5, 3] buffer
+        var x = Var<double>.Constant(Normal(rng, 5, 4));
+        var tape = new Tape<double>();
+        Var<double> a, r, u, v, loss;
+        using (tape.Record())
+        {
+            a = x.MatMul(w);
+            r = a + b;
+            u = r.Gelu();
+            v = u + r;
+            loss = (v * v).Mean() + (r + r).Mean();              // r + r: one var twice, not passed through
+        }
+        if (seal) tape.Seal();
+        return new Residual(w, b, a, r, u, v, loss, tape);
+    }
+
+    [Test]
+    public void SealedTape_PassesSumGradientsThrough_SameBits()
+    {
+        var plain = BuildResidual(seal: false);
+        var sealedNet = BuildResidual(seal: true);
+        for (int pass = 0; pass < 2; pass++)   // backward, then a replay and backward again
+        {
+            foreach (var net in new[] { plain, sealedNet })
+            {
+                if (pass > 0) net.Tape.Replay();
+                net.W.ZeroGrad();
+                net.B.ZeroGrad();
+                net.Tape.Backward(net.Loss);
+            }
+            Assert.That(sealedNet.W.Grad.ToArray(), Is.EqualTo(plain.W.Grad.ToArray()), "dW");
+            Assert.That(sealedNet.B.Grad.ToArray(), Is.EqualTo(plain.B.Grad.ToArray()), "db");
+            foreach (var (name, s, p) in new[] { ("a", sealedNet.A, plain.A), ("r", sealedNet.R, plain.R), ("u", sealedNet.U, plain.U), ("v", sealedNet.V, plain.V) })
+                Assert.That(s.Grad.ToArray(), Is.EqualTo(p.Grad.ToArray()), $"d{name}: every intermediate still ends with its gradient");
+        }
+        Assert.That(sealedNet.A.Grad, Is.SameAs(sealedNet.R.Grad), "a is read by r = a + b alone: its gradient is r's buffer");
+        Assert.That(sealedNet.U.Grad, Is.SameAs(sealedNet.V.Grad), "u is read by v = u + r alone");
+        Assert.That(sealedNet.R.Grad, Is.Not.SameAs(sealedNet.V.Grad), "r is read three times");
+        Assert.That(plain.A.Grad, Is.Not.SameAs(plain.R.Grad), "an unsealed tape copies");
+    }
+
+    [Test]
+    public void SealedTape_RefusesMoreOps_UntilCleared()
+    {
+        var net = BuildResidual(seal: true);
+        Assert.That(net.Tape.IsSealed, Is.True);
+        var ex = Assert.Throws<InvalidOperationException>(() => { using (net.Tape.Record()) _ = net.V.Gelu(); });
+        Assert.That(ex!.Message, Does.Contain("sealed"));
+        net.Tape.Clear();
+        Assert.That(net.Tape.IsSealed, Is.False);
+        using (net.Tape.Record()) _ = net.V.Gelu();
+        Assert.That(net.Tape.Ops, Has.Count.EqualTo(1));
+    }
+
     [Test]
     public void LeafGradientsAccumulateAcrossBackwardPassesUntilZeroed()
     {
