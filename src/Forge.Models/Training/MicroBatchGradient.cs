@@ -60,6 +60,9 @@ public sealed unsafe class MicroBatchGradient<T> where T : unmanaged, IFloatingP
     readonly LanePool<Lane> _lanes;
     readonly double[] _weights, _partLoss;
     Tensor<T>[][]? _partGrads;         // part → its gradient, one tensor per parameter (several parts only)
+    int[]? _waiting;                   // 1 while part c's gradient waits in its store to be added
+    int _nextToAdd;                    // the next part whose gradient goes into the batch gradient (in part order)
+    int _adding;                       // 1 while a thread adds gradients into the batch gradient
     Forge.Kernels.Backend<T> Backend { get; }
     readonly bool _parallel;
 
@@ -118,7 +121,10 @@ public sealed unsafe class MicroBatchGradient<T> where T : unmanaged, IFloatingP
     {
         bool recorded = _lanes.Grow(threads);
         if (_parts.Length > 1 && _partGrads is null)
+        {
             _partGrads = [.. _parts.Select(_ => _parameters.Select(p => new Tensor<T>(p.Shape, p.Data.Device)).ToArray())];
+            _waiting = new int[_parts.Length];
+        }
         return recorded;
     }
 
@@ -220,9 +226,12 @@ public sealed unsafe class MicroBatchGradient<T> where T : unmanaged, IFloatingP
         }
         ReadWeights();
         RecordLanes(_parallel ? ForkJoin.ThreadsHere : 1);
+        Array.Clear(_waiting!);
+        _nextToAdd = 0;
         if (_parallel) ForkJoin.For(_parts.Length, this, &RunParts, maxBlock: 1);   // a part is a long piece of work: claimed one at a time
         else RunParts(this, 0, _parts.Length);
-        Reduce();
+        AddWaitingParts();
+        if (_nextToAdd != _parts.Length) throw new InvalidOperationException($"MicroBatchGradient: {_parts.Length - _nextToAdd} parts' gradients were not added");
     }
 
     static void RunParts(MicroBatchGradient<T> self, int begin, int end)
@@ -230,14 +239,17 @@ public sealed unsafe class MicroBatchGradient<T> where T : unmanaged, IFloatingP
         for (int c = begin; c < end; c++) self.RunPart(c);
     }
 
-    // Part c on a free lane of its kind: its rows in, forward, its loss read, backward seeded with its weight, its gradient out.
+    // Part c on a free lane of its kind: its rows in, forward, its loss read, backward seeded with its weight, its gradient
+    // into the batch gradient (straight from the lane when it is the next part, else through its store).
     void RunPart(int c)
     {
         var grads = _partGrads![c];
         if (_weights[c] == 0)
         {
-            // All padding: contributes nothing (its loss may be 0/0).
+            // All padding: contributes nothing (its loss may be 0/0); its zeros are still added, as one pass's sum would.
             Backend.FillMany(grads, T.Zero);
+            Volatile.Write(ref _waiting![c], 1);
+            AddWaitingParts();
             return;
         }
         var slot = _lanes.Claim(c);
@@ -250,10 +262,57 @@ public sealed unsafe class MicroBatchGradient<T> where T : unmanaged, IFloatingP
             Backend.FillMany(lane.Grads, T.Zero);
             Backend.Fill(lane.Seed, T.CreateChecked(_weights[c]));
             lane.Tape.Backward(lane.Loss, lane.Seed);
-            for (int i = 0; i < grads.Length; i++)
-                Backend.Copy(grads[i].ShapeSpan, lane.Grads[i], lane.Grads[i].StridesSpan, grads[i]);
+            // Only the thread that holds _adding advances _nextToAdd, and never past a part that is not done: if c is next
+            // now, it stays next until this thread adds it.
+            if (Volatile.Read(ref _nextToAdd) == c && Interlocked.CompareExchange(ref _adding, 1, 0) == 0)
+            {
+                AddPart(c, lane.Grads);
+                Volatile.Write(ref _nextToAdd, c + 1);
+                AddWaitingPartsAndRelease();
+            }
+            else
+            {
+                for (int i = 0; i < grads.Length; i++)
+                    Backend.Copy(grads[i].ShapeSpan, lane.Grads[i], lane.Grads[i].StridesSpan, grads[i]);
+                Volatile.Write(ref _waiting![c], 1);
+                AddWaitingParts();
+            }
         }
         finally { LanePool<Lane>.Release(slot); }
+    }
+
+    // The batch gradient: part 0's gradient, plus part 1's, plus …, in that order, per element, whichever thread adds which
+    // part. Parts are added as soon as they and every part before them are done, one thread at a time (_adding).
+
+    // Adds the parts that wait and are next, if no other thread is adding (that one will, see below).
+    void AddWaitingParts()
+    {
+        while (Interlocked.CompareExchange(ref _adding, 1, 0) == 0)
+            if (!AddWaitingPartsAndRelease()) return;
+    }
+
+    // Holding _adding: adds waiting parts in order, releases, and tells whether a part became next-and-waiting meanwhile
+    // (its thread found _adding held and left it to the holder, so the caller must try again).
+    bool AddWaitingPartsAndRelease()
+    {
+        int next = _nextToAdd;
+        while (next < _parts.Length && Volatile.Read(ref _waiting![next]) == 1)
+        {
+            AddPart(next, _partGrads![next]);
+            Volatile.Write(ref _nextToAdd, ++next);
+        }
+        Volatile.Write(ref _adding, 0);
+        return next < _parts.Length && Volatile.Read(ref _waiting![next]) == 1;
+    }
+
+    void AddPart(int c, Tensor<T>[] grads)
+    {
+        for (int i = 0; i < grads.Length; i++)
+        {
+            var target = _parameters[i].Grad;
+            if (c == 0) Backend.Copy(target.ShapeSpan, grads[i], grads[i].StridesSpan, target);
+            else Backend.Axpy(T.One, grads[i], target);
+        }
     }
 
     // w_c = terms_c / Σ terms; a batch without terms (its loss is 0/0 in one pass too) splits evenly.
@@ -292,26 +351,5 @@ public sealed unsafe class MicroBatchGradient<T> where T : unmanaged, IFloatingP
         var lane = _lanes.First(part);
         lane.Spec.Load(part);
         return (lane.Tape, lane.Loss);
-    }
-
-    // The batch gradient: part 0's gradient plus part 1's plus …, in that order, per parameter.
-    void Reduce()
-    {
-        if (_parallel) ForkJoin.For(_parameters.Count, this, &ReduceParameters);
-        else ReduceRange(0, _parameters.Count);
-    }
-
-    static void ReduceParameters(MicroBatchGradient<T> self, int begin, int end) => self.ReduceRange(begin, end);
-
-    void ReduceRange(int begin, int end)
-    {
-        var parts = _partGrads!;
-        for (int i = begin; i < end; i++)
-        {
-            var target = _parameters[i].Grad;
-            var first = parts[0][i];
-            Backend.Copy(first.ShapeSpan, first, first.StridesSpan, target);
-            for (int c = 1; c < parts.Length; c++) Backend.Axpy(T.One, parts[c][i], target);
-        }
     }
 }

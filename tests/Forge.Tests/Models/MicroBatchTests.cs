@@ -134,6 +134,39 @@ public class MicroBatchTests
         finally { ForkJoin.Threads = before; }
     }
 
+    /// <summary>
+    /// Parts finish in any order on two threads and their gradients are added as soon as every part before them is done,
+    /// by whichever thread holds the adding: hundreds of steps of tiny parts (one row each, some all padding), each must
+    /// give the one-thread bits.
+    /// </summary>
+    [Test]
+    public void PartsAddedAsTheyFinish_GiveTheOneThreadBits_StepAfterStep()
+    {
+        var data = Dataset<float>(50, 16, 7);
+        var model = new Transformer<float>(Config, Initialization.Gpt2, new Rng(9));
+        var batch = new TokenBatch<float>(16, 6);
+        var gradients = new[] { Gradient(model, batch, 16), Gradient(model, batch, 16) };   // one for each thread count
+        float[][] Gradients(int threads, int step)
+        {
+            int before = ForkJoin.Threads;
+            ForkJoin.Threads = threads;
+            try
+            {
+                data.Fill(step, batch);
+                Assert.That(gradients[threads - 1].TryLossAndGradient(out _), Is.True);
+                return model.Parameters.All.Select(p => p.Grad.ToArray()).ToArray();
+            }
+            finally { ForkJoin.Threads = before; }
+        }
+        for (int step = 0; step < 300; step++)
+        {
+            var one = Gradients(1, step % 4);
+            var two = Gradients(2, step % 4);
+            for (int i = 0; i < one.Length; i++)
+                if (!one[i].SequenceEqual(two[i])) Assert.Fail($"step {step}: {model.Parameters.All[i].Name} differs on two threads");
+        }
+    }
+
     // The definition: part c on a replica of its own, backward seeded with w_c = terms_c / Σ terms, gradients added in part order.
     static (double Loss, float[][] Gradients) OneReplicaPerPart(Transformer<float> model, TokenBatch<float> batch, int parts)
     {
