@@ -36,10 +36,11 @@ public sealed record MicroBatchLane<T>(IReadOnlyList<Var<T>> Parameters, Func<Va
 /// <para>
 /// Lanes: the parts do not each get a replica. A lane (<see cref="MicroBatchLane{T}"/>) — a replica with input
 /// buffers of its own and one recorded tape — computes one part after another: the part's rows are copied in, the tape
-/// is replayed forward and backward, and the lane's parameter gradients are copied out to the part's. There are as many
+/// is replayed forward and backward, and the lane's parameter gradients go into the batch gradient. There are as many
 /// lanes per kind of part as parts of it can run at once (one per thread), so the activations a step touches are a
 /// lane's per core — a few MB that stay in the caches — instead of every part's (the sorting model's 16 parts held
-/// ≈ 115 MB, streamed from memory every step).
+/// ≈ 115 MB, streamed from memory every step). Parts' gradients are added in part order as soon as a part and every part
+/// before it are done: straight from the lane when the part is next, else from a store where it waits.
 /// </para>
 /// <para>
 /// What it computes: the batch loss Σ_c w_c·L_c and its gradient Σ_c w_c·∇L_c, where L_c is the mean
