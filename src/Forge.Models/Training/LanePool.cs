@@ -33,8 +33,8 @@ internal sealed class LanePool<TLane> where TLane : class
         var distinct = kinds.Distinct().ToArray();
         _newLane = newLane;
         _kindOf = [.. kinds.Select(k => Array.IndexOf(distinct, k))];
-        _firstOfKind = [.. distinct.Select(k => kinds.ToList().IndexOf(k))];
-        _partsOfKind = [.. distinct.Select(k => kinds.Count(p => p == k))];
+        _firstOfKind = [.. distinct.Select((_, k) => Array.IndexOf(_kindOf, k))];
+        _partsOfKind = [.. distinct.Select((_, k) => _kindOf.Count(p => p == k))];
         _slots = [.. distinct.Select(_ => Array.Empty<Slot>())];
     }
 

@@ -27,7 +27,7 @@ public sealed unsafe class TokenEvaluator<T> where T : unmanaged, IFloatingPoint
     readonly FixedTokenDataset<T> _data;
     readonly TokenBatch<T> _batch;
     readonly (int Start, int Count)[] _slices;   // the parts' sequences
-    readonly TokenBatch<T>[] _views;             // the parts' rows of the batch (several parts)
+    readonly TokenBatch<T>[]? _views;            // several parts: their rows of the batch
     readonly LanePool<Lane>? _lanes;             // several parts: the replicas that compute them
     readonly Tape<T>? _tape;                     // one part: the model's own pass over the whole batch
     readonly Var<T>? _logits;
@@ -45,7 +45,6 @@ public sealed unsafe class TokenEvaluator<T> where T : unmanaged, IFloatingPoint
         int parts = hooks is null && model.Device is CpuDevice
             ? MicroBatches.Count(_batch.BatchSize, Math.Max(1, RowsPerPart / data.Positions)) : 1;
         _slices = MicroBatches.Slices(_batch.BatchSize, parts);
-        _views = [.. _slices.Select(s => _batch.Rows(s.Start, s.Count))];
         if (parts == 1)
         {
             _tape = new Tape<T>();
@@ -56,6 +55,7 @@ public sealed unsafe class TokenEvaluator<T> where T : unmanaged, IFloatingPoint
         }
         else
         {
+            _views = [.. _slices.Select(s => _batch.Rows(s.Start, s.Count))];
             _lanes = new LanePool<Lane>([.. _slices.Select(s => s.Count)], part =>
             {
                 var batch = _batch.WithRows(_slices[part].Count);
@@ -111,7 +111,7 @@ public sealed unsafe class TokenEvaluator<T> where T : unmanaged, IFloatingPoint
             try
             {
                 var lane = slot.Lane;
-                lane.Batch.CopyFrom(self._views[c]);
+                lane.Batch.CopyFrom(self._views![c]);
                 lane.Tape.Replay();
                 self.Statistics(lane.Batch, lane.Logits.Data.AsSpan(), 0, lane.Batch.BatchSize * lane.Batch.Positions, self._slices[c].Start * self._batch.Positions);
             }
