@@ -31,6 +31,7 @@ public sealed class AnalyzeCommand : ICliCommand
             if (overCheckpoints && !experiment.HasDevelopment)
                 throw new UsageException($"the {experiment.Name} experiment has no development analysis");
             var loaded = experiment.Load(folder, parse.GetValue(step));
+            using var denormals = DenormalMode.Apply(loaded.Recipe, output);   // the run's own arithmetic, as when it was trained
             if (overCheckpoints)
             {
                 output.WriteLine($"development analysis of {folder.CheckpointSteps().Count} checkpoints");

@@ -34,6 +34,7 @@ public sealed class ExperimentCommand<TRecipe, TRun>(Experiment<TRecipe, TRun> e
         using (folder)
         {
             resolved.Apply();
+            using var denormals = DenormalMode.Apply(recipe, output);
             folder.WriteConfig(resolved, recipe);
             output.WriteLine($"{experiment.Name} run → {folder.Root}");
             output.WriteLine($"{experiment.Describe(recipe)}; {resolved.Steps} steps, seed {resolved.Seed}, device {resolved.Device}");

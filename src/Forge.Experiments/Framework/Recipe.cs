@@ -24,6 +24,12 @@ public abstract record Recipe
     /// <summary>How many micro-batches a training batch of <paramref name="rows"/> sequences is cut into (see <see cref="MicroBatch"/>).</summary>
     public int MicroBatchCount(int rows) => Forge.Models.Training.MicroBatches.Count(rows, MicroBatch);
 
+    [Setting("CPU arithmetic on denormal floats (magnitudes below 1.2e-38): keep (IEEE gradual underflow) or flush (to zero, FTZ/DAZ: a confident model's tiny softmax probabilities otherwise slow Intel cores about twice late in training; changes a run's last digits). Flushing needs x86-64 Linux; elsewhere denormals are kept.", HelpName = "keep|flush")]
+    public string Denormals { get; init; } = "keep";
+
+    /// <summary>Whether <see cref="Denormals"/> asks for flushing to zero (<c>flush</c>); validated by <see cref="Validate"/>.</summary>
+    [System.Text.Json.Serialization.JsonIgnore] public bool FlushesDenormals => Denormals == "flush";
+
     [Setting("LLC: SGLD chains.", Min = 1, HelpName = "N")]
     public int LlcChains { get; init; } = 4;
 
@@ -64,6 +70,7 @@ public abstract record Recipe
         CheckpointGrid.Validate(Checkpoints);
         if (EvalEvery < 1) throw new ArgumentException($"eval_every must be ≥ 1, got {EvalEvery}");
         if (MicroBatch < 0) throw new ArgumentException($"micro_batch must be ≥ 0, got {MicroBatch}");
+        if (Denormals is not ("keep" or "flush")) throw new ArgumentException($"denormals must be keep or flush, got '{Denormals}'");
         Llc(0).Validate();
     }
 }

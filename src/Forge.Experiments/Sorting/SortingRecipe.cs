@@ -66,6 +66,9 @@ public sealed record SortingRecipe : Recipe
     {
         // Parts of 32 lists (16 per batch of 512): a part's activations fit a core's L2 (docs/performance.md, "Micro-batches").
         MicroBatch = 32;
+        // Late in training the sorting model's softmax gives denormal probabilities; flushing them keeps the step at
+        // its early speed on Intel cores (docs/performance.md, "Issue 17, tenth round").
+        Denormals = "flush";
         LlcEpsilon = 1e-6;
         LlcGamma = 1e4;
         LlcNBeta = 1e4;

@@ -98,6 +98,7 @@ public static unsafe class ForkJoin
     public static void For(int count, void* state, delegate*<void*, int, int, void> body, int minBlock = 1, int maxBlock = int.MaxValue)
     {
         if (count <= 0) return;
+        Denormals.Apply();
         int threads = s_threads;
         if (threads == 1 || count <= minBlock || t_insideBody || !Monitor.TryEnter(s_gate))
         {
@@ -205,6 +206,7 @@ public static unsafe class ForkJoin
                 WaitForJob();
                 if (_stopped) return;
                 if (!TryJoin()) continue; // the caller already finished this job alone
+                Denormals.Apply();
                 RunBlocks();
                 Interlocked.Increment(ref s_finishedWorkers);
             }

@@ -83,6 +83,33 @@ public class SortingCommandTests
     }
 
     [Test]
+    public void Denormals_FlushedBySortingByDefault_KeptOnRequest_OtherModesRefused()
+    {
+        Assert.That(new Forge.Experiments.Sorting.SortingRecipe().Denormals, Is.EqualTo("flush"));
+        Assert.That(new Forge.Experiments.Affine.AffineRecipe().Denormals, Is.EqualTo("keep"), "only sorting changes the default");
+        using var temp = new TempFolder();
+        try
+        {
+            foreach (var (name, options, expected) in new[] { ("default", new string[0], "flush"), ("kept", new[] { "--denormals", "keep" }, "keep") })
+            {
+                string dir = temp.Combine(name);
+                var result = Run(["sorting", "--out", dir, "--no-analysis", "--steps", "3", .. options, .. Tiny]);
+                Assert.That(result.Code, Is.EqualTo(0), result.Err);
+                Assert.That(File.ReadAllText(Path.Combine(dir, "config.json")), Does.Contain($"\"denormals\": \"{expected}\""));
+                Assert.That(Forge.Kernels.Threading.Denormals.FlushToZero, Is.False, "the command puts the mode back when it ends");
+            }
+        }
+        finally { Forge.Kernels.Threading.Denormals.FlushToZero = false; }
+
+        string never = Path.Combine(Path.GetTempPath(), "never-" + Guid.NewGuid());
+        var bad = Run("sorting", "--denormals", "fast", "--out", never);
+        Assert.That(bad.Code, Is.EqualTo(2));
+        Assert.That(bad.Err.Trim().Split('\n'), Has.Length.EqualTo(1));
+        Assert.That(bad.Err, Does.Contain("denormals must be keep or flush").And.Contain("'fast'"));
+        Assert.That(Directory.Exists(never), Is.False, "a rejected run creates no folder");
+    }
+
+    [Test]
     public void BadSortingOptionsAreOneLineErrors()
     {
         var bad = Run("sorting", "--heads", "zero");
