@@ -58,11 +58,12 @@ public abstract class Experiment<TRecipe, TRun> : IExperiment where TRecipe : Re
         }
     }
 
-    const string MicroBatchKey = "micro_batch";
+    const string MicroBatchKey = "micro_batch", DenormalsKey = "denormals";
 
     /// <summary>
     /// The recipe, seed and length a run folder's config.json records (validated). A config.json without
-    /// <c>micro_batch</c> (written before the setting existed, when every batch ran whole) reads as 0.
+    /// <c>micro_batch</c> (written before the setting existed, when every batch ran whole) reads as 0, one without
+    /// <c>denormals</c> (written when denormals were always kept) as <c>keep</c>.
     /// </summary>
     public StoredRun<TRecipe> ReadStored(RunFolder folder)
     {
@@ -74,6 +75,8 @@ public abstract class Experiment<TRecipe, TRun> : IExperiment where TRecipe : Re
             if (!CommonSettings.ConfigKeys.Contains(key)) recipeKeys[key] = value?.DeepClone();
         // A run written before micro-batches existed trained whole batches: resuming or re-analysing it must too.
         recipeKeys.TryAdd(MicroBatchKey, 0);
+        // Likewise a run written before the denormal setting existed kept denormals.
+        recipeKeys.TryAdd(DenormalsKey, "keep");
         var recipe = RecipeOptions<TRecipe>.FromJson(recipeKeys, folder.ConfigPath);
         try
         {

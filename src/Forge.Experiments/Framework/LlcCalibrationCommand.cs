@@ -37,6 +37,7 @@ public sealed class LlcCalibrationCommand : ICliCommand
             var (experiment, folder) = RunFolder.OpenExisting(parse.GetValue(run)!);
             using var held = folder;
             var training = experiment.Load(folder, parse.GetValue(step));
+            using var denormals = DenormalMode.Apply(training.Recipe, output);   // the run's own arithmetic
             var settings = training.Recipe.Llc(training.Seed);
             if (parse.GetValue(chains) > 0) settings = settings with { Chains = parse.GetValue(chains) };
             if (parse.GetValue(draws) > 0) settings = settings with { Draws = parse.GetValue(draws) };

@@ -195,7 +195,7 @@ public class SortingCommandTests
     }
 
     [Test]
-    public void ARunFolderWrittenBeforeMicroBatchesExistedReadsAsWholeBatches()
+    public void ARunFolderWrittenBeforeMicroBatchesAndFlushedDenormalsExistedReadsAsWholeBatchesWithDenormals()
     {
         using var temp = new TempFolder();
         string dir = temp.Combine("run");
@@ -203,13 +203,21 @@ public class SortingCommandTests
         string config = Path.Combine(dir, "config.json");
         var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(config))!.AsObject();
         Assert.That((int)json["micro_batch"]!, Is.EqualTo(32), "a new run records its micro-batch size");
+        Assert.That((string)json["denormals"]!, Is.EqualTo("flush"), "and its denormal mode");
         var experiment = new SortingExperiment();
         using (var folder = Forge.Experiments.Runs.RunFolder.Open("sorting", dir, resume: true))
+        {
             Assert.That(experiment.ReadStored(folder).Recipe.MicroBatch, Is.EqualTo(32));
+            Assert.That(experiment.ReadStored(folder).Recipe.Denormals, Is.EqualTo("flush"));
+        }
         json.Remove("micro_batch");
+        json.Remove("denormals");
         File.WriteAllText(config, json.ToJsonString());
         using (var folder = Forge.Experiments.Runs.RunFolder.Open("sorting", dir, resume: true))
+        {
             Assert.That(experiment.ReadStored(folder).Recipe.MicroBatch, Is.EqualTo(0), "resumed or re-analysed, an old run keeps training whole batches");
+            Assert.That(experiment.ReadStored(folder).Recipe.Denormals, Is.EqualTo("keep"), "and keeps its denormals");
+        }
     }
 
     static string TensorBytesHash(string path)
