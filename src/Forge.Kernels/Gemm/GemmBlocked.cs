@@ -118,69 +118,67 @@ static unsafe class GemmBlocked
                 block.PackedA + (nint)s * block.Kc * GemmPacking.ASliverWidth);
     }
 
-    /// <summary>C block (mc, nc) (+)= A block (mc, kc) · packed B panel, sliver by sliver.</summary>
+    /// <summary>C block (mc, nc) (+)= A block (mc, kc) · packed B panel, tile by tile.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void RowBlock<T>(ref Block<T> block) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        const int mr = GemmMicrokernel.Rows;
         int nr = GemmMicrokernel.Columns<T>();
-        int kc = block.Kc, nc = block.Nc, fullSlivers = block.Mc / mr;
-        nint rowStride = block.ARowStride, stepStride = block.AStepStride, ldc = block.Ldc;
-        T* a = block.A;
-        nint sliverStep = mr * rowStride;
-        Edge<T> edge;
-        if (block.PackedA != null)
-        {
-            a = block.PackedA;
-            rowStride = 1;
-            stepStride = GemmPacking.ASliverWidth;
-            sliverStep = (nint)kc * GemmPacking.ASliverWidth;
-            int edgeRows = block.Mc % mr;
-            edge = edgeRows == 0 ? default
-                : new Edge<T>(a + fullSlivers * sliverStep, edgeRows, 0, fullSlivers * mr, 1, GemmPacking.ASliverWidth);
-        }
-        else edge = EdgeSliver(ref block);
+        var slivers = ASlivers(ref block);
+        int rowSlivers = slivers.Count, columnSlivers = (block.Nc + nr - 1) / nr;
+        // Column sliver by column sliver: one packed B sliver stays in L1 while the A slivers pass under it. But when C's
+        // rows are a page or more apart each tile stores to 14 pages, and going down the block every tile would miss the
+        // TLB 14 times; then row sliver by row sliver, so the tiles of one sliver run left to right over the same 14
+        // pages while the B slivers come from L2. Either way each tile is the same computation.
+        bool rowsOuter = block.Ldc * sizeof(T) >= PageBytes;
+        int outer = rowsOuter ? rowSlivers : columnSlivers, inner = rowsOuter ? columnSlivers : rowSlivers;
+        for (int o = 0; o < outer; o++)
+            for (int i = 0; i < inner; i++)
+                slivers.RunTile(ref block, rowsOuter ? o : i, (rowsOuter ? i : o) * nr);
+    }
 
-        if (block.Ldc * sizeof(T) >= PageBytes)
-        {
-            // C's rows a page or more apart: each tile stores to 14 pages. Row sliver by row sliver, the tiles
-            // of one sliver run left to right over the same 14 pages (kept in the TLB) while the B slivers come
-            // from L2; column by column, every tile would miss the TLB 14 times.
-            for (int s = 0; s <= fullSlivers; s++)
-            {
-                bool isEdge = s == fullSlivers;
-                if (isEdge && edge.Rows == 0) break;
-                for (int jr = 0; jr < nc; jr += nr)
-                {
-                    T* bSliver = block.PackedB + (nint)jr * kc;
-                    int cols = Math.Min(nr, nc - jr);
-                    T* bias = block.Bias == null ? null : block.Bias + jr;
-                    if (!isEdge)
-                        GemmMicrokernel.Run(kc, a + s * sliverStep, rowStride, stepStride, bSliver,
-                            block.C + s * mr * ldc + jr, ldc, 0, mr, cols, block.Alpha, block.Beta, bias);
-                    else
-                        GemmMicrokernel.Run(kc, edge.A, edge.RowStride, edge.StepStride, bSliver,
-                            block.C + edge.FirstCRow * ldc + jr, ldc, edge.FirstRow, edge.Rows, cols, block.Alpha, block.Beta, bias);
-                }
-            }
-            return;
-        }
+    /// <summary>
+    /// The block's A as the microkernel reads it, sliver by sliver: in place through the block's strides, or packed
+    /// (<see cref="Block{T}.PackedA"/>: slivers of (kc, 16), the ragged last one zero-padded); then the ragged last rows.
+    /// </summary>
+    static ASliverView<T> ASlivers<T>(ref Block<T> block) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        const int mr = GemmMicrokernel.Rows;
+        int full = block.Mc / mr;
+        if (block.PackedA == null)
+            return new ASliverView<T>(block.A, block.ARowStride, block.AStepStride, mr * block.ARowStride, full, EdgeSliver(ref block));
+        nint sliverStep = (nint)block.Kc * GemmPacking.ASliverWidth;
+        int edgeRows = block.Mc % mr;
+        var edge = edgeRows == 0 ? default
+            : new Edge<T>(block.PackedA + full * sliverStep, edgeRows, 0, full * mr, 1, GemmPacking.ASliverWidth);
+        return new ASliverView<T>(block.PackedA, 1, GemmPacking.ASliverWidth, sliverStep, full, edge);
+    }
 
-        for (int jr = 0; jr < nc; jr += nr)
+    /// <summary>Full slivers of 14 rows (sliver s at A + s·SliverStep, read with the two strides), then the edge, if any.</summary>
+    readonly struct ASliverView<T>(T* a, nint rowStride, nint stepStride, nint sliverStep, int full, Edge<T> edge)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        readonly T* _a = a;
+        readonly nint _rowStride = rowStride, _stepStride = stepStride, _sliverStep = sliverStep;
+        readonly int _full = full;
+        readonly Edge<T> _edge = edge;
+
+        /// <summary>Row slivers, the edge included.</summary>
+        public int Count => _full + (_edge.Rows > 0 ? 1 : 0);
+
+        /// <summary>The tile of row sliver <paramref name="s"/> (the edge when s = the full slivers' count) and the B sliver at column jr.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void RunTile(ref Block<T> block, int s, int jr)
         {
-            T* bSliver = block.PackedB + (nint)jr * kc;
-            int cols = Math.Min(nr, nc - jr);
+            const int mr = GemmMicrokernel.Rows;
+            T* bSliver = block.PackedB + (nint)jr * block.Kc;
+            int cols = Math.Min(GemmMicrokernel.Columns<T>(), block.Nc - jr);
             T* bias = block.Bias == null ? null : block.Bias + jr;
-            for (int s = 0; s < fullSlivers; s++)
-            {
-                GemmMicrokernel.Run(kc, a + s * sliverStep, rowStride, stepStride, bSliver,
-                    block.C + s * mr * ldc + jr, ldc, 0, mr, cols, block.Alpha, block.Beta, bias);
-            }
-            if (edge.Rows > 0)
-            {
-                GemmMicrokernel.Run(kc, edge.A, edge.RowStride, edge.StepStride, bSliver,
-                    block.C + edge.FirstCRow * ldc + jr, ldc, edge.FirstRow, edge.Rows, cols, block.Alpha, block.Beta, bias);
-            }
+            if (s < _full)
+                GemmMicrokernel.Run(block.Kc, _a + s * _sliverStep, _rowStride, _stepStride, bSliver,
+                    block.C + s * mr * block.Ldc + jr, block.Ldc, 0, mr, cols, block.Alpha, block.Beta, bias);
+            else
+                GemmMicrokernel.Run(block.Kc, _edge.A, _edge.RowStride, _edge.StepStride, bSliver,
+                    block.C + _edge.FirstCRow * block.Ldc + jr, block.Ldc, _edge.FirstRow, _edge.Rows, cols, block.Alpha, block.Beta, bias);
         }
     }
 

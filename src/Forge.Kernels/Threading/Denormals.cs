@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics.X86;
 
 namespace Forge.Kernels.Threading;
 
@@ -34,7 +33,7 @@ public static unsafe class Denormals
     [ThreadStatic] static int t_generation;
 
     /// <summary>True where the mode can be changed: x86-64 Linux.</summary>
-    public static bool IsSupported { get; } = RuntimeInformation.ProcessArchitecture == Architecture.X64 && OperatingSystem.IsLinux() && Sse.IsSupported;
+    public static bool IsSupported { get; } = RuntimeInformation.ProcessArchitecture == Architecture.X64 && OperatingSystem.IsLinux();
 
     /// <summary>
     /// True: Forge's threads flush denormals to zero (FTZ and DAZ); false: IEEE gradual underflow (the hardware's default).
