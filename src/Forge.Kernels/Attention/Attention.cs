@@ -170,12 +170,51 @@ public static unsafe class Attention
             for (int j = 1; j <= i; j++) max = T.Max(max, scoreRow[j]);
             RowMinus(scoreRow, max, pattern + (long)i * t, t);
         }
-        var wholeSquare = new Span<T>(pattern, t * t);
-        TensorPrimitives.Exp(wholeSquare, wholeSquare);
+        ExpInPlace(pattern, t * t);
         for (int i = 0; i < t; i++)
         {
             T* visible = pattern + (long)i * t;
             RowDivide(visible, TensorPrimitives.Sum<T>(new ReadOnlySpan<T>(visible, i + 1)), i + 1);
+        }
+    }
+
+    /// <summary>
+    /// x = exp(x) over <paramref name="count"/> elements with <c>TensorPrimitives.Exp</c>, whose bits must not depend on
+    /// where the square lies in memory. For double they would: on AVX2 machines the library computes a 256-bit vector
+    /// that holds a −∞ (every masked entry) through a fix-up that rounds its finite lanes differently from the vector
+    /// polynomial, and which elements share a vector follows the destination's alignment — which for a managed array
+    /// changes from run to run and when the GC moves it (double attention gave other last bits on every second call).
+    /// So doubles go through a 64-byte-aligned copy, where the grouping depends on the count alone. Floats are
+    /// computed in place: their results do not depend on alignment (<c>AttentionTests</c> checks both).
+    /// </summary>
+    static void ExpInPlace<T>(T* x, int count) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var values = new Span<T>(x, count);
+        if (typeof(T) != typeof(double))
+        {
+            TensorPrimitives.Exp(values, values);
+            return;
+        }
+        var aligned = AlignedScratch<T>.Get(count);
+        values.CopyTo(aligned);
+        TensorPrimitives.Exp(aligned, aligned);
+        aligned.CopyTo(values);
+    }
+
+    /// <summary>A per-thread buffer starting on a 64-byte boundary; grows once, then steady-state calls allocate nothing.</summary>
+    static class AlignedScratch<T> where T : unmanaged
+    {
+        [ThreadStatic] static T[]? t_buffer;
+
+        public static Span<T> Get(int count)
+        {
+            int pad = 64 / sizeof(T);
+            if (t_buffer is null || t_buffer.Length < count + pad) t_buffer = GC.AllocateUninitializedArray<T>(count + pad, pinned: true);
+            fixed (T* start = t_buffer)
+            {
+                int skip = (int)((64 - (nint)start % 64) % 64) / sizeof(T);
+                return t_buffer.AsSpan(skip, count);
+            }
         }
     }
 

@@ -7,7 +7,7 @@ namespace Forge.Kernels;
 /// <summary>
 /// General matrix multiply, row-major: C = alpha · op(A)·op(B) + beta · C, where op(X) is X or Xᵀ.
 /// This is where nearly all of a transformer's time goes (every linear layer, attention scores and
-/// mixing, and their gradients), so float and double run on an AVX-512 register-blocked, cache-blocked
+/// mixing, and their gradients), so float and double run on a register-blocked (AVX-512 or AVX2), cache-blocked
 /// kernel (<see cref="GemmBlocked"/>), multithreaded by splitting C into sub-matrices (<see cref="GemmParallel"/>).
 /// Results are bit-identical for any <see cref="ForkJoin.Threads"/>: threads only decide who
 /// computes a tile, never the order of a sum.
@@ -158,7 +158,7 @@ public static unsafe class Gemm
     }
 
     /// <summary>
-    /// Dispatch after argument checks: trivial cases, then the AVX-512 kernel (split over threads when
+    /// Dispatch after argument checks: trivial cases, then the blocked kernels (AVX-512 or AVX2; split over threads when
     /// <paramref name="split"/>, else on this thread alone) or the portable fallback. A non-null
     /// <paramref name="bias"/> (with beta = 0) goes into the microkernel's store where it can; elsewhere
     /// its rows are written into C first and the product added with beta = 1 — the same bits.
@@ -190,7 +190,7 @@ public static unsafe class Gemm
             else GemmBlocked.Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias);
             return;
         }
-        // No AVX-512 (or an unusual T): correct but slow.
+        // Neither AVX-512 nor AVX2 + FMA (or an unusual T): correct but slow.
         var aSpan = new ReadOnlySpan<T>(a, (int)GemmArguments.Extent(transA, m, k, lda));
         var bSpan = new ReadOnlySpan<T>(b, (int)GemmArguments.Extent(transB, k, n, ldb));
         var cSpan = new Span<T>(c, (int)GemmArguments.Extent(false, m, n, ldc));

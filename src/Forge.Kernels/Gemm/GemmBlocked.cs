@@ -10,7 +10,7 @@ namespace Forge.Kernels;
 ///   for pc in k step KC:          pack the B panel (kc, nc) as slivers of (kc, NR)      (L2)
 ///     for ic in m step MC:        a block of A rows, read in place (or packed, see below)  (L2)
 ///       for jr in nc step NR:     one packed B sliver (kc, NR) stays in L1
-///         for ir in mc step 14:   microkernel: C[ir.., jr..] (+)= A sliver · B sliver
+///         for ir in mc step MR:   microkernel: C[ir.., jr..] (+)= A sliver · B sliver
 /// </code>
 /// A is read in place (both layouts work through the kernel's strides; packing measured slower), except a
 /// transposed A whose rows are a page or more apart, packed block by block (<see cref="PacksA{T}"/>). Read in
@@ -24,11 +24,17 @@ static unsafe class GemmBlocked
     /// <summary>Deepest k block: a packed B sliver (KC, NR) is 32 KB, inside the 48 KB L1.</summary>
     const int KC = 256;
 
-    /// <summary>Rows of A per block: 24 slivers · 14 rows · KC · 4 bytes = 336 KB of A, a third of the 1 MB L2.</summary>
-    const int MC = 24 * GemmMicrokernel.Rows;
+    /// <summary>
+    /// Rows of A per block: 24 slivers. AVX-512: 24 · 14 rows · KC · 4 bytes = 336 KB of A, a third of the 1 MB L2
+    /// of the Zen 4/5; AVX2: 24 · 6 rows = 144 KB, for the 512 KB L2 of a Zen 3.
+    /// </summary>
+    static readonly int MC = 24 * GemmMicrokernel.Rows;
 
-    /// <summary>Columns of a B panel: (KC, NC) floats = 512 KB, so panel and A block share the 1 MB L2.</summary>
-    const int NC = 512;
+    /// <summary>
+    /// Columns of a B panel: AVX-512 (KC, 512) floats = 512 KB, so panel and A block share the 1 MB L2; AVX2
+    /// (KC, 256) = 256 KB, half of a Zen 3's L2. Blocking of n never changes a value (each element's k blocks do).
+    /// </summary>
+    static readonly int NC = GemmSimd.Wide ? 512 : 256;
 
     /// <summary>
     /// The k blocks used for a depth of k: equal blocks of at most KC (k = 257 gives 129 + 128, not
@@ -112,7 +118,7 @@ static unsafe class GemmBlocked
     /// <summary>Packs the block's A rows, sliver by sliver (the last one zero-padded), into <see cref="Block{T}.PackedA"/>.</summary>
     static void PackABlock<T>(ref Block<T> block) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        const int mr = GemmMicrokernel.Rows;
+        int mr = GemmMicrokernel.Rows;
         for (int row = 0, s = 0; row < block.Mc; row += mr, s++)
             GemmPacking.PackA(block.TransA, block.A + row * block.ARowStride, block.Lda, Math.Min(mr, block.Mc - row), block.Kc,
                 block.PackedA + (nint)s * block.Kc * GemmPacking.ASliverWidth);
@@ -138,11 +144,11 @@ static unsafe class GemmBlocked
 
     /// <summary>
     /// The block's A as the microkernel reads it, sliver by sliver: in place through the block's strides, or packed
-    /// (<see cref="Block{T}.PackedA"/>: slivers of (kc, 16), the ragged last one zero-padded); then the ragged last rows.
+    /// (<see cref="Block{T}.PackedA"/>: slivers of (kc, <see cref="GemmPacking.ASliverWidth"/>), the ragged last one zero-padded); then the ragged last rows.
     /// </summary>
     static ASliverView<T> ASlivers<T>(ref Block<T> block) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        const int mr = GemmMicrokernel.Rows;
+        int mr = GemmMicrokernel.Rows;
         int full = block.Mc / mr;
         if (block.PackedA == null)
             return new ASliverView<T>(block.A, block.ARowStride, block.AStepStride, mr * block.ARowStride, full, EdgeSliver(ref block));
@@ -153,7 +159,7 @@ static unsafe class GemmBlocked
         return new ASliverView<T>(block.PackedA, 1, GemmPacking.ASliverWidth, sliverStep, full, edge);
     }
 
-    /// <summary>Full slivers of 14 rows (sliver s at A + s·SliverStep, read with the two strides), then the edge, if any.</summary>
+    /// <summary>Full slivers of <see cref="GemmMicrokernel.Rows"/> rows (sliver s at A + s·SliverStep, read with the two strides), then the edge, if any.</summary>
     readonly struct ASliverView<T>(T* a, nint rowStride, nint stepStride, nint sliverStep, int full, Edge<T> edge)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -169,7 +175,7 @@ static unsafe class GemmBlocked
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void RunTile(ref Block<T> block, int s, int jr)
         {
-            const int mr = GemmMicrokernel.Rows;
+            int mr = GemmMicrokernel.Rows;
             T* bSliver = block.PackedB + (nint)jr * block.Kc;
             int cols = Math.Min(GemmMicrokernel.Columns<T>(), block.Nc - jr);
             T* bias = block.Bias == null ? null : block.Bias + jr;
@@ -193,7 +199,7 @@ static unsafe class GemmBlocked
     }
 
     /// <summary>
-    /// The last mc mod 14 rows. Usually the kernel (7 or 14 rows tall, whichever covers them) reads A
+    /// The last mc mod MR rows (MR = 14 with AVX-512, 6 with AVX2). Usually the kernel (MR/2 or MR rows tall, whichever covers them) reads A
     /// in place over the rows just above as well, and only the new rows are stored; a block shorter
     /// than that kernel has no rows above to borrow, so its rows are packed with zero padding.
     /// </summary>

@@ -46,7 +46,7 @@ static unsafe class GemmLinearBackward
 
     /// <summary>
     /// True when dX and dW run as two single-threaded GEMMs at the same time, one per thread: two threads,
-    /// AVX-512 kernels for T, a dW that is not split along k, and small products. Both products have
+    /// blocked kernels for T, a dW that is not split along k, and small products. Both products have
     /// m·k·n multiply-adds, so the two threads are evenly loaded. (Retrieval's 1,408 × 64 × 64 projections.)
     /// </summary>
     public static bool RunsSideBySide<T>(int m, int k, int n) where T : unmanaged =>
@@ -79,7 +79,7 @@ static unsafe class GemmLinearBackward
         }
     }
 
-    /// <summary>True when the fused pass applies: AVX-512 kernels for T and a dW product that is split along k.</summary>
+    /// <summary>True when the fused pass applies: blocked kernels for T and a dW product that is split along k.</summary>
     public static bool Applies<T>(int m, int k, int n) where T : unmanaged =>
         GemmSimd.IsSupported && (typeof(T) == typeof(float) || typeof(T) == typeof(double)) && GemmSplitK.Applies(k, n, m);
 

@@ -13,10 +13,11 @@ namespace Forge.Kernels;
 static unsafe class GemmPacking
 {
     /// <summary>
-    /// Row pitch of a packed A sliver: 14 rows rounded up to 16, so each step starts 64-byte aligned
-    /// (float) and the transposing copy writes whole 8- or 4-wide blocks.
+    /// Row pitch of a packed A sliver: the microkernel's rows rounded up to a multiple of 8 (AVX-512: 14 → 16,
+    /// AVX2: 6 → 8), so each step starts 32- or 64-byte aligned (float) and the transposing copy writes whole
+    /// 8- or 4-wide blocks.
     /// </summary>
-    public const int ASliverWidth = 16;
+    public static readonly int ASliverWidth = (GemmMicrokernel.Rows + 7) / 8 * 8;
 
     /// <summary>
     /// Packs the (kc, nc) block of op(B) whose top-left element is <paramref name="b"/>. Sliver s holds
@@ -60,6 +61,13 @@ static unsafe class GemmPacking
     static void CopyLines<T>(T* source, nint ld, int lines, int count, T* dest, int destWidth)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (GemmSimd.Wide) CopyLines512(source, ld, lines, count, dest, destWidth);
+        else CopyLines256(source, ld, lines, count, dest, destWidth);
+    }
+
+    static void CopyLines512<T>(T* source, nint ld, int lines, int count, T* dest, int destWidth)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
         int width = Vector512<T>.Count;
         bool twoVectors = destWidth > width;
         if (count == destWidth)
@@ -73,6 +81,30 @@ static unsafe class GemmPacking
         }
         var leftMask = GemmSimd.FirstLanes<T>(count);
         var rightMask = GemmSimd.FirstLanes<T>(count - width);
+        for (int p = 0; p < lines; p++, source += ld, dest += destWidth)
+        {
+            GemmSimd.LoadMasked(source, leftMask).Store(dest);
+            if (twoVectors) GemmSimd.LoadMasked(source + width, rightMask).Store(dest + width);
+        }
+    }
+
+    /// <summary><see cref="CopyLines512{T}"/> with 256-bit vectors (AVX2): destWidth is one or two of them.</summary>
+    static void CopyLines256<T>(T* source, nint ld, int lines, int count, T* dest, int destWidth)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int width = Vector256<T>.Count;
+        bool twoVectors = destWidth > width;
+        if (count == destWidth)
+        {
+            for (int p = 0; p < lines; p++, source += ld, dest += destWidth)
+            {
+                Vector256.Load(source).Store(dest);
+                if (twoVectors) Vector256.Load(source + width).Store(dest + width);
+            }
+            return;
+        }
+        var leftMask = GemmSimd.FirstLanes256<T>(count);
+        var rightMask = GemmSimd.FirstLanes256<T>(count - width);
         for (int p = 0; p < lines; p++, source += ld, dest += destWidth)
         {
             GemmSimd.LoadMasked(source, leftMask).Store(dest);

@@ -56,7 +56,7 @@ static unsafe class GemmParallel
             return;
         }
 
-        const int mr = GemmMicrokernel.Rows;
+        int mr = GemmMicrokernel.Rows;
         int nr = GemmMicrokernel.Columns<T>();
         int rowSlivers = (m + mr - 1) / mr, columnSlivers = (n + nr - 1) / nr;
         var (rowBlocks, columnBlocks) = ChooseGrid(m, n, rowSlivers, columnSlivers, (int)tasks);

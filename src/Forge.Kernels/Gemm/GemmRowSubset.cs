@@ -137,8 +137,8 @@ static unsafe class GemmRowSubset
     static bool IsZero<T>(T* row, int n) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int j = 0;
-        for (; j + Vector512<T>.Count <= n; j += Vector512<T>.Count)
-            if (!Vector512.EqualsAll(Vector512.Load(row + j), Vector512<T>.Zero)) return false;   // −0 == 0; NaN ≠ 0
+        for (; j + Vector256<T>.Count <= n; j += Vector256<T>.Count)
+            if (!Vector256.EqualsAll(Vector256.Load(row + j), Vector256<T>.Zero)) return false;   // −0 == 0; NaN ≠ 0
         for (; j < n; j++)
             if (row[j] != T.Zero) return false;
         return true;
@@ -147,7 +147,7 @@ static unsafe class GemmRowSubset
     /// <summary>True when every row of X (m, k) that is not in rows is finite (0 times it is an exact 0).</summary>
     static bool SkippedRowsFinite<T>(int m, int k, T* x, int* rows, int count) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var product = Vector512<T>.Zero;
+        var product = Vector256<T>.Zero;
         T scalar = T.Zero;
         int next = 0;
         for (int i = 0; i < m; i++)
@@ -155,11 +155,11 @@ static unsafe class GemmRowSubset
             if (next < count && rows[next] == i) { next++; continue; }
             T* row = x + (nint)i * k;
             int j = 0;
-            for (; j + Vector512<T>.Count <= k; j += Vector512<T>.Count) product += Vector512.Load(row + j) * Vector512<T>.Zero;
+            for (; j + Vector256<T>.Count <= k; j += Vector256<T>.Count) product += Vector256.Load(row + j) * Vector256<T>.Zero;
             for (; j < k; j++) scalar += row[j] * T.Zero;
         }
         // 0·x is 0 for finite x and NaN for ±∞ or NaN, and a NaN survives the sum.
-        return T.IsFinite(scalar) && T.IsFinite(Vector512.Sum(product));
+        return T.IsFinite(scalar) && T.IsFinite(Vector256.Sum(product));
     }
 
     static void Gather<T>(T* source, int width, int* rows, int count, T* target) where T : unmanaged

@@ -79,18 +79,27 @@ static unsafe class GemmSplitK
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         long size = (long)m * n;
-        int width = Vector512<T>.Count;
+        // Lanes never mix: the vector width changes the speed, not the bits (AVX2 machines take the 256-bit loop).
+        bool wide = Vector512.IsHardwareAccelerated;
+        int width = wide ? Vector512<T>.Count : Vector256<T>.Count;
         for (int row = 0; row < m; row++)
         {
             T* target = c + row * ldc;
             T* first = partials + (long)row * n;
             int j = 0;
-            for (; j + width <= n; j += width)
+            for (; wide && j + width <= n; j += width)
             {
                 var sum = Vector512.Load(first + j);
                 for (int i = 1; i < chunks; i++) sum += Vector512.Load(first + i * size + j);
                 if (beta == T.Zero) sum.Store(target + j);
                 else (Vector512.Load(target + j) * beta + sum).Store(target + j);
+            }
+            for (; !wide && j + width <= n; j += width)
+            {
+                var sum = Vector256.Load(first + j);
+                for (int i = 1; i < chunks; i++) sum += Vector256.Load(first + i * size + j);
+                if (beta == T.Zero) sum.Store(target + j);
+                else (Vector256.Load(target + j) * beta + sum).Store(target + j);
             }
             for (; j < n; j++)
             {

@@ -10,7 +10,7 @@ namespace Forge.Kernels;
 /// Square blocks of one Vector256 (8×8 floats, 4×4 doubles) go through registers with the classic
 /// unpack / shuffle / lane-permute network, several times faster than element-by-element copies;
 /// ragged blocks at the edges use masked loads, zero rows, and partial stores, so small matrices
-/// (attention heads: 21 × 48) never fall back to scalar loops. Callers have checked AVX-512 support.
+/// (attention heads: 21 × 48) never fall back to scalar loops. Needs AVX only: callers have checked <see cref="GemmSimd.IsSupported"/>.
 /// </summary>
 static unsafe class GemmTranspose
 {
