@@ -6,7 +6,7 @@ namespace Forge.Kernels;
 
 /// <summary>
 /// Register-tiled float32 versions of two of <see cref="CausalProducts"/>' three products (pattern·v, dScores·k,
-/// patternᵀ·dz, dScoresᵀ·q), for CPUs with AVX-512: the same float operations in the same order for every output
+/// patternᵀ·dz, dScoresᵀ·q), for CPUs with AVX-512 or AVX2: the same float operations in the same order for every output
 /// element, so the results are bit-identical to the generic loops (tests compare them bit for bit), only with
 /// fewer loads per multiply-add.
 /// <para>
@@ -25,8 +25,11 @@ namespace Forge.Kernels;
 /// </summary>
 internal static unsafe class CausalProductsTiled
 {
-    /// <summary>Whether this CPU runs the tiled versions (AVX-512 F and FMA).</summary>
-    public static bool IsSupported => Avx512F.IsSupported && System.Runtime.Intrinsics.X86.Fma.IsSupported && Vector512.IsHardwareAccelerated;
+    /// <summary>Whether this CPU runs the tiled versions: AVX-512 F and FMA (<see cref="Wide"/>), or AVX2 and FMA (16 columns in two 256-bit vectors).</summary>
+    public static bool IsSupported => Wide || (Avx2.IsSupported && System.Runtime.Intrinsics.X86.Fma.IsSupported && Vector256.IsHardwareAccelerated);
+
+    /// <summary>True where the 512-bit versions run; elsewhere <see cref="Columns16Narrow"/> does each 16 columns in two 256-bit vectors.</summary>
+    static readonly bool Wide = Avx512F.IsSupported && System.Runtime.Intrinsics.X86.Fma.IsSupported && Vector512.IsHardwareAccelerated;
 
     /// <summary>
     /// <see cref="CausalProducts.LowerTimesRows{T}"/> for float: output_i (+)= factor · Σ_{j ≤ i} lower[i, j] · rows_j.
@@ -40,6 +43,8 @@ internal static unsafe class CausalProductsTiled
             float* w0 = lower + (long)i0 * t, w1 = w0 + t, w2 = w1 + t, w3 = w2 + t;
             float* o = output + (long)i0 * rowStride;
             int d = 0;
+            for (; !Wide && d < n16; d += 16)
+                Columns16Narrow(w0, w1, w2, w3, 1, rows + d, rowStride, 0, i0 + 1, o + d, rowStride, factor, accumulate);
             for (; d + 32 <= n16; d += 32)
                 Columns32(w0, w1, w2, w3, 1, rows + d, rowStride, 0, i0 + 1, o + d, rowStride, factor, accumulate);
             if (d < n16)
@@ -65,6 +70,8 @@ internal static unsafe class CausalProductsTiled
             float* w0 = lower + j0, w1 = w0 + 1, w2 = w0 + 2, w3 = w0 + 3;
             float* o = output + (long)j0 * rowStride;
             int d = 0;
+            for (; !Wide && d < n16; d += 16)
+                Columns16Narrow(w0, w1, w2, w3, t, rows + d, rowStride, j0, t, o + d, rowStride, factor, accumulate, transposed: true);
             for (; d + 32 <= n16; d += 32)
                 Columns32(w0, w1, w2, w3, t, rows + d, rowStride, j0, t, o + d, rowStride, factor, accumulate, transposed: true);
             if (d < n16)
@@ -182,6 +189,74 @@ internal static unsafe class CausalProductsTiled
         Finish(a2, output + 2L * outputStride, scale, accumulate);
         Finish(a3, output + 3L * outputStride, scale, accumulate);
     }
+
+    // Columns32's four sums over 16 columns in two 256-bit vectors, for AVX2 (8 accumulators of the 16 registers):
+    // the same products, added in the same order, one chain per element.
+    static void Columns16Narrow(float* w0, float* w1, float* w2, float* w3, int weightStride, float* rows, int rowStride,
+        int from, int to, float* output, int outputStride, float factor, bool accumulate, bool transposed = false)
+    {
+        Vector256<float> a0 = Vector256<float>.Zero, b0 = a0, a1 = a0, b1 = a0, a2 = a0, b2 = a0, a3 = a0, b3 = a0;
+        int common = from;
+        if (transposed)
+        {
+            for (int r = from; r < from + 3; r++)
+            {
+                long wr = (long)r * weightStride;
+                float* row = rows + (long)r * rowStride;
+                var lo = Vector256.Load(row);
+                var hi = Vector256.Load(row + 8);
+                a0 = Fma(w0[wr], lo, a0); b0 = Fma(w0[wr], hi, b0);
+                if (r >= from + 1) { a1 = Fma(w1[wr], lo, a1); b1 = Fma(w1[wr], hi, b1); }
+                if (r >= from + 2) { a2 = Fma(w2[wr], lo, a2); b2 = Fma(w2[wr], hi, b2); }
+            }
+            common = from + 3;
+        }
+        for (int r = common; r < to; r++)
+        {
+            long wr = (long)r * weightStride;
+            float* row = rows + (long)r * rowStride;
+            var lo = Vector256.Load(row);
+            var hi = Vector256.Load(row + 8);
+            a0 = Fma(w0[wr], lo, a0); b0 = Fma(w0[wr], hi, b0);
+            a1 = Fma(w1[wr], lo, a1); b1 = Fma(w1[wr], hi, b1);
+            a2 = Fma(w2[wr], lo, a2); b2 = Fma(w2[wr], hi, b2);
+            a3 = Fma(w3[wr], lo, a3); b3 = Fma(w3[wr], hi, b3);
+        }
+        if (!transposed)
+        {
+            for (int r = to; r < to + 3; r++)
+            {
+                long wr = (long)r * weightStride;
+                float* row = rows + (long)r * rowStride;
+                var lo = Vector256.Load(row);
+                var hi = Vector256.Load(row + 8);
+                if (r < to + 1) { a1 = Fma(w1[wr], lo, a1); b1 = Fma(w1[wr], hi, b1); }
+                if (r < to + 2) { a2 = Fma(w2[wr], lo, a2); b2 = Fma(w2[wr], hi, b2); }
+                a3 = Fma(w3[wr], lo, a3); b3 = Fma(w3[wr], hi, b3);
+            }
+        }
+        var scale = Vector256.Create(factor);
+        Finish(a0, output, scale, accumulate); Finish(b0, output + 8, scale, accumulate);
+        output += outputStride;
+        Finish(a1, output, scale, accumulate); Finish(b1, output + 8, scale, accumulate);
+        output += outputStride;
+        Finish(a2, output, scale, accumulate); Finish(b2, output + 8, scale, accumulate);
+        output += outputStride;
+        Finish(a3, output, scale, accumulate); Finish(b3, output + 8, scale, accumulate);
+    }
+
+    /// <summary>Finish for 256-bit sums.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Finish(Vector256<float> sum, float* output, Vector256<float> scale, bool accumulate)
+    {
+        var scaled = scale * sum;
+        (accumulate ? Vector256.Load(output) + scaled : scaled).Store(output);
+    }
+
+    /// <summary>weight·x + addend in 256 bits, one rounding.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector256<float> Fma(float weight, Vector256<float> x, Vector256<float> addend) =>
+        System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(Vector256.Create(weight), x, addend);
 
     /// <summary>As the generic Finish: factor·sum, added to the output when accumulating.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
