@@ -36,7 +36,22 @@ static unsafe class GemmMicrokernelAvx2
         T* c, nint ldc, int firstRow, int rows, int cols, T alpha, T beta, T* bias = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        // Parked in L1 as in the AVX-512 kernel: the k loop then has nothing but accumulators live.
+        // The common case — a whole tile, alpha = 1, beta 0 or 1, no bias — stores straight from the accumulators:
+        // alpha·acc = acc and fma(1, acc, 1·C) = acc + C exactly, so the bits are the epilogue's.
+        if (alpha == T.One && bias == null && firstRow == 0 && rows == Rows && cols == 2 * Vector256<T>.Count)
+        {
+            if (beta == T.Zero)
+            {
+                AccumulateAndStore<T, Overwrite>(kc, a, aRowStride, aStepStride, b, c, ldc);
+                return;
+            }
+            if (beta == T.One)
+            {
+                AccumulateAndStore<T, AddTo>(kc, a, aRowStride, aStepStride, b, c, ldc);
+                return;
+            }
+        }
+        // Otherwise parked in L1 as in the AVX-512 kernel: the k loop then has nothing but accumulators live.
         Vector256<T>* tile = stackalloc Vector256<T>[2 * Rows];
         if (rows <= HalfRows) Accumulate<T, Half>(kc, a, aRowStride, aStepStride, b, tile);
         else Accumulate<T, Full>(kc, a, aRowStride, aStepStride, b, tile);
@@ -80,6 +95,56 @@ static unsafe class GemmMicrokernelAvx2
         {
             tile[6] = l3; tile[7] = r3; tile[8] = l4; tile[9] = r4; tile[10] = l5; tile[11] = r5;
         }
+    }
+
+    /// <summary>How a whole tile meets C when alpha = 1: written over it (beta = 0) or added to it (beta = 1).</summary>
+    interface IStore { static abstract bool Adds { get; } }
+    struct Overwrite : IStore { public static bool Adds => false; }
+    struct AddTo : IStore { public static bool Adds => true; }
+
+    /// <summary>C[0..6, 0..2W] = A·B (or += with <see cref="AddTo"/>) for a whole tile: <see cref="Accumulate{T, THeight}"/>'s loop, then the accumulators go straight to C.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    static void AccumulateAndStore<T, TStore>(int kc, T* a, nint aRowStride, nint aStepStride, T* b, T* c, nint ldc)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TStore : struct, IStore
+    {
+        int width = Vector256<T>.Count;
+        nint rs = aRowStride;
+        Vector256<T> l0 = default, r0 = default, l1 = default, r1 = default, l2 = default, r2 = default,
+            l3 = default, r3 = default, l4 = default, r4 = default, l5 = default, r5 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            var b0 = Vector256.Load(b);
+            var b1 = Vector256.Load(b + width);
+            var x = Vector256.Create(a[0]); l0 = Fma(x, b0, l0); r0 = Fma(x, b1, r0);
+            x = Vector256.Create(a[rs]); l1 = Fma(x, b0, l1); r1 = Fma(x, b1, r1);
+            x = Vector256.Create(a[2 * rs]); l2 = Fma(x, b0, l2); r2 = Fma(x, b1, r2);
+            x = Vector256.Create(a[3 * rs]); l3 = Fma(x, b0, l3); r3 = Fma(x, b1, r3);
+            x = Vector256.Create(a[4 * rs]); l4 = Fma(x, b0, l4); r4 = Fma(x, b1, r4);
+            x = Vector256.Create(a[5 * rs]); l5 = Fma(x, b0, l5); r5 = Fma(x, b1, r5);
+            a += aStepStride;
+            b += 2 * width;
+        }
+        Put<T, TStore>(c, l0, r0); c += ldc;
+        Put<T, TStore>(c, l1, r1); c += ldc;
+        Put<T, TStore>(c, l2, r2); c += ldc;
+        Put<T, TStore>(c, l3, r3); c += ldc;
+        Put<T, TStore>(c, l4, r4); c += ldc;
+        Put<T, TStore>(c, l5, r5);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Put<T, TStore>(T* c, Vector256<T> left, Vector256<T> right)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TStore : struct, IStore
+    {
+        if (TStore.Adds)
+        {
+            left += Vector256.Load(c);
+            right += Vector256.Load(c + Vector256<T>.Count);
+        }
+        left.Store(c);
+        right.Store(c + Vector256<T>.Count);
     }
 
     /// <summary>The AVX-512 kernel's epilogue in 256-bit vectors: the same operations per element, full or masked.</summary>

@@ -108,6 +108,9 @@ public class GemmSummationOrderTests
         SummationModel.Check<float>(transA, transB, mnk[0], mnk[1], mnk[2], 0.5f, 0f, bias: false, seed: mnk[0] + 7 * mnk[1]);
         SummationModel.Check<float>(transA, transB, mnk[0], mnk[1], mnk[2], -1f, 0.25f, bias: false, seed: mnk[2]);
         SummationModel.Check<float>(transA, transB, mnk[0], mnk[1], mnk[2], 1f, 0f, bias: true, seed: 3);
+        // alpha = 1 with beta 0 or 1 (linear layers, accumulated gradients): whole tiles are stored straight from registers.
+        SummationModel.Check<float>(transA, transB, mnk[0], mnk[1], mnk[2], 1f, 0f, bias: false, seed: 4);
+        SummationModel.Check<float>(transA, transB, mnk[0], mnk[1], mnk[2], 1f, 1f, bias: false, seed: 5);
     }
 
     [Test]
@@ -117,6 +120,7 @@ public class GemmSummationOrderTests
         ForkJoin.Threads = 2;
         SummationModel.Check<double>(transA, transB, mnk[0], mnk[1], mnk[2], 0.5, 1.0, bias: false, seed: 5);
         SummationModel.Check<double>(transA, transB, mnk[0], mnk[1], mnk[2], 1.0, 0.0, bias: true, seed: 6);
+        SummationModel.Check<double>(transA, transB, mnk[0], mnk[1], mnk[2], 1.0, 1.0, bias: false, seed: 7);
     }
 
     // Rows a page apart: a transposed A packed block by block, a C computed row sliver by row sliver.
