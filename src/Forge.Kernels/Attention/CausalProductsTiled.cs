@@ -29,7 +29,7 @@ internal static unsafe class CausalProductsTiled
     public static bool IsSupported => Wide || (Avx2.IsSupported && System.Runtime.Intrinsics.X86.Fma.IsSupported && Vector256.IsHardwareAccelerated);
 
     /// <summary>True where the 512-bit versions run; elsewhere <see cref="Columns16Narrow"/> does each 16 columns in two 256-bit vectors.</summary>
-    static readonly bool Wide = Avx512F.IsSupported && System.Runtime.Intrinsics.X86.Fma.IsSupported && Vector512.IsHardwareAccelerated;
+    static bool Wide => Avx512F.IsSupported && System.Runtime.Intrinsics.X86.Fma.IsSupported && Vector512.IsHardwareAccelerated;
 
     /// <summary>
     /// <see cref="CausalProducts.LowerTimesRows{T}"/> for float: output_i (+)= factor · Σ_{j ≤ i} lower[i, j] · rows_j.

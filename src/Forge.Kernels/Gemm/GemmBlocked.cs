@@ -28,13 +28,13 @@ static unsafe class GemmBlocked
     /// Rows of A per block: 24 slivers. AVX-512: 24 · 14 rows · KC · 4 bytes = 336 KB of A, a third of the 1 MB L2
     /// of the Zen 4/5; AVX2: 24 · 6 rows = 144 KB, for the 512 KB L2 of a Zen 3.
     /// </summary>
-    static readonly int MC = 24 * GemmMicrokernel.Rows;
+    static int MC => 24 * GemmMicrokernel.Rows;
 
     /// <summary>
     /// Columns of a B panel: AVX-512 (KC, 512) floats = 512 KB, so panel and A block share the 1 MB L2; AVX2
     /// (KC, 256) = 256 KB, half of a Zen 3's L2. Blocking of n never changes a value (each element's k blocks do).
     /// </summary>
-    static readonly int NC = GemmSimd.Wide ? 512 : 256;
+    static int NC => GemmSimd.Wide ? 512 : 256;
 
     /// <summary>
     /// The k blocks used for a depth of k: equal blocks of at most KC (k = 257 gives 129 + 128, not

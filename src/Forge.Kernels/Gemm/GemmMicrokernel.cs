@@ -12,14 +12,16 @@ namespace Forge.Kernels;
 /// </summary>
 static unsafe class GemmMicrokernel
 {
-    /// <summary>True on AVX-512 machines. Static readonly: the JIT folds every test of it to one branch.</summary>
-    static readonly bool Wide = GemmSimd.Wide;
+    // GemmSimd.Wide is made of hardware-support checks the JIT answers while compiling, so every member below
+    // compiles to a constant or to one kernel's call: no test is left at run time, even in code compiled before
+    // any class initialiser ran (AggressiveOptimization methods).
+    static bool Wide => GemmSimd.Wide;
 
     /// <summary>Rows of C per tile (MR).</summary>
-    public static readonly int Rows = Wide ? GemmMicrokernelAvx512.Rows : GemmMicrokernelAvx2.Rows;
+    public static int Rows => Wide ? GemmMicrokernelAvx512.Rows : GemmMicrokernelAvx2.Rows;
 
     /// <summary>Height of the smaller kernel that serves short edge tiles.</summary>
-    public static readonly int HalfRows = Wide ? GemmMicrokernelAvx512.HalfRows : GemmMicrokernelAvx2.HalfRows;
+    public static int HalfRows => Wide ? GemmMicrokernelAvx512.HalfRows : GemmMicrokernelAvx2.HalfRows;
 
     /// <summary>Columns of C per tile (NR): two vectors; also the width of a packed B sliver.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -17,7 +17,7 @@ static unsafe class GemmPacking
     /// AVX2: 6 → 8), so each step starts 32- or 64-byte aligned (float) and the transposing copy writes whole
     /// 8- or 4-wide blocks.
     /// </summary>
-    public static readonly int ASliverWidth = (GemmMicrokernel.Rows + 7) / 8 * 8;
+    public static int ASliverWidth => (GemmMicrokernel.Rows + 7) / 8 * 8;
 
     /// <summary>
     /// Packs the (kc, nc) block of op(B) whose top-left element is <paramref name="b"/>. Sliver s holds
