@@ -42,19 +42,19 @@ static unsafe class GemmMicrokernelAvx2
         {
             if (beta == T.Zero)
             {
-                AccumulateAndStore<T, Overwrite>(kc, a, aRowStride, aStepStride, b, c, ldc);
+                Accumulate<T, Full, Overwrite>(kc, a, aRowStride, aStepStride, b, null, c, ldc);
                 return;
             }
             if (beta == T.One)
             {
-                AccumulateAndStore<T, AddTo>(kc, a, aRowStride, aStepStride, b, c, ldc);
+                Accumulate<T, Full, AddTo>(kc, a, aRowStride, aStepStride, b, null, c, ldc);
                 return;
             }
         }
         // Otherwise parked in L1 as in the AVX-512 kernel: the k loop then has nothing but accumulators live.
         Vector256<T>* tile = stackalloc Vector256<T>[2 * Rows];
-        if (rows <= HalfRows) Accumulate<T, Half>(kc, a, aRowStride, aStepStride, b, tile);
-        else Accumulate<T, Full>(kc, a, aRowStride, aStepStride, b, tile);
+        if (rows <= HalfRows) Accumulate<T, Half, Park>(kc, a, aRowStride, aStepStride, b, tile, null, 0);
+        else Accumulate<T, Full, Park>(kc, a, aRowStride, aStepStride, b, tile, null, 0);
         if (bias != null) new Epilogue<T>(alpha, beta).StoreWithBias(tile, bias, c, ldc, firstRow, rows, cols);
         else new Epilogue<T>(alpha, beta).Store(tile, c, ldc, firstRow, rows, cols);
     }
@@ -63,11 +63,21 @@ static unsafe class GemmMicrokernelAvx2
     struct Full : IHeight { public static bool IsFull => true; }
     struct Half : IHeight { public static bool IsFull => false; }
 
-    /// <summary>tile (row i = tile[2i], tile[2i+1]) = A·B over 6 rows, or the first 3 for <see cref="Half"/>.</summary>
+    /// <summary>Where a tile's accumulators go: parked in the L1 tile for the epilogue, or (a whole tile, alpha = 1) written over C or added to it.</summary>
+    interface ISink { static abstract bool Parks { get; } static abstract bool Adds { get; } }
+    struct Park : ISink { public static bool Parks => true; public static bool Adds => false; }
+    struct Overwrite : ISink { public static bool Parks => false; public static bool Adds => false; }
+    struct AddTo : ISink { public static bool Parks => false; public static bool Adds => true; }
+
+    /// <summary>
+    /// A·B over 6 rows, or the first 3 for <see cref="Half"/>: the register-blocked k loop. With <see cref="Park"/> the
+    /// result goes to tile (row i = tile[2i], tile[2i+1]); otherwise (6 rows only) straight to C's rows, ldc apart.
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    static void Accumulate<T, THeight>(int kc, T* a, nint aRowStride, nint aStepStride, T* b, Vector256<T>* tile)
+    static void Accumulate<T, THeight, TSink>(int kc, T* a, nint aRowStride, nint aStepStride, T* b, Vector256<T>* tile, T* c, nint ldc)
         where T : unmanaged, IFloatingPointIeee754<T>
         where THeight : struct, IHeight
+        where TSink : struct, ISink
     {
         int width = Vector256<T>.Count;
         nint rs = aRowStride;
@@ -90,55 +100,30 @@ static unsafe class GemmMicrokernelAvx2
             b += 2 * width;
         }
 
-        tile[0] = l0; tile[1] = r0; tile[2] = l1; tile[3] = r1; tile[4] = l2; tile[5] = r2;
-        if (THeight.IsFull)
+        if (TSink.Parks)
         {
-            tile[6] = l3; tile[7] = r3; tile[8] = l4; tile[9] = r4; tile[10] = l5; tile[11] = r5;
+            tile[0] = l0; tile[1] = r0; tile[2] = l1; tile[3] = r1; tile[4] = l2; tile[5] = r2;
+            if (THeight.IsFull)
+            {
+                tile[6] = l3; tile[7] = r3; tile[8] = l4; tile[9] = r4; tile[10] = l5; tile[11] = r5;
+            }
+            return;
         }
+        Put<T, TSink>(c, l0, r0); c += ldc;
+        Put<T, TSink>(c, l1, r1); c += ldc;
+        Put<T, TSink>(c, l2, r2); c += ldc;
+        Put<T, TSink>(c, l3, r3); c += ldc;
+        Put<T, TSink>(c, l4, r4); c += ldc;
+        Put<T, TSink>(c, l5, r5);
     }
 
-    /// <summary>How a whole tile meets C when alpha = 1: written over it (beta = 0) or added to it (beta = 1).</summary>
-    interface IStore { static abstract bool Adds { get; } }
-    struct Overwrite : IStore { public static bool Adds => false; }
-    struct AddTo : IStore { public static bool Adds => true; }
-
-    /// <summary>C[0..6, 0..2W] = A·B (or += with <see cref="AddTo"/>) for a whole tile: <see cref="Accumulate{T, THeight}"/>'s loop, then the accumulators go straight to C.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    static void AccumulateAndStore<T, TStore>(int kc, T* a, nint aRowStride, nint aStepStride, T* b, T* c, nint ldc)
-        where T : unmanaged, IFloatingPointIeee754<T>
-        where TStore : struct, IStore
-    {
-        int width = Vector256<T>.Count;
-        nint rs = aRowStride;
-        Vector256<T> l0 = default, r0 = default, l1 = default, r1 = default, l2 = default, r2 = default,
-            l3 = default, r3 = default, l4 = default, r4 = default, l5 = default, r5 = default;
-        for (int p = 0; p < kc; p++)
-        {
-            var b0 = Vector256.Load(b);
-            var b1 = Vector256.Load(b + width);
-            var x = Vector256.Create(a[0]); l0 = Fma(x, b0, l0); r0 = Fma(x, b1, r0);
-            x = Vector256.Create(a[rs]); l1 = Fma(x, b0, l1); r1 = Fma(x, b1, r1);
-            x = Vector256.Create(a[2 * rs]); l2 = Fma(x, b0, l2); r2 = Fma(x, b1, r2);
-            x = Vector256.Create(a[3 * rs]); l3 = Fma(x, b0, l3); r3 = Fma(x, b1, r3);
-            x = Vector256.Create(a[4 * rs]); l4 = Fma(x, b0, l4); r4 = Fma(x, b1, r4);
-            x = Vector256.Create(a[5 * rs]); l5 = Fma(x, b0, l5); r5 = Fma(x, b1, r5);
-            a += aStepStride;
-            b += 2 * width;
-        }
-        Put<T, TStore>(c, l0, r0); c += ldc;
-        Put<T, TStore>(c, l1, r1); c += ldc;
-        Put<T, TStore>(c, l2, r2); c += ldc;
-        Put<T, TStore>(c, l3, r3); c += ldc;
-        Put<T, TStore>(c, l4, r4); c += ldc;
-        Put<T, TStore>(c, l5, r5);
-    }
-
+    /// <summary>One row of a whole tile into C: acc, or acc + C with <see cref="AddTo"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Put<T, TStore>(T* c, Vector256<T> left, Vector256<T> right)
+    static void Put<T, TSink>(T* c, Vector256<T> left, Vector256<T> right)
         where T : unmanaged, IFloatingPointIeee754<T>
-        where TStore : struct, IStore
+        where TSink : struct, ISink
     {
-        if (TStore.Adds)
+        if (TSink.Adds)
         {
             left += Vector256.Load(c);
             right += Vector256.Load(c + Vector256<T>.Count);
