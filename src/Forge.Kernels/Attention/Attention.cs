@@ -195,27 +195,16 @@ public static unsafe class Attention
             TensorPrimitives.Exp(values, values);
             return;
         }
-        var aligned = AlignedScratch<T>.Get(count);
+        var aligned = new Span<T>(AlignedScratch.Get(ref ExpScratch<T>.Buffer, count), count);
         values.CopyTo(aligned);
         TensorPrimitives.Exp(aligned, aligned);
         aligned.CopyTo(values);
     }
 
-    /// <summary>A per-thread buffer starting on a 64-byte boundary; grows once, then steady-state calls allocate nothing.</summary>
-    static class AlignedScratch<T> where T : unmanaged
+    /// <summary>This thread's <see cref="AlignedScratch"/> array for <see cref="ExpInPlace{T}"/>.</summary>
+    static class ExpScratch<T> where T : unmanaged
     {
-        [ThreadStatic] static T[]? t_buffer;
-
-        public static Span<T> Get(int count)
-        {
-            int pad = 64 / sizeof(T);
-            if (t_buffer is null || t_buffer.Length < count + pad) t_buffer = GC.AllocateUninitializedArray<T>(count + pad, pinned: true);
-            fixed (T* start = t_buffer)
-            {
-                int skip = (int)((64 - (nint)start % 64) % 64) / sizeof(T);
-                return t_buffer.AsSpan(skip, count);
-            }
-        }
+        [ThreadStatic] public static T[]? Buffer;
     }
 
     /// <summary>output[j] = row[j] − value for j &lt; count.</summary>

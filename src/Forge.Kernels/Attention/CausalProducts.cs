@@ -286,8 +286,9 @@ internal static unsafe class CausalProducts
         }
     }
 
+    /// <summary>output (+)= factor·sum: how every weighted sum ends (also <see cref="CausalProductsTiled"/>'s 256-bit one).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Finish<T>(Vector256<T> sum, T* output, T factor, bool accumulate) where T : unmanaged, IFloatingPointIeee754<T>
+    internal static void Finish<T>(Vector256<T> sum, T* output, T factor, bool accumulate) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var scaled = Vector256.Create(factor) * sum;
         (accumulate ? Vector256.Load(output) + scaled : scaled).Store(output);
@@ -295,7 +296,7 @@ internal static unsafe class CausalProducts
 
     /// <summary>a·b + addend, fused into one instruction where the CPU has FMA.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static Vector256<T> MultiplyAdd<T>(Vector256<T> a, Vector256<T> b, Vector256<T> addend) where T : unmanaged
+    internal static Vector256<T> MultiplyAdd<T>(Vector256<T> a, Vector256<T> b, Vector256<T> addend) where T : unmanaged
     {
         if (Fma.IsSupported && typeof(T) == typeof(float))
             return Fma.MultiplyAdd(a.As<T, float>(), b.As<T, float>(), addend.As<T, float>()).As<float, T>();

@@ -235,28 +235,20 @@ internal static unsafe class CausalProductsTiled
                 a3 = Fma(w3[wr], lo, a3); b3 = Fma(w3[wr], hi, b3);
             }
         }
-        var scale = Vector256.Create(factor);
-        Finish(a0, output, scale, accumulate); Finish(b0, output + 8, scale, accumulate);
+        // The generic loops' own ending: factor·sum, added to the output when accumulating.
+        CausalProducts.Finish(a0, output, factor, accumulate); CausalProducts.Finish(b0, output + 8, factor, accumulate);
         output += outputStride;
-        Finish(a1, output, scale, accumulate); Finish(b1, output + 8, scale, accumulate);
+        CausalProducts.Finish(a1, output, factor, accumulate); CausalProducts.Finish(b1, output + 8, factor, accumulate);
         output += outputStride;
-        Finish(a2, output, scale, accumulate); Finish(b2, output + 8, scale, accumulate);
+        CausalProducts.Finish(a2, output, factor, accumulate); CausalProducts.Finish(b2, output + 8, factor, accumulate);
         output += outputStride;
-        Finish(a3, output, scale, accumulate); Finish(b3, output + 8, scale, accumulate);
+        CausalProducts.Finish(a3, output, factor, accumulate); CausalProducts.Finish(b3, output + 8, factor, accumulate);
     }
 
-    /// <summary>Finish for 256-bit sums.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Finish(Vector256<float> sum, float* output, Vector256<float> scale, bool accumulate)
-    {
-        var scaled = scale * sum;
-        (accumulate ? Vector256.Load(output) + scaled : scaled).Store(output);
-    }
-
-    /// <summary>weight·x + addend in 256 bits, one rounding.</summary>
+    /// <summary>weight·x + addend in 256 bits: the generic loops' <see cref="CausalProducts.MultiplyAdd{T}"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static Vector256<float> Fma(float weight, Vector256<float> x, Vector256<float> addend) =>
-        System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(Vector256.Create(weight), x, addend);
+        CausalProducts.MultiplyAdd(Vector256.Create(weight), x, addend);
 
     /// <summary>As the generic Finish: factor·sum, added to the output when accumulating.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
